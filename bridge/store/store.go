@@ -1,0 +1,109 @@
+// Package store keeps the bridge's users, tokens, tasks and task events in
+// SQLite (WAL mode), so a restart loses nothing.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the SQLite-backed persistence of the bridge.
+type Store struct {
+	db *sql.DB
+}
+
+var migrations = []string{
+	`CREATE TABLE users (
+		id INTEGER PRIMARY KEY,
+		username TEXT NOT NULL UNIQUE,
+		password_hash TEXT NOT NULL,
+		admin INTEGER NOT NULL DEFAULT 0,
+		active INTEGER NOT NULL DEFAULT 1,
+		posix_user TEXT NOT NULL DEFAULT ''
+	);
+	CREATE TABLE tokens (
+		token TEXT PRIMARY KEY,
+		user_id INTEGER NOT NULL REFERENCES users(id),
+		expires INTEGER NOT NULL
+	);
+	CREATE TABLE tasks (
+		id TEXT PRIMARY KEY,
+		type TEXT NOT NULL,
+		owner TEXT NOT NULL,
+		posix_user TEXT NOT NULL,
+		description TEXT NOT NULL,
+		state TEXT NOT NULL,
+		reason TEXT NOT NULL DEFAULT '',
+		pool TEXT NOT NULL,
+		slots INTEGER NOT NULL,
+		config TEXT NOT NULL,
+		job_id TEXT NOT NULL DEFAULT '',
+		node TEXT NOT NULL DEFAULT '',
+		host TEXT NOT NULL DEFAULT '',
+		port INTEGER NOT NULL DEFAULT 0,
+		jupyter_token TEXT NOT NULL,
+		secret TEXT NOT NULL,
+		job_dir TEXT NOT NULL,
+		registered_time INTEGER NOT NULL,
+		end_time INTEGER NOT NULL DEFAULT 0,
+		exit_code INTEGER
+	);
+	CREATE INDEX tasks_state ON tasks(state);
+	CREATE TABLE events (
+		id INTEGER PRIMARY KEY,
+		task_id TEXT NOT NULL,
+		time INTEGER NOT NULL,
+		message TEXT NOT NULL
+	);
+	CREATE INDEX events_task ON events(task_id, id);`,
+}
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(path string) (*Store, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL")
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db}
+	if err := s.migrate(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+func (s *Store) migrate(ctx context.Context) error {
+	var version int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	for i := version; i < len(migrations); i++ {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", i+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestUsersAndTokens(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	if err := s.EnsureDefaultUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EnsureDefaultUsers(ctx); err != nil {
+		t.Fatal("second call must be a no-op:", err)
+	}
+	tok, u, err := s.Login(ctx, "admin", "", time.Hour)
+	if err != nil || !u.Admin {
+		t.Fatalf("login admin: %v %+v", err, u)
+	}
+	if _, _, err := s.Login(ctx, "admin", "wrong", time.Hour); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	got, err := s.UserByToken(ctx, tok)
+	if err != nil || got.Username != "admin" {
+		t.Fatalf("by token: %v %+v", err, got)
+	}
+	expired, _, _ := s.Login(ctx, "determined", "", -time.Second)
+	if _, err := s.UserByToken(ctx, expired); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expired token accepted: %v", err)
+	}
+}
+
+func TestTaskLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s := open(t)
+	task := &Task{ID: "abc-1", Type: "notebook", Owner: "admin", PosixUser: "alice", Description: "d", State: "QUEUED",
+		Pool: "gpu", Slots: 1, Config: "{}", JupyterToken: "t", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}
+	if err := s.InsertTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: "RUNNING", Host: "127.0.0.1", Port: 5}, "started"); err != nil {
+		t.Fatal(err)
+	}
+	code := 0
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: "TERMINATED", Reason: "killed by user", ExitCode: &code}, "killed"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: "RUNNING"}, ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a terminated task changed: %v", err)
+	}
+	got, err := s.GetTask(ctx, "abc-1")
+	if err != nil || got.State != "TERMINATED" || got.Port != 5 || got.ExitCode == nil || got.EndTime.IsZero() {
+		t.Fatalf("got %+v %v", got, err)
+	}
+	ev, _ := s.Events(ctx, "abc-1", 0)
+	if len(ev) != 2 || ev[1].Message != "killed" {
+		t.Fatalf("events %+v", ev)
+	}
+	if ts, _ := s.TasksByPrefix(ctx, "ab"); len(ts) != 1 {
+		t.Fatalf("prefix: %d", len(ts))
+	}
+	if live, _ := s.LiveTasks(ctx); len(live) != 0 {
+		t.Fatalf("live: %d", len(live))
+	}
+}

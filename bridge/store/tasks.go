@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Task is one notebook (or later, shell) task and its Slurm handle.
+type Task struct {
+	ID             string
+	Type           string
+	Owner          string
+	PosixUser      string
+	Description    string
+	State          string
+	Reason         string
+	Pool           string
+	Slots          int
+	Config         string // the merged config, JSON
+	JobID          string
+	Node           string
+	Host           string
+	Port           int
+	JupyterToken   string
+	Secret         string
+	JobDir         string
+	RegisteredTime time.Time
+	EndTime        time.Time
+	ExitCode       *int
+}
+
+const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code"
+
+func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
+	var t Task
+	var reg, end int64
+	var exit sql.NullInt64
+	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
+		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	t.RegisteredTime = time.Unix(0, reg)
+	if end != 0 {
+		t.EndTime = time.Unix(0, end)
+	}
+	if exit.Valid {
+		c := int(exit.Int64)
+		t.ExitCode = &c
+	}
+	return &t, nil
+}
+
+// InsertTask stores a new task.
+func (s *Store) InsertTask(ctx context.Context, t *Task) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		t.ID, t.Type, t.Owner, t.PosixUser, t.Description, t.State, t.Reason, t.Pool, t.Slots, t.Config, t.JobID,
+		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil)
+	if err != nil {
+		return fmt.Errorf("insert task %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// DeleteTask removes a task and its events (used to undo a failed submit).
+func (s *Store) DeleteTask(ctx context.Context, id string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM events WHERE task_id=?", id); err != nil {
+		return fmt.Errorf("delete events of %s: %w", id, err)
+	}
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM tasks WHERE id=?", id); err != nil {
+		return fmt.Errorf("delete task %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetTask returns one task.
+func (s *Store) GetTask(ctx context.Context, id string) (*Task, error) {
+	return scanTask(s.db.QueryRowContext(ctx, "SELECT "+taskCols+" FROM tasks WHERE id=?", id))
+}
+
+// TasksByPrefix returns the tasks whose id starts with prefix.
+func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, error) {
+	prefix = strings.NewReplacer("%", "", "_", "").Replace(prefix)
+	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
+}
+
+// ListTasks returns the tasks of type typ, of owner (all owners when owner
+// is ""), oldest first.
+func (s *Store) ListTasks(ctx context.Context, typ, owner string) ([]*Task, error) {
+	if owner == "" {
+		return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE type=? ORDER BY registered_time", typ)
+	}
+	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE type=? AND owner=? ORDER BY registered_time", typ, owner)
+}
+
+// LiveTasks returns every task that is not TERMINATED.
+func (s *Store) LiveTasks(ctx context.Context) ([]*Task, error) {
+	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE state != 'TERMINATED' ORDER BY registered_time")
+}
+
+func (s *Store) queryTasks(ctx context.Context, q string, args ...any) ([]*Task, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []*Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read task: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// SetJobID records the Slurm job id of a submitted task.
+func (s *Store) SetJobID(ctx context.Context, id, jobID string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE tasks SET job_id=? WHERE id=?", jobID, id)
+	if err != nil {
+		return fmt.Errorf("set job id of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Update is a change of a task's state. Empty fields are left as they are,
+// except Reason, which is always written.
+type Update struct {
+	State    string
+	Reason   string
+	Node     string
+	Host     string
+	Port     int
+	ExitCode *int
+}
+
+// UpdateTask applies u to task id and records an event when msg is not
+// empty, in one transaction. A TERMINATED task is never changed again.
+func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update task %s: %w", id, err)
+	}
+	defer tx.Rollback()
+	sets := []string{"reason=?"}
+	args := []any{u.Reason}
+	if u.State != "" {
+		sets = append(sets, "state=?")
+		args = append(args, u.State)
+		if u.State == "TERMINATED" {
+			sets = append(sets, "end_time=?")
+			args = append(args, time.Now().UnixNano())
+		}
+	}
+	if u.Node != "" {
+		sets = append(sets, "node=?")
+		args = append(args, u.Node)
+	}
+	if u.Host != "" {
+		sets = append(sets, "host=?", "port=?")
+		args = append(args, u.Host, u.Port)
+	}
+	if u.ExitCode != nil {
+		sets = append(sets, "exit_code=?")
+		args = append(args, *u.ExitCode)
+	}
+	args = append(args, id)
+	res, err := tx.ExecContext(ctx, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != 'TERMINATED'", args...)
+	if err != nil {
+		return fmt.Errorf("update task %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if msg != "" {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO events(task_id, time, message) VALUES(?,?,?)", id, time.Now().UnixNano(), msg); err != nil {
+			return fmt.Errorf("record event of %s: %w", id, err)
+		}
+	}
+	return tx.Commit()
+}
+
+// Event is one bridge-side log line of a task.
+type Event struct {
+	ID      int64
+	Time    time.Time
+	Message string
+}
+
+// AddEvent records a bridge-side log line for a task.
+func (s *Store) AddEvent(ctx context.Context, taskID, msg string) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO events(task_id, time, message) VALUES(?,?,?)", taskID, time.Now().UnixNano(), msg)
+	if err != nil {
+		return fmt.Errorf("record event of %s: %w", taskID, err)
+	}
+	return nil
+}
+
+// Events returns a task's events with an id above after, oldest first.
+func (s *Store) Events(ctx context.Context, taskID string, after int64) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, time, message FROM events WHERE task_id=? AND id>? ORDER BY id", taskID, after)
+	if err != nil {
+		return nil, fmt.Errorf("query events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var ts int64
+		if err := rows.Scan(&e.ID, &ts, &e.Message); err != nil {
+			return nil, err
+		}
+		e.Time = time.Unix(0, ts)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// User is a bridge account.
+type User struct {
+	ID        int64
+	Username  string
+	Admin     bool
+	Active    bool
+	PosixUser string
+}
+
+// ErrBadCredentials is returned for a wrong user name or password.
+var ErrBadCredentials = errors.New("invalid username or password")
+
+// EnsureDefaultUsers creates admin and determined with empty passwords
+// when the user table is empty, as Determined does.
+func (s *Store) EnsureDefaultUsers(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM users").Scan(&n); err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, u := range []struct {
+		name  string
+		admin bool
+	}{{"admin", true}, {"determined", false}} {
+		if _, err := s.CreateUser(ctx, u.name, "", u.admin); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateUser adds a user with a bcrypt hash of password.
+func (s *Store) CreateUser(ctx context.Context, name, password string, admin bool) (*User, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("hash password: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, "INSERT INTO users(username, password_hash, admin) VALUES(?,?,?)", name, string(hash), admin)
+	if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", name, err)
+	}
+	id, _ := res.LastInsertId()
+	return &User{ID: id, Username: name, Admin: admin, Active: true}, nil
+}
+
+// SetPosixUser links a bridge user to the POSIX account its jobs run as.
+func (s *Store) SetPosixUser(ctx context.Context, name, posix string) error {
+	res, err := s.db.ExecContext(ctx, "UPDATE users SET posix_user=? WHERE username=?", posix, name)
+	if err != nil {
+		return fmt.Errorf("link user %s: %w", name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*User, string, error) {
+	var u User
+	var hash string
+	if err := row.Scan(&u.ID, &u.Username, &hash, &u.Admin, &u.Active, &u.PosixUser); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, "", ErrNotFound
+		}
+		return nil, "", err
+	}
+	return &u, hash, nil
+}
+
+const userCols = "id, username, password_hash, admin, active, posix_user"
+
+// Login checks a password and returns a new token valid for ttl.
+func (s *Store) Login(ctx context.Context, name, password string, ttl time.Duration) (string, *User, error) {
+	u, hash, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username=?", name))
+	if errors.Is(err, ErrNotFound) {
+		return "", nil, ErrBadCredentials
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("look up user: %w", err)
+	}
+	if !u.Active || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return "", nil, ErrBadCredentials
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", nil, err
+	}
+	tok := hex.EncodeToString(b)
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(token, user_id, expires) VALUES(?,?,?)", tok, u.ID, time.Now().Add(ttl).Unix()); err != nil {
+		return "", nil, fmt.Errorf("store token: %w", err)
+	}
+	return tok, u, nil
+}
+
+// UserByToken returns the active user a valid token belongs to.
+func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
+	u, _, err := scanUser(s.db.QueryRowContext(ctx,
+		"SELECT u.id, u.username, u.password_hash, u.admin, u.active, u.posix_user FROM tokens t JOIN users u ON u.id=t.user_id WHERE t.token=? AND t.expires>? AND u.active=1",
+		token, time.Now().Unix()))
+	return u, err
+}
+
+// UserByName returns a user.
+func (s *Store) UserByName(ctx context.Context, name string) (*User, error) {
+	u, _, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username=?", name))
+	return u, err
+}

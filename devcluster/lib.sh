@@ -1,0 +1,60 @@
+# Shared paths and helpers for up.sh, down.sh and status.sh (sourced, not run).
+# shellcheck shell=bash
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=$REPO/.devcluster
+# Slow, recipe-keyed builds live outside the checkout so fresh clones reuse them.
+CACHE=/var/cache/det-devcluster
+NODES=(gpu1 gpu2 cpu1)
+export SLURM_CONF=$STATE/slurm.conf
+
+die() { printf 'devcluster: error: %s\n' "$*" >&2; exit 1; }
+note() { printf '%s\n' "$*"; }
+
+# step MSG starts a timed step; step_done prints its duration.
+_step_t0=0
+step() { printf '==> %s\n' "$*"; _step_t0=$EPOCHREALTIME; }
+step_done() {
+  local us=$(( ${EPOCHREALTIME/./} - ${_step_t0/./} ))
+  printf '    done in %d.%01ds\n' $((us / 1000000)) $((us % 1000000 / 100000))
+}
+
+# pid_alive PIDFILE NAME: prints the pid if PIDFILE names a live process called NAME.
+pid_alive() {
+  local pid
+  [[ -r $1 ]] || return 1
+  pid=$(tr -dc '0-9' <"$1")
+  [[ -n $pid && -r /proc/$pid/comm ]] || return 1
+  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]] || return 1
+  printf '%s\n' "$pid"
+}
+
+# stop_pid PIDFILE NAME: SIGTERM, wait up to 10 s, then SIGKILL. Quiet if not running.
+stop_pid() {
+  local pid i
+  pid=$(pid_alive "$1" "$2") || { rm -f "$1"; return 0; }
+  kill "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    [[ -d /proc/$pid ]] || break
+    sleep 0.1
+  done
+  if [[ -d /proc/$pid ]]; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"
+  note "stopped $2 (pid $pid)"
+}
+
+slurmctld_pidfile() { printf '%s\n' "$STATE/run/slurmctld.pid"; }
+slurmd_pidfile() { printf '%s\n' "$STATE/run/slurmd-$1.pid"; }
+MUNGED_PIDFILE=/run/munge/munged.pid
+# Present only when up.sh started munged, so down.sh stops only what up.sh started.
+MUNGED_OURS=$STATE/run/munged.started-by-up
+
+stop_slurm() {
+  local n
+  for n in "${NODES[@]}"; do
+    stop_pid "$(slurmd_pidfile "$n")" slurmd
+  done
+  stop_pid "$(slurmctld_pidfile)" slurmctld
+}

@@ -1,0 +1,111 @@
+package proxy
+
+import (
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Route is where one task's traffic goes. A route with a nil Target is known
+// but not reachable (queued, starting, terminated); State and Reason say why.
+type Route struct {
+	Target *url.URL // e.g. http://127.0.0.1:34567 ; nil when not running
+	Token  string   // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
+	Owner  string   // bridge username of the owner
+	State  string   // e.g. "QUEUED", "STARTING", "RUNNING", "TERMINATED"
+	Reason string   // e.g. "killed by user"
+}
+
+// entry is one table slot. The activity counter is shared by every version of
+// the entry so that Set keeps it and the proxy can touch it without locking.
+type entry struct {
+	route Route
+	last  *atomic.Int64 // UnixNano of the last activity; 0 if none yet
+}
+
+// Table is the concurrency-safe route table. Reads (Get, Touch, LastActivity)
+// take a read lock; activity updates are atomic stores.
+type Table struct {
+	mu sync.RWMutex
+	m  map[string]entry
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table {
+	return &Table{m: make(map[string]entry)}
+}
+
+// Set creates or replaces the route for id, keeping the activity time of an
+// existing entry. The Target URL is copied.
+func (t *Table) Set(id string, r Route) {
+	r.Target = cloneURL(r.Target)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, ok := t.m[id]
+	if !ok {
+		e.last = new(atomic.Int64)
+	}
+	e.route = r
+	t.m[id] = e
+}
+
+// Get returns the route for id. The returned Target is a copy.
+func (t *Table) Get(id string) (Route, bool) {
+	e, ok := t.lookup(id)
+	if !ok {
+		return Route{}, false
+	}
+	r := e.route
+	r.Target = cloneURL(r.Target)
+	return r, true
+}
+
+// Delete forgets id and its activity time.
+func (t *Table) Delete(id string) {
+	t.mu.Lock()
+	delete(t.m, id)
+	t.mu.Unlock()
+}
+
+// LastActivity returns the last counted activity of id; the zero time if
+// there was none yet. ok is false for an unknown id.
+func (t *Table) LastActivity(id string) (time.Time, bool) {
+	e, ok := t.lookup(id)
+	if !ok {
+		return time.Time{}, false
+	}
+	ns := e.last.Load()
+	if ns == 0 {
+		return time.Time{}, true
+	}
+	return time.Unix(0, ns), true
+}
+
+// Touch records activity on id now. Unknown ids are ignored.
+func (t *Table) Touch(id string) {
+	if e, ok := t.lookup(id); ok {
+		touch(e.last)
+	}
+}
+
+// lookup returns the stored entry without copying the Target; callers must
+// treat it as read-only.
+func (t *Table) lookup(id string) (entry, bool) {
+	t.mu.RLock()
+	e, ok := t.m[id]
+	t.mu.RUnlock()
+	return e, ok
+}
+
+func touch(last *atomic.Int64) {
+	last.Store(time.Now().UnixNano())
+}
+
+func cloneURL(u *url.URL) *url.URL {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	return &c
+}

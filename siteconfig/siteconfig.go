@@ -1,0 +1,220 @@
+// Package siteconfig is the site admin's config: where the bridge listens,
+// where jobs keep their files, the container runtime, and the resource pools
+// that map to Slurm partitions.
+package siteconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole site config.
+type Config struct {
+	Listen                string            `yaml:"listen"`
+	ExternalURL           string            `yaml:"external_url"`
+	CallbackURL           string            `yaml:"callback_url"`
+	DBPath                string            `yaml:"db_path"`
+	JobStorageRoot        string            `yaml:"job_storage_root"`
+	SharedFSPath          string            `yaml:"shared_fs_path"`
+	LauncherPath          string            `yaml:"launcher_path"`
+	JobUser               string            `yaml:"job_user"`
+	ContainerRuntime      Runtime           `yaml:"container_runtime"`
+	DefaultImages         Images            `yaml:"default_images"`
+	AllowedBindPrefixes   []string          `yaml:"allowed_bind_prefixes"`
+	NotebookTimeout       string            `yaml:"notebook_timeout"`
+	ReconcileInterval     string            `yaml:"reconcile_interval"`
+	TaskContainerDefaults map[string]any    `yaml:"task_container_defaults"`
+	DefaultComputePool    string            `yaml:"default_compute_pool"`
+	DefaultAuxPool        string            `yaml:"default_aux_pool"`
+	ResourcePools         []Pool            `yaml:"resource_pools"`
+	SlurmEnv              map[string]string `yaml:"slurm_env"`
+
+	// Interval is ReconcileInterval parsed.
+	Interval time.Duration `yaml:"-"`
+}
+
+// Runtime names the container runtime and its binary.
+type Runtime struct {
+	Type   string `yaml:"type"` // apptainer, singularity or none
+	Binary string `yaml:"binary"`
+}
+
+// Images are the default images for CPU and CUDA notebooks.
+type Images struct {
+	CPU  string `yaml:"cpu"`
+	CUDA string `yaml:"cuda"`
+}
+
+// Pool is a resource pool backed by one Slurm partition.
+type Pool struct {
+	Name        string         `yaml:"name"`
+	Partition   string         `yaml:"partition"`
+	Description string         `yaml:"description"`
+	GPU         GPU            `yaml:"gpu"`
+	SbatchArgs  []string       `yaml:"sbatch_args"`
+	MaxSlots    int            `yaml:"max_slots"`
+	Defaults    map[string]any `yaml:"task_defaults"`
+}
+
+// GPU is the GRES a pool's GPUs are requested with; an empty Gres means
+// the pool has no GPUs.
+type GPU struct {
+	Gres string `yaml:"gres"`
+	Type string `yaml:"type"`
+}
+
+// Load reads and validates a site config. Relative paths in it are taken
+// relative to the folder the file is in.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read site config: %w", err)
+	}
+	c, err := Parse(data, filepath.Dir(file))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return c, nil
+}
+
+// Parse parses a site config whose relative paths are relative to dir.
+func Parse(data []byte, dir string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.setDefaults()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", dir, err)
+	}
+	for _, p := range []*string{&c.DBPath, &c.JobStorageRoot, &c.SharedFSPath, &c.LauncherPath,
+		&c.ContainerRuntime.Binary, &c.DefaultImages.CPU, &c.DefaultImages.CUDA} {
+		if *p != "" && !filepath.IsAbs(*p) && strings.ContainsRune(*p, '/') {
+			*p = filepath.Join(abs, *p)
+		}
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.ExternalURL == "" {
+		c.ExternalURL = "http://" + c.Listen
+	}
+	if c.CallbackURL == "" {
+		c.CallbackURL = c.ExternalURL
+	}
+	if c.ContainerRuntime.Type == "" {
+		c.ContainerRuntime.Type = "apptainer"
+	}
+	if c.ContainerRuntime.Binary == "" {
+		c.ContainerRuntime.Binary = c.ContainerRuntime.Type
+	}
+	if c.ReconcileInterval == "" {
+		c.ReconcileInterval = "5s"
+	}
+}
+
+func (c *Config) validate() error {
+	for _, u := range []struct{ name, v string }{{"external_url", c.ExternalURL}, {"callback_url", c.CallbackURL}} {
+		if p, err := url.Parse(u.v); err != nil || p.Scheme == "" || p.Host == "" {
+			return fmt.Errorf("%s: %q is not an absolute URL", u.name, u.v)
+		}
+	}
+	for _, f := range []struct{ name, v string }{{"db_path", c.DBPath}, {"job_storage_root", c.JobStorageRoot}, {"launcher_path", c.LauncherPath}} {
+		if f.v == "" {
+			return fmt.Errorf("%s: required", f.name)
+		}
+	}
+	switch c.ContainerRuntime.Type {
+	case "apptainer", "singularity", "none":
+	default:
+		return fmt.Errorf("container_runtime.type: %q is not apptainer, singularity or none", c.ContainerRuntime.Type)
+	}
+	d, err := time.ParseDuration(c.ReconcileInterval)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("reconcile_interval: %q is not a positive duration", c.ReconcileInterval)
+	}
+	c.Interval = d
+	if c.NotebookTimeout != "" {
+		if d, err := time.ParseDuration(c.NotebookTimeout); err != nil || d < 0 {
+			return fmt.Errorf("notebook_timeout: %q is not a duration", c.NotebookTimeout)
+		}
+	}
+	if len(c.ResourcePools) == 0 {
+		return errors.New("resource_pools: at least one pool is required")
+	}
+	seen := map[string]bool{}
+	for i, p := range c.ResourcePools {
+		switch {
+		case p.Name == "":
+			return fmt.Errorf("resource_pools[%d].name: required", i)
+		case seen[p.Name]:
+			return fmt.Errorf("resource_pools[%d].name: %q is listed twice", i, p.Name)
+		case p.Partition == "":
+			return fmt.Errorf("resource_pools[%d].partition: required for pool %q", i, p.Name)
+		}
+		seen[p.Name] = true
+	}
+	for _, f := range []struct{ name, v string }{{"default_compute_pool", c.DefaultComputePool}, {"default_aux_pool", c.DefaultAuxPool}} {
+		if f.v != "" && !seen[f.v] {
+			return fmt.Errorf("%s: no resource pool is named %q", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// Pool returns the pool with the given name.
+func (c *Config) Pool(name string) (*Pool, bool) {
+	for i := range c.ResourcePools {
+		if c.ResourcePools[i].Name == name {
+			return &c.ResourcePools[i], true
+		}
+	}
+	return nil, false
+}
+
+// PoolNames lists the pools' names in config order.
+func (c *Config) PoolNames() []string {
+	var n []string
+	for _, p := range c.ResourcePools {
+		n = append(n, p.Name)
+	}
+	return n
+}
+
+// DefaultPool returns the pool a notebook without resource_pool goes to:
+// the compute pool when it asks for GPUs, else the aux pool. When these
+// are not set, the first pool with GPUs and the first pool serve.
+func (c *Config) DefaultPool(slots int) string {
+	if slots > 0 {
+		if c.DefaultComputePool != "" {
+			return c.DefaultComputePool
+		}
+		for _, p := range c.ResourcePools {
+			if p.GPU.Gres != "" {
+				return p.Name
+			}
+		}
+	}
+	if c.DefaultAuxPool != "" {
+		return c.DefaultAuxPool
+	}
+	return c.ResourcePools[0].Name
+}

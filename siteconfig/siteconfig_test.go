@@ -1,0 +1,51 @@
+package siteconfig
+
+import (
+	"strings"
+	"testing"
+)
+
+const good = `
+db_path: ../state/bridge.db
+job_storage_root: /srv/jobs
+launcher_path: ../bin/det-launcher
+resource_pools:
+  - name: gpu
+    partition: gpu
+    gpu: {gres: gpu, type: a100}
+  - name: cpu
+    partition: cpu
+default_aux_pool: cpu
+`
+
+func TestParse(t *testing.T) {
+	c, err := Parse([]byte(good), "/etc/det/site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DBPath != "/etc/det/state/bridge.db" || c.LauncherPath != "/etc/det/bin/det-launcher" {
+		t.Fatalf("relative paths: %s %s", c.DBPath, c.LauncherPath)
+	}
+	if c.ContainerRuntime.Binary != "apptainer" {
+		t.Fatalf("binary on PATH must stay a bare name: %q", c.ContainerRuntime.Binary)
+	}
+	if c.DefaultPool(1) != "gpu" || c.DefaultPool(0) != "cpu" {
+		t.Fatalf("default pools %s %s", c.DefaultPool(1), c.DefaultPool(0))
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{good + "bogus: 1\n", "line 12: field bogus not found"},
+		{strings.Replace(good, "partition: cpu", "partition: \"\"", 1), "resource_pools[1].partition"},
+		{good + "default_compute_pool: nope\n", "default_compute_pool"},
+		{good + "reconcile_interval: fast\n", "reconcile_interval"},
+		{strings.Replace(good, "db_path: ../state/bridge.db", "", 1), "db_path: required"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.doc), "/x")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}

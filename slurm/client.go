@@ -1,0 +1,206 @@
+package slurm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Job is what Slurm says about one job.
+type Job struct {
+	ID        string
+	Name      string
+	State     string // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
+	Reason    string // pending reason, "None" when none
+	Nodes     []string
+	StartTime time.Time // estimated while pending; zero when unknown
+}
+
+// Node is one compute node.
+type Node struct {
+	Name       string
+	Partitions []string
+	Addr       string
+	CPUs       int
+	GPUs       int
+	GPUType    string
+	State      string
+}
+
+// SubmitRequest is one sbatch call.
+type SubmitRequest struct {
+	User   string   // POSIX user the job runs as
+	Script string   // path of the batch script
+	Args   []string // sbatch options, each one argv element
+}
+
+// CLI implements the bridge's view of Slurm with the command-line tools.
+type CLI struct {
+	Runner Runner
+	// Env is the environment every command gets (SLURM_CONF, PATH).
+	Env []string
+	// Timeout bounds each command; zero means 15 s.
+	Timeout time.Duration
+}
+
+// NewCLI returns a CLI that runs real commands with env.
+func NewCLI(env []string) *CLI {
+	return &CLI{Runner: ExecRunner{}, Env: env, Timeout: 15 * time.Second}
+}
+
+func (c *CLI) run(ctx context.Context, cmd Cmd) ([]byte, error) {
+	t := c.Timeout
+	if t == 0 {
+		t = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, t)
+	defer cancel()
+	cmd.Env = c.Env
+	return c.Runner.Run(ctx, cmd)
+}
+
+// Submit runs sbatch --parsable and returns the job id.
+func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
+	args := append([]string{"--parsable"}, r.Args...)
+	args = append(args, r.Script)
+	out, err := c.run(ctx, Cmd{Name: "sbatch", Args: args, User: r.User})
+	if err != nil {
+		return "", fmt.Errorf("sbatch: %w", err)
+	}
+	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
+	if _, err := strconv.Atoi(id); err != nil {
+		return "", fmt.Errorf("sbatch: unexpected output %q", out)
+	}
+	return id, nil
+}
+
+// squeueFormat: job id, name, state, reason, nodes, start time.
+const squeueFormat = "%i|%j|%T|%r|%N|%S"
+
+// Query asks Slurm about all given jobs in one squeue call. Jobs Slurm no
+// longer knows are absent from the result.
+func (c *CLI) Query(ctx context.Context, ids []string) (map[string]Job, error) {
+	jobs := map[string]Job{}
+	if len(ids) == 0 {
+		return jobs, nil
+	}
+	out, err := c.run(ctx, Cmd{Name: "squeue", Args: []string{"-h", "--states=all", "-o", squeueFormat, "-j", strings.Join(ids, ",")}})
+	if err != nil {
+		var ce *CommandError
+		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "Invalid job id") {
+			return jobs, nil
+		}
+		return nil, fmt.Errorf("squeue: %w", err)
+	}
+	return ParseSqueue(out)
+}
+
+// ParseSqueue parses squeue output printed with squeueFormat.
+func ParseSqueue(out []byte) (map[string]Job, error) {
+	jobs := map[string]Job{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "|")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("squeue: unexpected line %q", line)
+		}
+		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3]}
+		if f[4] != "" {
+			j.Nodes = ExpandHostlist(f[4])
+		}
+		if t, err := time.ParseInLocation("2006-01-02T15:04:05", f[5], time.Local); err == nil {
+			j.StartTime = t
+		}
+		jobs[j.ID] = j
+	}
+	return jobs, nil
+}
+
+// Cancel runs scancel for the job. Cancelling a finished job is not an
+// error.
+func (c *CLI) Cancel(ctx context.Context, id string) error {
+	if _, err := c.run(ctx, Cmd{Name: "scancel", Args: []string{id}}); err != nil {
+		var ce *CommandError
+		if errors.As(err, &ce) && (strings.Contains(ce.Stderr, "already completing or completed") || strings.Contains(ce.Stderr, "Invalid job id")) {
+			return nil
+		}
+		return fmt.Errorf("scancel %s: %w", id, err)
+	}
+	return nil
+}
+
+// Nodes lists every node with its partitions, address and GPUs.
+func (c *CLI) Nodes(ctx context.Context) ([]Node, error) {
+	out, err := c.run(ctx, Cmd{Name: "sinfo", Args: []string{"-h", "-N", "-o", "%N|%P|%o|%c|%G|%T"}})
+	if err != nil {
+		return nil, fmt.Errorf("sinfo: %w", err)
+	}
+	return ParseSinfo(out)
+}
+
+// ParseSinfo parses `sinfo -N` output; a node in several partitions is
+// listed once per partition and merged here.
+func ParseSinfo(out []byte) ([]Node, error) {
+	var nodes []Node
+	index := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "|")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("sinfo: unexpected line %q", line)
+		}
+		part := strings.TrimSuffix(f[1], "*")
+		if i, ok := index[f[0]]; ok {
+			nodes[i].Partitions = append(nodes[i].Partitions, part)
+			continue
+		}
+		cpus, _ := strconv.Atoi(f[3])
+		n := Node{Name: f[0], Partitions: []string{part}, Addr: f[2], CPUs: cpus, State: f[5]}
+		n.GPUs, n.GPUType = parseGres(f[4])
+		index[n.Name] = len(nodes)
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// parseGres reads "gpu:a100:4", "gpu:4" or "gpu:a100:4(S:0)" lists.
+func parseGres(s string) (int, string) {
+	total, typ := 0, ""
+	for _, g := range strings.Split(s, ",") {
+		g, _, _ = strings.Cut(g, "(")
+		f := strings.Split(g, ":")
+		if f[0] != "gpu" || len(f) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(f[len(f)-1])
+		if err != nil {
+			continue
+		}
+		total += n
+		if len(f) == 3 {
+			typ = f[1]
+		}
+	}
+	return total, typ
+}
+
+// BaseEnv returns the environment Slurm commands get: PATH and SLURM_CONF
+// from this process, plus extra.
+func BaseEnv(extra map[string]string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	if v, ok := os.LookupEnv("SLURM_CONF"); ok {
+		env = append(env, "SLURM_CONF="+v)
+	}
+	for k, v := range extra {
+		env = append(env, k+"="+v)
+	}
+	return env
+}

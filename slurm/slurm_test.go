@@ -1,0 +1,115 @@
+package slurm
+
+import (
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"testing"
+)
+
+func TestExpandHostlist(t *testing.T) {
+	cases := map[string][]string{
+		"gpu1":            {"gpu1"},
+		"gpu[1-2]":        {"gpu1", "gpu2"},
+		"gpu[1-2,5],cpu1": {"gpu1", "gpu2", "gpu5", "cpu1"},
+		"n[08-10]":        {"n08", "n09", "n10"},
+		"a[1-2],b[3],c":   {"a1", "a2", "b3", "c"},
+	}
+	for in, want := range cases {
+		if got := ExpandHostlist(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v want %v", in, got, want)
+		}
+	}
+}
+
+func TestParseSqueue(t *testing.T) {
+	out, err := os.ReadFile("testdata/squeue.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := ParseSqueue(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) == 0 {
+		t.Fatal("no jobs parsed")
+	}
+	for id, j := range jobs {
+		if j.ID != id || j.State == "" {
+			t.Errorf("bad job %+v", j)
+		}
+	}
+}
+
+func TestParseSinfo(t *testing.T) {
+	out, err := os.ReadFile("testdata/sinfo.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := ParseSinfo(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gpus := 0
+	for _, n := range nodes {
+		gpus += n.GPUs
+	}
+	if len(nodes) != 3 || gpus != 8 {
+		t.Fatalf("got %d nodes, %d GPUs: %+v", len(nodes), gpus, nodes)
+	}
+}
+
+func TestQueryGoneJobs(t *testing.T) {
+	r := &StubRunner{Stubs: []Stub{{Name: "squeue", Err: &CommandError{Cmd: "squeue", Stderr: "slurm_load_jobs error: Invalid job id specified", Err: errors.New("exit 1")}}}}
+	c := &CLI{Runner: r}
+	jobs, err := c.Query(context.Background(), []string{"99"})
+	if err != nil || len(jobs) != 0 {
+		t.Fatalf("got %v %v", jobs, err)
+	}
+	if u := r.Unused(); len(u) > 0 {
+		t.Fatalf("unused stubs %v", u)
+	}
+}
+
+func TestQueryFailureIsError(t *testing.T) {
+	r := &StubRunner{Stubs: []Stub{{Name: "squeue", Err: &CommandError{Cmd: "squeue", Stderr: "Unable to contact slurm controller", Err: errors.New("exit 1")}}}}
+	c := &CLI{Runner: r}
+	if _, err := c.Query(context.Background(), []string{"1"}); err == nil {
+		t.Fatal("a failed squeue must be an error, never 'all jobs gone'")
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	r := &StubRunner{Stubs: []Stub{{Name: "sbatch", Prefix: []string{"--parsable", "--partition=gpu"}, Out: "42\n"}}}
+	c := &CLI{Runner: r}
+	id, err := c.Submit(context.Background(), SubmitRequest{User: "alice", Script: "/j/job.sh", Args: []string{"--partition=gpu"}})
+	if err != nil || id != "42" {
+		t.Fatalf("got %q %v", id, err)
+	}
+	if r.Calls[0].User != "alice" || r.Calls[0].Args[len(r.Calls[0].Args)-1] != "/j/job.sh" {
+		t.Fatalf("call %+v", r.Calls[0])
+	}
+}
+
+func TestRenderScript(t *testing.T) {
+	s, err := RenderScript("/opt/det/det-launcher", "/jobs/alice/1234/task.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "exec '/opt/det/det-launcher' run --spec '/jobs/alice/1234/task.json'\n"
+	if s[len(s)-len(want):] != want {
+		t.Fatalf("script:\n%s", s)
+	}
+	for _, bad := range []string{"/a'b", "/a b", "rel/x", "/a\nb", "/$(x)"} {
+		if _, err := RenderScript(bad, "/s"); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestGresArg(t *testing.T) {
+	if GresArg("gpu", "a100", 2) != "--gres=gpu:a100:2" || GresArg("gpu", "", 1) != "--gres=gpu:1" || GresArg("gpu", "x", 0) != "" {
+		t.Fatal("gres")
+	}
+}

@@ -1,0 +1,106 @@
+package taskconfig
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecodeUnknownField(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"typo nested", "resources:\n  slot: 2\n", "resources.slot: unknown field; did you mean resources.slots?"},
+		{"top level", "descripton: x\n", "descripton: unknown field; did you mean description?"},
+		{"in list", "bind_mounts:\n  - host_pth: /a\n    container_path: /b\n", "bind_mounts[0].host_pth: unknown field; did you mean bind_mounts[0].host_path?"},
+		{"far off", "zzzzzzzz: 1\n", "zzzzzzzz: unknown field"},
+		{"wrong shape", "resources: 3\n", "resources: must be a mapping"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := ParseYAML([]byte(c.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Decode(m)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Fatalf("got %v, want prefix %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestMergeOrder(t *testing.T) {
+	site, _ := ParseYAML([]byte("environment:\n  image: site.sif\nresources:\n  slots: 1\n"))
+	file, _ := ParseYAML([]byte("resources:\n  resource_pool: cpu\n"))
+	over, err := ParseOverride("resources.slots=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Decode(Merge(Merge(site, file), over))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SlotCount() != 0 || c.Resources.ResourcePool != "cpu" || c.ImageFor(0) != "site.sif" {
+		t.Fatalf("merged wrong: %+v", c)
+	}
+}
+
+func TestOverrideTypes(t *testing.T) {
+	m, err := ParseOverride("description=hello world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["description"] != "hello world" {
+		t.Fatalf("got %#v", m)
+	}
+	if _, err := ParseOverride("noequals"); err == nil {
+		t.Fatal("want error for missing =")
+	}
+}
+
+func TestImageForms(t *testing.T) {
+	m, _ := ParseYAML([]byte("environment:\n  image:\n    cpu: a.sif\n    cuda: b.sif\n"))
+	c, err := Decode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ImageFor(0) != "a.sif" || c.ImageFor(2) != "b.sif" {
+		t.Fatalf("got %+v", c.Environment.Image)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	cases := []struct {
+		yaml, want string
+	}{
+		{"resources:\n  slots: -1\n", "resources.slots"},
+		{"idle_timeout: soon\n", "idle_timeout"},
+		{"notebook_idle_type: never\n", "notebook_idle_type"},
+		{"environment:\n  environment_variables: [\"1A=b\"]\n", "environment.environment_variables[0]"},
+		{"slurm:\n  sbatch_args: [\"--partition=x\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"-pgpu\"]\n", "slurm.sbatch_args[0]"},
+		{"bind_mounts:\n  - host_path: rel\n    container_path: /x\n", "bind_mounts[0].host_path"},
+		{"bind_mounts:\n  - host_path: /a\n    container_path: /run/determined\n", "bind_mounts[0].container_path"},
+		{"description: \"a\\nb\"\n", "description"},
+	}
+	for _, c := range cases {
+		m, err := ParseYAML([]byte(c.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := Decode(m)
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want field %s", c.yaml, err, c.want)
+		}
+	}
+	ok, _ := Decode(map[string]any{"slurm": map[string]any{"sbatch_args": []any{"--time=10"}}})
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(ok.Description, "JupyterLab (") {
+		t.Fatalf("default description %q", ok.Description)
+	}
+}
