@@ -1,5 +1,5 @@
 # Shared paths and helpers for up.sh, down.sh and status.sh (sourced, not run).
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=$REPO/.devcluster

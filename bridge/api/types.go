@@ -83,3 +83,32 @@ type Error struct {
 
 // Header names used by the launcher's callbacks.
 const SecretHeader = "X-Det-Task-Secret"
+
+// Spec is what the bridge writes to <jobdir>/task.json (mode 0600) for the
+// launcher: everything the job needs, so no user value enters the batch
+// script.
+type Spec struct {
+	TaskID       string   `json:"task_id"`
+	JobDir       string   `json:"job_dir"`
+	Runtime      string   `json:"runtime"`        // apptainer, singularity or none
+	RuntimeBin   string   `json:"runtime_binary"` // path or name of the runtime's binary
+	Image        string   `json:"image"`
+	Slots        int      `json:"slots"`
+	Binds        []string `json:"binds"` // src:dst[:ro], already validated
+	Env          []string `json:"env"`   // NAME=VALUE
+	WorkDir      string   `json:"work_dir"`
+	BaseURL      string   `json:"base_url"` // /proxy/<id>/
+	JupyterToken string   `json:"jupyter_token"`
+	CallbackURL  string   `json:"callback_url"`
+	Secret       string   `json:"secret"`
+	AllowOrigin  string   `json:"allow_origin"` // the bridge's external origin, for Jupyter's websocket origin check
+}
+
+// ExitRecord is written by the launcher to <jobdir>/exit.json when the
+// notebook server ends, so the bridge learns the exit code even when the
+// callback cannot reach it.
+type ExitRecord struct {
+	ExitCode int       `json:"exit_code"`
+	Message  string    `json:"message,omitempty"`
+	Time     time.Time `json:"time"`
+}

@@ -1,0 +1,147 @@
+// Package bridge is the det-bridge service: the REST API, the notebook
+// lifecycle (submit, reconcile with Slurm, kill) and the proxy's routes.
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/proxy"
+	"github.com/det-slurm/bridge/siteconfig"
+	"github.com/det-slurm/bridge/slurm"
+)
+
+// Slurm is what the bridge needs of the cluster's scheduler.
+type Slurm interface {
+	// Submit queues a batch job and returns its id; an error means no job
+	// was created.
+	Submit(ctx context.Context, r slurm.SubmitRequest) (string, error)
+	// Query returns what Slurm knows of the given jobs in one call. Jobs
+	// Slurm has forgotten are absent; an error means nothing is known.
+	Query(ctx context.Context, ids []string) (map[string]slurm.Job, error)
+	// Cancel cancels a job; cancelling a finished job is not an error.
+	Cancel(ctx context.Context, id string) error
+	// Nodes lists the compute nodes.
+	Nodes(ctx context.Context) ([]slurm.Node, error)
+}
+
+var _ Slurm = (*slurm.CLI)(nil)
+
+// Store is the persistence the bridge uses; see package store for the
+// error contract (store.ErrNotFound for missing rows).
+type Store interface {
+	EnsureDefaultUsers(ctx context.Context) error
+	Login(ctx context.Context, name, password string, ttl time.Duration) (string, *store.User, error)
+	UserByToken(ctx context.Context, token string) (*store.User, error)
+	InsertTask(ctx context.Context, t *store.Task) error
+	DeleteTask(ctx context.Context, id string) error
+	SetJobID(ctx context.Context, id, jobID string) error
+	GetTask(ctx context.Context, id string) (*store.Task, error)
+	TasksByPrefix(ctx context.Context, prefix string) ([]*store.Task, error)
+	ListTasks(ctx context.Context, typ, owner string) ([]*store.Task, error)
+	LiveTasks(ctx context.Context) ([]*store.Task, error)
+	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
+	AddEvent(ctx context.Context, taskID, msg string) error
+	Events(ctx context.Context, taskID string, after int64) ([]store.Event, error)
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Server is the bridge.
+type Server struct {
+	cfg    *siteconfig.Config
+	store  Store
+	slurm  Slurm
+	routes *proxy.Table
+	log    *slog.Logger
+	kick   chan struct{}
+
+	nodesMu   sync.Mutex
+	nodes     []slurm.Node
+	nodesTime time.Time
+}
+
+// New returns a bridge over the given store and Slurm. logger nil means
+// slog.Default().
+func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1)}
+}
+
+// Routes exposes the proxy's route table (for tests and benchmarks).
+func (s *Server) Routes() *proxy.Table { return s.routes }
+
+// Start restores routes from the store and reconciles once with Slurm, so
+// the service is consistent before it accepts requests.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.store.EnsureDefaultUsers(ctx); err != nil {
+		return fmt.Errorf("create default users: %w", err)
+	}
+	if err := os.MkdirAll(s.cfg.JobStorageRoot, 0o755); err != nil {
+		return fmt.Errorf("create job_storage_root: %w", err)
+	}
+	live, err := s.store.LiveTasks(ctx)
+	if err != nil {
+		return fmt.Errorf("load tasks: %w", err)
+	}
+	for _, t := range live {
+		s.setRoute(t)
+	}
+	if _, err := s.refreshNodes(ctx); err != nil {
+		s.log.Warn("cannot list Slurm nodes yet", "err", err)
+	}
+	s.reconcile(ctx)
+	return nil
+}
+
+// Serve runs the reconciler and serves HTTP on l until ctx ends.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	go s.reconcileLoop(ctx)
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+	}()
+	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// refreshNodes returns Slurm's node list, cached for a minute.
+func (s *Server) refreshNodes(ctx context.Context) ([]slurm.Node, error) {
+	s.nodesMu.Lock()
+	defer s.nodesMu.Unlock()
+	if s.nodes != nil && time.Since(s.nodesTime) < time.Minute {
+		return s.nodes, nil
+	}
+	nodes, err := s.slurm.Nodes(ctx)
+	if err != nil {
+		if s.nodes != nil {
+			return s.nodes, nil
+		}
+		return nil, err
+	}
+	s.nodes, s.nodesTime = nodes, time.Now()
+	return nodes, nil
+}
+
+// poke asks the reconciler to run now.
+func (s *Server) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,90 @@
+package bridge
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+)
+
+// callbackTask authenticates a launcher callback by the task's secret.
+func (s *Server) callbackTask(w http.ResponseWriter, r *http.Request) (*store.Task, bool) {
+	t, err := s.store.GetTask(r.Context(), mux.Vars(r)["id"])
+	secret := r.Header.Get(api.SecretHeader)
+	if err != nil || secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(t.Secret)) != 1 {
+		writeError(w, http.StatusForbidden, "bad task secret")
+		return nil, false
+	}
+	return t, true
+}
+
+// handleReady registers a notebook's address once Jupyter answers. The
+// host comes from Slurm's record of the node, and the node must be part of
+// the task's own allocation.
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.callbackTask(w, r)
+	if !ok {
+		return
+	}
+	var req api.ReadyRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if api.Terminal(t.State) || t.State == api.StateTerminating {
+		writeError(w, http.StatusConflict, "task is "+t.State)
+		return
+	}
+	if req.Port <= 0 || req.Port > 65535 {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("port %d out of range", req.Port))
+		return
+	}
+	jobs, err := s.slurm.Query(r.Context(), []string{t.JobID})
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: "+err.Error())
+		return
+	}
+	job, known := jobs[t.JobID]
+	if !known || !slices.Contains(job.Nodes, req.Node) {
+		s.log.Warn("ready callback from a node outside the allocation", "task_id", t.ID, "node", req.Node)
+		writeError(w, http.StatusForbidden, fmt.Sprintf("node %q is not part of job %s's allocation", req.Node, t.JobID))
+		return
+	}
+	host := ""
+	if nodes, err := s.refreshNodes(r.Context()); err == nil {
+		for _, n := range nodes {
+			if n.Name == req.Node {
+				host = n.Addr
+			}
+		}
+	}
+	if host == "" {
+		host = req.Node
+	}
+	msg := fmt.Sprintf("Jupyter is running on %s; open %s/proxy/%s/", req.Node, s.cfg.ExternalURL, t.ID)
+	if err := s.update(r.Context(), t, store.Update{State: api.StateRunning, Node: req.Node, Host: host, Port: req.Port}, msg); err != nil {
+		s.internal(w, "record ready", err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleExit records the notebook server's exit code; Slurm's view of the
+// job decides when the task ends.
+func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.callbackTask(w, r)
+	if !ok {
+		return
+	}
+	var req api.ExitRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	_ = s.store.AddEvent(r.Context(), t.ID, fmt.Sprintf("notebook server ended with code %d: %s", req.ExitCode, req.Message))
+	s.poke()
+	w.WriteHeader(http.StatusNoContent)
+}

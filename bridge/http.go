@@ -1,0 +1,144 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/proxy"
+)
+
+// CookieName is the WebUI's session cookie; the proxy strips it before
+// forwarding.
+const CookieName = "det_token"
+
+const tokenTTL = 7 * 24 * time.Hour
+
+type ctxKey struct{}
+
+// Handler returns the bridge's HTTP routes.
+func (s *Server) Handler() http.Handler {
+	r := mux.NewRouter()
+	v1 := r.PathPrefix("/api/v1").Subrouter()
+	v1.HandleFunc("/auth/login", s.handleLogin).Methods(http.MethodPost)
+	v1.HandleFunc("/tasks/{id}/ready", s.handleReady).Methods(http.MethodPost)
+	v1.HandleFunc("/tasks/{id}/exit", s.handleExit).Methods(http.MethodPost)
+
+	authed := v1.NewRoute().Subrouter()
+	authed.Use(s.requireUser)
+	authed.HandleFunc("/me", s.handleMe).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
+	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks/{id}", s.handleGetNotebook).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks/{id}/kill", s.handleKill).Methods(http.MethodPost)
+	authed.HandleFunc("/tasks/{id}/logs", s.handleLogs).Methods(http.MethodGet)
+
+	ph := proxy.New(s.routes, proxy.Options{
+		Authorize:    s.authorizeProxy,
+		StripCookies: []string{CookieName},
+		Logger:       s.log.With("component", "proxy"),
+	})
+	r.PathPrefix("/proxy/").Handler(ph)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such route: "+r.URL.Path)
+	})
+	return r
+}
+
+// credential returns the bridge token a request carries, from the
+// Authorization header or the session cookie.
+func credential(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
+		return strings.TrimPrefix(h, "Bearer ")
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func (s *Server) userOf(r *http.Request) (*store.User, error) {
+	tok := credential(r)
+	if tok == "" {
+		return nil, store.ErrNotFound
+	}
+	return s.store.UserByToken(r.Context(), tok)
+}
+
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.userOf(r)
+		if err != nil {
+			writeError(w, http.StatusUnauthorized, "not logged in: run `det user login` (or set DET_USER and DET_PASS)")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
+	})
+}
+
+func currentUser(r *http.Request) *store.User { return r.Context().Value(ctxKey{}).(*store.User) }
+
+func (s *Server) authorizeProxy(r *http.Request, owner string) error {
+	u, err := s.userOf(r)
+	if err != nil {
+		return proxy.ErrUnauthenticated
+	}
+	if u.Username != owner && !u.Admin {
+		return proxy.ErrForbidden
+	}
+	return nil
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req api.LoginRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	tok, _, err := s.store.Login(r.Context(), req.Username, req.Password, tokenTTL)
+	if errors.Is(err, store.ErrBadCredentials) {
+		writeError(w, http.StatusUnauthorized, err.Error())
+		return
+	}
+	if err != nil {
+		s.internal(w, "login", err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(tokenTTL.Seconds())})
+	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok})
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	writeJSON(w, http.StatusOK, map[string]any{"username": u.Username, "admin": u.Admin})
+}
+
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, api.Error{Error: msg})
+}
+
+func (s *Server) internal(w http.ResponseWriter, what string, err error) {
+	s.log.Error(what, "err", err)
+	writeError(w, http.StatusInternalServerError, what+" failed; the bridge's log has the details")
+}

@@ -1,0 +1,123 @@
+package bridge
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+)
+
+const typeNotebook = "notebook"
+
+func (s *Server) toAPI(t *store.Task) api.Notebook {
+	return api.Notebook{
+		ID: t.ID, Description: t.Description, State: t.State, Reason: t.Reason, Owner: t.Owner,
+		ResourcePool: t.Pool, Slots: t.Slots, RegisteredTime: t.RegisteredTime.UTC(), JobID: t.JobID,
+		Node: t.Node, ExitCode: t.ExitCode,
+		ServiceAddress: strings.TrimSuffix(s.cfg.ExternalURL, "/") + "/proxy/" + t.ID + "/",
+	}
+}
+
+func (s *Server) handleStartNotebook(w http.ResponseWriter, r *http.Request) {
+	var req api.NotebookRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	t, err := s.submit(r.Context(), currentUser(r), typeNotebook, req.Config)
+	if err != nil {
+		var ue *userError
+		if errors.As(err, &ue) {
+			writeError(w, ue.code, ue.msg)
+			return
+		}
+		s.internal(w, "start notebook", err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.toAPI(t))
+}
+
+func (s *Server) handleListNotebooks(w http.ResponseWriter, r *http.Request) {
+	u := currentUser(r)
+	owner := u.Username
+	if u.Admin {
+		owner = ""
+	}
+	tasks, err := s.store.ListTasks(r.Context(), typeNotebook, owner)
+	if err != nil {
+		s.internal(w, "list notebooks", err)
+		return
+	}
+	out := api.NotebookList{Notebooks: make([]api.Notebook, 0, len(tasks))}
+	for _, t := range tasks {
+		out.Notebooks = append(out.Notebooks, s.toAPI(t))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// lookup finds the task a path's {id} names (a full id or a unique prefix)
+// among those the user may see. Others' tasks are reported as absent.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bool) {
+	id := mux.Vars(r)["id"]
+	u := currentUser(r)
+	visible := func(t *store.Task) bool { return u.Admin || t.Owner == u.Username }
+	t, err := s.store.GetTask(r.Context(), id)
+	if err == nil {
+		if !visible(t) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q", id))
+			return nil, false
+		}
+		return t, true
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		s.internal(w, "look up task", err)
+		return nil, false
+	}
+	cands, err := s.store.TasksByPrefix(r.Context(), id)
+	if err != nil {
+		s.internal(w, "look up task", err)
+		return nil, false
+	}
+	var mine []*store.Task
+	for _, c := range cands {
+		if visible(c) {
+			mine = append(mine, c)
+		}
+	}
+	switch {
+	case len(mine) == 1 && len(id) >= 4:
+		return mine[0], true
+	case len(mine) > 1:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q matches %d notebooks; give more of the id", id, len(mine)))
+	default:
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q (give the id or a unique prefix of 4 or more characters)", id))
+	}
+	return nil, false
+}
+
+func (s *Server) handleGetNotebook(w http.ResponseWriter, r *http.Request) {
+	if t, ok := s.lookup(w, r); ok {
+		writeJSON(w, http.StatusOK, s.toAPI(t))
+	}
+}
+
+func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	if err := s.kill(r.Context(), t); err != nil {
+		s.internal(w, "kill notebook", err)
+		return
+	}
+	t, err := s.store.GetTask(r.Context(), t.ID)
+	if err != nil {
+		s.internal(w, "kill notebook", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.toAPI(t))
+}

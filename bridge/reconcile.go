@@ -1,0 +1,213 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/proxy"
+	"github.com/det-slurm/bridge/slurm"
+)
+
+// reconcileLoop runs reconcile every interval, or sooner when poked.
+func (s *Server) reconcileLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.kick:
+		}
+		s.reconcile(ctx)
+	}
+}
+
+// reconcile asks Slurm about every live task in one call and moves each
+// task's state to match. A failed query changes nothing.
+func (s *Server) reconcile(ctx context.Context) {
+	live, err := s.store.LiveTasks(ctx)
+	if err != nil {
+		s.log.Error("reconcile: load tasks", "err", err)
+		return
+	}
+	var ids []string
+	for _, t := range live {
+		if t.JobID != "" {
+			ids = append(ids, t.JobID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	jobs, err := s.slurm.Query(ctx, ids)
+	if err != nil {
+		s.log.Warn("reconcile: Slurm query failed; keeping every task's state", "err", err)
+		return
+	}
+	for _, t := range live {
+		if t.JobID == "" {
+			continue
+		}
+		job, known := jobs[t.JobID]
+		if err := s.apply(ctx, t, job, known); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("reconcile task", "task_id", t.ID, "err", err)
+		}
+	}
+}
+
+// apply moves one task to the state its job is in.
+func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known bool) error {
+	if !known {
+		return s.finish(ctx, t, "")
+	}
+	switch job.State {
+	case "PENDING", "REQUEUED", "SUSPENDED":
+		reason := job.Reason
+		if t.State == api.StateTerminating || reason == t.Reason {
+			return nil
+		}
+		msg := "waiting in the Slurm queue: " + reason
+		if !job.StartTime.IsZero() {
+			msg += ", estimated start " + job.StartTime.Format(time.RFC3339)
+		}
+		return s.update(ctx, t, store.Update{State: api.StateQueued, Reason: reason}, msg)
+	case "RUNNING", "CONFIGURING":
+		if t.State != api.StateQueued {
+			return nil
+		}
+		node := strings.Join(job.Nodes, ",")
+		return s.update(ctx, t, store.Update{State: api.StateStarting, Node: node}, "job started on "+node+"; waiting for Jupyter")
+	case "COMPLETING", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT":
+		return nil
+	}
+	return s.finish(ctx, t, job.State)
+}
+
+// finish marks a task TERMINATED with the reason its job's final state and
+// the launcher's exit record give.
+func (s *Server) finish(ctx context.Context, t *store.Task, state string) error {
+	rec, hasRec := readExitRecord(t.JobDir)
+	var code *int
+	if hasRec {
+		code = &rec.ExitCode
+	}
+	reason := ""
+	switch {
+	case t.State == api.StateTerminating && t.Reason != "":
+		reason = t.Reason
+	case state == "CANCELLED":
+		reason = "cancelled outside the bridge"
+	case state == "TIMEOUT" || state == "DEADLINE":
+		reason = "time limit"
+	case state == "NODE_FAIL":
+		reason = "node failure"
+	case state == "PREEMPTED":
+		reason = "preempted"
+	case state == "OUT_OF_MEMORY":
+		reason = "out of memory"
+	case t.State != api.StateRunning:
+		reason = "failed to start"
+		if tail := lastLines(filepath.Join(t.JobDir, "output.log"), 5); tail != "" {
+			reason += ": " + tail
+		}
+	case hasRec:
+		reason = fmt.Sprintf("exited with code %d", rec.ExitCode)
+	default:
+		reason = "job ended (" + strings.ToLower(state) + ")"
+		if state == "" {
+			reason = "job ended"
+		}
+	}
+	return s.update(ctx, t, store.Update{State: api.StateTerminated, Reason: reason, ExitCode: code}, "terminated: "+reason)
+}
+
+// update writes a state change and mirrors it in the proxy's routes.
+func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg string) error {
+	if err := s.store.UpdateTask(ctx, t.ID, u, msg); err != nil {
+		return err
+	}
+	if u.State != "" {
+		t.State = u.State
+	}
+	t.Reason = u.Reason
+	if u.Host != "" {
+		t.Host, t.Port = u.Host, u.Port
+	}
+	if u.Node != "" {
+		t.Node = u.Node
+	}
+	s.setRoute(t)
+	s.log.Info("task state", "task_id", t.ID, "state", t.State, "reason", t.Reason)
+	return nil
+}
+
+// setRoute mirrors a task in the proxy's route table.
+func (s *Server) setRoute(t *store.Task) {
+	r := proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: t.Reason}
+	if t.State == api.StateRunning && t.Host != "" {
+		r.Target = &url.URL{Scheme: "http", Host: fmt.Sprintf("%s:%d", t.Host, t.Port)}
+	}
+	s.routes.Set(t.ID, r)
+}
+
+// kill cancels a task's job; the reconciler records the end.
+func (s *Server) kill(ctx context.Context, t *store.Task) error {
+	if api.Terminal(t.State) {
+		return nil
+	}
+	if err := s.update(ctx, t, store.Update{State: api.StateTerminating, Reason: "killed by user"}, "kill requested by user"); err != nil {
+		return err
+	}
+	if t.JobID == "" {
+		return errNoJob
+	}
+	if err := s.slurm.Cancel(ctx, t.JobID); err != nil {
+		return fmt.Errorf("cancel job %s: %w", t.JobID, err)
+	}
+	s.poke()
+	return nil
+}
+
+func readExitRecord(jobDir string) (api.ExitRecord, bool) {
+	var rec api.ExitRecord
+	data, err := os.ReadFile(filepath.Join(jobDir, "exit.json"))
+	if err != nil || json.Unmarshal(data, &rec) != nil {
+		return rec, false
+	}
+	return rec, true
+}
+
+// lastLines returns up to n last non-empty lines of a file, joined by " | ".
+func lastLines(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	const max = 16 << 10
+	if st, err := f.Stat(); err == nil && st.Size() > max {
+		_, _ = f.Seek(st.Size()-max, 0)
+	}
+	buf := make([]byte, max)
+	k, _ := f.Read(buf)
+	var lines []string
+	for _, l := range strings.Split(string(buf[:k]), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}

@@ -1,0 +1,312 @@
+package bridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/sylabs/singularity/v4/pkg/image"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/siteconfig"
+	"github.com/det-slurm/bridge/slurm"
+	"github.com/det-slurm/bridge/taskconfig"
+)
+
+// userError is a problem the user can fix; its message is shown as is.
+type userError struct {
+	code int
+	msg  string
+}
+
+func (e *userError) Error() string { return e.msg }
+
+func badRequest(format string, a ...any) error {
+	return &userError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, a...)}
+}
+
+// resolveConfig merges the site's defaults, the pool's defaults and the
+// user's config, validates the result and returns it with its pool.
+func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *siteconfig.Pool, error) {
+	base := taskconfig.Merge(s.cfg.TaskContainerDefaults, nil)
+	first, err := taskconfig.Decode(taskconfig.Merge(base, userCfg))
+	if err != nil {
+		return nil, nil, badRequest("%v", err)
+	}
+	poolName := first.Resources.ResourcePool
+	if poolName == "" {
+		poolName = s.cfg.DefaultPool(first.SlotCount())
+	}
+	pool, ok := s.cfg.Pool(poolName)
+	if !ok {
+		return nil, nil, badRequest("resources.resource_pool: no pool named %q (pools: %s)", poolName, strings.Join(s.cfg.PoolNames(), ", "))
+	}
+	cfg, err := taskconfig.Decode(taskconfig.Merge(taskconfig.Merge(base, pool.Defaults), userCfg))
+	if err != nil {
+		return nil, nil, badRequest("%v", err)
+	}
+	cfg.Resources.ResourcePool = pool.Name
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, badRequest("%v", err)
+	}
+	if cfg.Environment.Image.CPU == "" {
+		cfg.Environment.Image.CPU = s.cfg.DefaultImages.CPU
+	}
+	if cfg.Environment.Image.CUDA == "" {
+		cfg.Environment.Image.CUDA = s.cfg.DefaultImages.CUDA
+		if cfg.Environment.Image.CUDA == "" {
+			cfg.Environment.Image.CUDA = cfg.Environment.Image.CPU
+		}
+	}
+	return cfg, pool, nil
+}
+
+// checkImage makes sure the image is a SIF, squashfs or sandbox folder
+// the bridge can read, before anything is queued.
+func (s *Server) checkImage(cfg *taskconfig.Config, slots int) (string, error) {
+	img := cfg.ImageFor(slots)
+	if s.cfg.ContainerRuntime.Type == "none" {
+		return img, nil
+	}
+	if img == "" {
+		return "", badRequest("environment.image: no image given and the site config has no default image")
+	}
+	if !filepath.IsAbs(img) {
+		return "", badRequest("environment.image: %q must be an absolute path to a SIF, squashfs or sandbox folder on the shared filesystem", img)
+	}
+	im, err := image.Init(img, false)
+	if err != nil {
+		return "", badRequest("environment.image: %s: not a usable image (%v)", img, err)
+	}
+	defer im.File.Close()
+	switch im.Type {
+	case image.SIF, image.SQUASHFS, image.SANDBOX:
+		return img, nil
+	}
+	return "", badRequest("environment.image: %s is not a SIF, squashfs or sandbox folder", img)
+}
+
+// checkSlots refuses a GPU count no node of the pool can satisfy.
+func (s *Server) checkSlots(ctx context.Context, pool *siteconfig.Pool, slots int) error {
+	if slots == 0 {
+		return nil
+	}
+	if pool.GPU.Gres == "" {
+		return badRequest("resources.slots: pool %q has no GPUs; use resources.slots=0 or a GPU pool", pool.Name)
+	}
+	if pool.MaxSlots > 0 && slots > pool.MaxSlots {
+		return badRequest("resources.slots: %d is more than pool %q allows per notebook (%d)", slots, pool.Name, pool.MaxSlots)
+	}
+	nodes, err := s.refreshNodes(ctx)
+	if err != nil {
+		return &userError{code: http.StatusServiceUnavailable, msg: "cannot reach Slurm to check the pool's nodes: " + err.Error()}
+	}
+	best, bestName := 0, ""
+	for _, n := range nodes {
+		for _, p := range n.Partitions {
+			if p == pool.Partition && n.GPUs > best {
+				best, bestName = n.GPUs, n.Name
+			}
+		}
+	}
+	if slots > best {
+		if bestName == "" {
+			return badRequest("resources.slots: pool %q (partition %s) has no node with GPUs", pool.Name, pool.Partition)
+		}
+		return badRequest("resources.slots: %d GPUs requested, but the largest node in pool %q (%s) has %d", slots, pool.Name, bestName, best)
+	}
+	return nil
+}
+
+// posixUser returns the POSIX account a bridge user's jobs run as.
+func (s *Server) posixUser(u *store.User) (*user.User, error) {
+	name := u.PosixUser
+	if name == "" {
+		name = s.cfg.JobUser
+	}
+	if name == "" {
+		if os.Geteuid() == 0 {
+			return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("user %s is not linked to a POSIX user; an admin must run `det user link-with-agent-user %s --agent-user NAME`", u.Username, u.Username)}
+		}
+		cur, err := user.Current()
+		if err != nil {
+			return nil, fmt.Errorf("look up the bridge's own user: %w", err)
+		}
+		return cur, nil
+	}
+	pu, err := user.Lookup(name)
+	if err != nil {
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %q of %s does not exist on this host", name, u.Username)}
+	}
+	if pu.Uid == "0" {
+		return nil, &userError{code: http.StatusForbidden, msg: "notebooks never run as root; link the user to a normal POSIX account"}
+	}
+	return pu, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	return hex.EncodeToString(b)
+}
+
+// submit validates a config, writes the job folder, stores the task and
+// queues the Slurm job. On any error nothing is left behind.
+func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any) (*store.Task, error) {
+	cfg, pool, err := s.resolveConfig(userCfg)
+	if err != nil {
+		return nil, err
+	}
+	slots := cfg.SlotCount()
+	img, err := s.checkImage(cfg, slots)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSlots(ctx, pool, slots); err != nil {
+		return nil, err
+	}
+	pu, err := s.posixUser(u)
+	if err != nil {
+		return nil, err
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	id := uuid.NewString()
+	t := &store.Task{
+		ID: id, Type: typ, Owner: u.Username, PosixUser: pu.Username, Description: cfg.Description,
+		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
+		JupyterToken: randomHex(24), Secret: randomHex(24),
+		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
+	}
+	script, err := s.writeJobDir(t, cfg, pu, img)
+	if err != nil {
+		os.RemoveAll(t.JobDir)
+		return nil, err
+	}
+	if err := s.store.InsertTask(ctx, t); err != nil {
+		os.RemoveAll(t.JobDir)
+		return nil, err
+	}
+	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
+	if err != nil {
+		undoCtx := context.WithoutCancel(ctx)
+		if derr := s.store.DeleteTask(undoCtx, id); derr != nil {
+			s.log.Error("undo failed submit", "task_id", id, "err", derr)
+		}
+		os.RemoveAll(t.JobDir)
+		return nil, &userError{code: http.StatusBadRequest, msg: "Slurm refused the job: " + err.Error()}
+	}
+	t.JobID = jobID
+	if err := s.store.SetJobID(ctx, id, jobID); err != nil {
+		_ = s.slurm.Cancel(context.WithoutCancel(ctx), jobID)
+		return nil, err
+	}
+	_ = s.store.AddEvent(ctx, id, fmt.Sprintf("submitted as Slurm job %s to partition %s (%d GPU slots) as POSIX user %s", jobID, pool.Partition, slots, pu.Username))
+	s.setRoute(t)
+	s.log.Info("notebook submitted", "task_id", id, "job_id", jobID, "owner", u.Username, "pool", pool.Name)
+	s.poke()
+	return t, nil
+}
+
+// submitUser is the user sbatch runs as: the job's owner when the bridge
+// is root, else the bridge's own user (a single-user bridge).
+func (s *Server) submitUser(pu *user.User) string {
+	if os.Geteuid() == 0 {
+		return pu.Username
+	}
+	return ""
+}
+
+func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *siteconfig.Pool) []string {
+	args := []string{
+		"--job-name=det-" + t.Type + "-" + t.ID,
+		"--partition=" + pool.Partition,
+		"--nodes=1", "--ntasks=1",
+		"--output=" + filepath.Join(t.JobDir, "output.log"),
+		"--chdir=" + t.JobDir,
+	}
+	gpuType := cfg.Slurm.GPUType
+	if gpuType == "" {
+		gpuType = pool.GPU.Type
+	}
+	if g := slurm.GresArg(pool.GPU.Gres, gpuType, t.Slots); g != "" {
+		args = append(args, g)
+	}
+	args = append(args, pool.SbatchArgs...)
+	return append(args, cfg.Slurm.SbatchArgs...)
+}
+
+// writeJobDir creates <root>/<user>/<id>/ owned by the job's user (0700)
+// with task.json (0600) and the batch script, and returns the script path.
+func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string) (string, error) {
+	uid, _ := strconv.Atoi(pu.Uid)
+	gid, _ := strconv.Atoi(pu.Gid)
+	chown := os.Geteuid() == 0
+	userDir := filepath.Dir(t.JobDir)
+	if err := os.MkdirAll(userDir, 0o700); err != nil {
+		return "", fmt.Errorf("create job folder: %w", err)
+	}
+	if err := os.Mkdir(t.JobDir, 0o700); err != nil {
+		return "", fmt.Errorf("create job folder: %w", err)
+	}
+	binds := make([]string, 0, len(cfg.BindMounts)+1)
+	if s.cfg.SharedFSPath != "" {
+		binds = append(binds, s.cfg.SharedFSPath+":/run/determined/workdir/shared_fs")
+	}
+	for _, b := range cfg.BindMounts {
+		binds = append(binds, b.Spec())
+	}
+	origin := s.cfg.ExternalURL
+	if u, err := url.Parse(origin); err == nil {
+		origin = u.Scheme + "://" + u.Host
+	}
+	spec := api.Spec{
+		TaskID: t.ID, JobDir: t.JobDir, Runtime: s.cfg.ContainerRuntime.Type, RuntimeBin: s.cfg.ContainerRuntime.Binary,
+		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
+		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,
+		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, AllowOrigin: origin,
+	}
+	data, err := json.MarshalIndent(spec, "", "  ")
+	if err != nil {
+		return "", fmt.Errorf("encode task spec: %w", err)
+	}
+	specPath := filepath.Join(t.JobDir, "task.json")
+	if err := os.WriteFile(specPath, data, 0o600); err != nil {
+		return "", fmt.Errorf("write task spec: %w", err)
+	}
+	text, err := slurm.RenderScript(s.cfg.LauncherPath, specPath)
+	if err != nil {
+		return "", err
+	}
+	script := filepath.Join(t.JobDir, "job.sh")
+	if err := os.WriteFile(script, []byte(text), 0o700); err != nil {
+		return "", fmt.Errorf("write batch script: %w", err)
+	}
+	if chown {
+		for _, p := range []string{userDir, t.JobDir, specPath, script} {
+			if err := os.Lchown(p, uid, gid); err != nil {
+				return "", fmt.Errorf("give job folder to %s: %w", pu.Username, err)
+			}
+		}
+	}
+	return script, nil
+}
+
+var errNoJob = errors.New("task has no Slurm job")

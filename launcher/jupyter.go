@@ -1,0 +1,22 @@
+package launcher
+
+// jupyterScript starts whichever Jupyter the image has. It is fixed text:
+// every value reaches it through the environment and is only ever
+// expanded inside double quotes, never parsed as shell.
+const jupyterScript = `set -e
+if command -v jupyter-lab >/dev/null 2>&1; then
+  exec jupyter-lab --no-browser --ip=0.0.0.0 --port="$DET_PORT" \
+    --ServerApp.base_url="$DET_BASE_URL" --ServerApp.root_dir="$DET_CONTAINER_WORKDIR" \
+    --ServerApp.allow_origin="$DET_ALLOW_ORIGIN" --ServerApp.open_browser=False
+elif command -v jupyter-notebook >/dev/null 2>&1; then
+  exec jupyter-notebook --no-browser --ip=0.0.0.0 --port="$DET_PORT" \
+    --NotebookApp.base_url="$DET_BASE_URL" --NotebookApp.notebook_dir="$DET_CONTAINER_WORKDIR" \
+    --NotebookApp.allow_origin="$DET_ALLOW_ORIGIN"
+else
+  echo "det-launcher: the image has neither jupyter-lab nor jupyter-notebook" >&2
+  exit 127
+fi
+`
+
+// jupyterCommand is the argv run inside the container.
+func jupyterCommand() []string { return []string{"/bin/sh", "-c", jupyterScript} }

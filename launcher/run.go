@@ -1,0 +1,244 @@
+package launcher
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+// Options tune a run; zero values mean the defaults.
+type Options struct {
+	ReadyTimeout time.Duration // how long Jupyter may take to answer; default 10 min
+	Logger       *slog.Logger
+	HTTPClient   *http.Client
+}
+
+// ReadSpec loads and checks a task spec.
+func ReadSpec(path string) (*api.Spec, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	var s api.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, fmt.Errorf("parse spec %s: %w", path, err)
+	}
+	if s.TaskID == "" || s.JobDir == "" || s.BaseURL == "" || s.CallbackURL == "" {
+		return nil, fmt.Errorf("spec %s: task_id, job_dir, base_url and callback_url are required", path)
+	}
+	return &s, nil
+}
+
+// Run runs the notebook described by spec until it exits or ctx ends, and
+// returns the exit code to leave with.
+func Run(ctx context.Context, spec *api.Spec, o Options) int {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = 10 * time.Minute
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	log := o.Logger.With("task_id", spec.TaskID)
+	code, msg := run(ctx, spec, o, log)
+	rec := api.ExitRecord{ExitCode: code, Message: msg, Time: time.Now()}
+	if err := writeJSON(filepath.Join(spec.JobDir, "exit.json"), rec); err != nil {
+		log.Error("write exit record", "err", err)
+	}
+	if err := post(context.Background(), o.HTTPClient, spec, "exit", api.ExitRequest{ExitCode: code, Message: msg}); err != nil {
+		log.Warn("report exit to bridge", "err", err)
+	}
+	return code
+}
+
+func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
+	rt, err := RuntimeFor(spec)
+	if err != nil {
+		return 1, err.Error()
+	}
+	port, err := freePort()
+	if err != nil {
+		return 1, fmt.Sprintf("pick a port: %v", err)
+	}
+	hostWork := filepath.Join(spec.JobDir, "workdir")
+	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
+		return 1, fmt.Sprintf("create work dir: %v", err)
+	}
+	env := append([]string{
+		fmt.Sprintf("DET_PORT=%d", port),
+		"DET_BASE_URL=" + spec.BaseURL,
+		"DET_CONTAINER_WORKDIR=" + containerWorkDir(spec),
+		"DET_ALLOW_ORIGIN=" + spec.AllowOrigin,
+		"DET_TASK_ID=" + spec.TaskID,
+		"JUPYTER_TOKEN=" + spec.JupyterToken,
+	}, spec.Env...)
+	if !rt.Capabilities().Isolated {
+		env = append(env, "DET_CONTAINER_WORKDIR="+hostWork)
+	}
+	argv, procEnv := rt.Command(spec, hostWork, jupyterCommand(), env)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), procEnv...)
+	cmd.Dir = hostWork
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	log.Info("starting notebook server", "port", port, "runtime", spec.Runtime, "image", spec.Image)
+	if err := cmd.Start(); err != nil {
+		return 1, fmt.Sprintf("start %s: %v", argv[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	readyCtx, cancelReady := context.WithTimeout(ctx, o.ReadyTimeout)
+	defer cancelReady()
+	ready := make(chan error, 1)
+	go func() { ready <- waitReady(readyCtx, o.HTTPClient, spec, port) }()
+
+	for {
+		select {
+		case err := <-ready:
+			if err != nil {
+				log.Error("notebook server never answered", "err", err)
+				stop(cmd, done)
+				return 1, "the notebook server did not answer within " + o.ReadyTimeout.String()
+			}
+			log.Info("notebook server answers; reporting to the bridge")
+			node := os.Getenv("SLURMD_NODENAME")
+			if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: node, Port: port}); err != nil {
+				log.Error("report ready", "err", err)
+				stop(cmd, done)
+				return 1, "could not report to the bridge: " + err.Error()
+			}
+			ready = nil
+		case s := <-sigs:
+			log.Info("passing signal on to the notebook server", "signal", s.String())
+			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
+		case err := <-done:
+			return exitCode(err)
+		case <-ctx.Done():
+			stop(cmd, done)
+			return 143, "stopped"
+		}
+	}
+}
+
+func exitCode(err error) (int, string) {
+	if err == nil {
+		return 0, "notebook server exited"
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), "notebook server killed by " + ws.Signal().String()
+		}
+		return ee.ExitCode(), fmt.Sprintf("notebook server exited with %d", ee.ExitCode())
+	}
+	return 1, err.Error()
+}
+
+// stop sends SIGTERM to the server's process group, then SIGKILL after 10 s.
+func stop(cmd *exec.Cmd, done <-chan error) {
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", ":0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls Jupyter's /api/status with the token until it answers 200.
+func waitReady(ctx context.Context, c *http.Client, spec *api.Spec, port int) error {
+	url := fmt.Sprintf("http://127.0.0.1:%d%sapi/status", port, spec.BaseURL)
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Authorization", "token "+spec.JupyterToken)
+		if resp, err := c.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// post sends a callback to the bridge with the task's secret, retrying a
+// few times over about 15 s.
+func post(ctx context.Context, c *http.Client, spec *api.Spec, what string, body any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("%s/api/v1/tasks/%s/%s", spec.CallbackURL, spec.TaskID, what)
+	var last error
+	for attempt := 0; attempt < 6; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt) * time.Second):
+			}
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(api.SecretHeader, spec.Secret)
+		resp, err := c.Do(req)
+		if err != nil {
+			last = err
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			return nil
+		}
+		last = fmt.Errorf("bridge answered %s", resp.Status)
+		if resp.StatusCode < 500 {
+			return last
+		}
+	}
+	return last
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,104 @@
+// Package launcher is the in-job side of a notebook: it reads the task spec,
+// starts Jupyter in the container runtime on a free port, reports the port
+// to the bridge once Jupyter answers, and records how it ended.
+package launcher
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+// Container paths, as Determined lays them out.
+const (
+	ContainerWorkDir  = "/run/determined/workdir"
+	ContainerSharedFS = "/run/determined/workdir/shared_fs"
+)
+
+// Capabilities says what a runtime can do; callers never switch on its type.
+type Capabilities struct {
+	GPU       bool   // can expose the allocated GPUs (--nv)
+	Isolated  bool   // runs the image, not the host's filesystem
+	EnvPrefix string // variables with this prefix are set inside the container
+}
+
+// Runtime turns a spec and a command into the argv that runs the command in
+// the spec's container, and the extra environment it needs.
+type Runtime interface {
+	Capabilities() Capabilities
+	// Command returns the argv to run inner inside the container, with env
+	// (NAME=VALUE) visible inside it. It does no I/O.
+	Command(spec *api.Spec, hostWorkDir string, inner []string, env []string) (argv []string, procEnv []string)
+}
+
+// RuntimeFor returns the runtime the spec names.
+func RuntimeFor(s *api.Spec) (Runtime, error) {
+	switch s.Runtime {
+	case "apptainer":
+		return &Apptainer{Binary: s.RuntimeBin, envPrefix: "APPTAINERENV_"}, nil
+	case "singularity":
+		return &Apptainer{Binary: s.RuntimeBin, envPrefix: "SINGULARITYENV_"}, nil
+	case "none":
+		return None{}, nil
+	}
+	return nil, fmt.Errorf("runtime %q is not apptainer, singularity or none", s.Runtime)
+}
+
+// Apptainer runs commands with apptainer exec (or singularity exec, which
+// takes the same flags).
+type Apptainer struct {
+	Binary    string
+	envPrefix string
+}
+
+var _ Runtime = (*Apptainer)(nil)
+
+// Capabilities implements Runtime.
+func (a *Apptainer) Capabilities() Capabilities {
+	return Capabilities{GPU: true, Isolated: true, EnvPrefix: a.envPrefix}
+}
+
+// Command implements Runtime.
+func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, inner []string, env []string) ([]string, []string) {
+	argv := []string{a.Binary, "exec"}
+	if s.Slots > 0 {
+		argv = append(argv, "--nv")
+	}
+	argv = append(argv, "--bind", hostWorkDir+":"+ContainerWorkDir)
+	for _, b := range s.Binds {
+		argv = append(argv, "--bind", b)
+	}
+	argv = append(argv, "--pwd", containerWorkDir(s), s.Image)
+	argv = append(argv, inner...)
+	procEnv := make([]string, 0, len(env))
+	for _, e := range env {
+		procEnv = append(procEnv, a.envPrefix+e)
+	}
+	return argv, procEnv
+}
+
+func containerWorkDir(s *api.Spec) string {
+	if s.WorkDir != "" {
+		return s.WorkDir
+	}
+	return ContainerWorkDir
+}
+
+// None runs commands directly on the node, for sites without containers.
+type None struct{}
+
+var _ Runtime = None{}
+
+// Capabilities implements Runtime.
+func (None) Capabilities() Capabilities { return Capabilities{} }
+
+// Command implements Runtime.
+func (None) Command(s *api.Spec, hostWorkDir string, inner []string, env []string) ([]string, []string) {
+	dir := hostWorkDir
+	if s.WorkDir != "" && filepath.IsAbs(s.WorkDir) {
+		dir = s.WorkDir
+	}
+	argv := append([]string{"env", "-C", dir}, inner...)
+	return argv, env
+}

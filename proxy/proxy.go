@@ -1,0 +1,239 @@
+// Package proxy routes /proxy/<id>/ requests to notebook servers, injecting
+// each server's token and tracking activity.
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// prefix is the path prefix under which the Handler is mounted.
+const prefix = "/proxy/"
+
+// Authorizer decides who may use a route. It returns nil when the request's
+// user may reach a route owned by owner; ErrUnauthenticated (no/invalid
+// credentials) or ErrForbidden otherwise.
+type Authorizer func(r *http.Request, owner string) error
+
+var (
+	// ErrUnauthenticated means the request carries no valid credentials.
+	ErrUnauthenticated = errors.New("proxy: not authenticated")
+	// ErrForbidden means the authenticated user may not use the route.
+	ErrForbidden = errors.New("proxy: forbidden")
+)
+
+// Options configure a Handler.
+type Options struct {
+	Authorize    Authorizer        // required
+	StripCookies []string          // cookie names removed from the forwarded Cookie header; other cookies pass
+	Logger       *slog.Logger      // nil = slog.Default()
+	Transport    http.RoundTripper // nil = a tuned *http.Transport
+}
+
+// Handler serves /proxy/{id}/... . It is an http.Handler mounted by the
+// bridge at the prefix "/proxy/".
+type Handler struct {
+	table *Table
+	auth  Authorizer
+	strip map[string]bool
+	log   *slog.Logger
+	rp    *httputil.ReverseProxy
+}
+
+// proxyCtx carries the resolved route from ServeHTTP to the ReverseProxy hooks.
+type proxyCtx struct {
+	id    string
+	route Route
+	last  *atomic.Int64
+}
+
+type ctxKey struct{}
+
+// New returns a Handler serving the routes of t. It panics if o.Authorize is nil.
+func New(t *Table, o Options) *Handler {
+	if o.Authorize == nil {
+		panic("proxy.New: Options.Authorize is required")
+	}
+	h := &Handler{table: t, auth: o.Authorize, log: o.Logger, strip: map[string]bool{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	for _, c := range o.StripCookies {
+		h.strip[c] = true
+	}
+	tr := o.Transport
+	if tr == nil {
+		tr = DefaultTransport()
+	}
+	h.rp = &httputil.ReverseProxy{
+		Rewrite:        h.rewrite,
+		ModifyResponse: h.modifyResponse,
+		ErrorHandler:   h.proxyError,
+		Transport:      tr,
+		BufferPool:     &bufferPool{},
+		ErrorLog:       slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
+	}
+	return h
+}
+
+// DefaultTransport returns the transport used when Options.Transport is nil:
+// no environment proxy, 5 s dial timeout, large idle pools, HTTP/1.1 only and
+// no response header timeout (notebook servers long-poll).
+func DefaultTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        1024,
+		MaxIdleConnsPerHost: 256,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   false,
+	}
+}
+
+// ServeHTTP resolves the task id, authorizes the request and proxies it.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ep := r.URL.EscapedPath()
+	if !strings.HasPrefix(ep, prefix) {
+		writeError(w, r, http.StatusNotFound, "not found")
+		return
+	}
+	seg, _, hasSlash := strings.Cut(ep[len(prefix):], "/")
+	id, err := url.PathUnescape(seg)
+	if err != nil || id == "" {
+		writeError(w, r, http.StatusNotFound, "not found")
+		return
+	}
+	if !hasSlash {
+		loc := prefix + seg + "/"
+		if r.URL.RawQuery != "" {
+			loc += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", loc)
+		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
+	e, ok := h.table.lookup(id)
+	if !ok {
+		writeError(w, r, http.StatusNotFound, fmt.Sprintf("notebook %s not found", id))
+		return
+	}
+	if err := h.auth(r, e.route.Owner); err != nil {
+		switch {
+		case errors.Is(err, ErrUnauthenticated):
+			writeError(w, r, http.StatusUnauthorized, "authentication required")
+		case errors.Is(err, ErrForbidden):
+			writeError(w, r, http.StatusForbidden, fmt.Sprintf("notebook %s belongs to another user", id))
+		default:
+			h.log.Error("proxy: authorization failed", "task", id, "err", err)
+			writeError(w, r, http.StatusInternalServerError, "authorization failed")
+		}
+		return
+	}
+	if e.route.Target == nil {
+		if strings.EqualFold(e.route.State, "TERMINATED") {
+			msg := fmt.Sprintf("notebook %s is terminated", id)
+			if e.route.Reason != "" {
+				msg += ": " + e.route.Reason
+			}
+			writeError(w, r, http.StatusGone, msg)
+			return
+		}
+		w.Header().Set("Retry-After", "2")
+		writeError(w, r, http.StatusServiceUnavailable,
+			fmt.Sprintf("notebook %s is not running yet (state %s)", id, e.route.State))
+		return
+	}
+	touch(e.last)
+	pc := &proxyCtx{id: id, route: e.route, last: e.last}
+	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, pc)))
+}
+
+func fromContext(ctx context.Context) *proxyCtx {
+	pc, _ := ctx.Value(ctxKey{}).(*proxyCtx)
+	return pc
+}
+
+// rewrite points the outbound request at the notebook server, keeping the
+// original path and query, and replaces the client's credentials with the
+// server's token.
+func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
+	pc := fromContext(pr.In.Context())
+	target := pc.route.Target
+	pr.Out.URL.Scheme = target.Scheme
+	pr.Out.URL.Host = target.Host
+	pr.Out.Host = target.Host
+	pr.SetXForwarded()
+
+	hdr := pr.Out.Header
+	hdr.Del("Authorization")
+	stripCookies(hdr, h.strip)
+	pr.Out.URL.RawQuery = stripQueryParam(pr.Out.URL.RawQuery, "token")
+	if pc.route.Token != "" {
+		hdr.Set("Authorization", "token "+pc.route.Token)
+	}
+}
+
+// modifyResponse counts the response as activity, makes Location headers
+// that point at the notebook server relative and wraps upgraded connections
+// so that websocket traffic counts as activity.
+func (h *Handler) modifyResponse(resp *http.Response) error {
+	pc := fromContext(resp.Request.Context())
+	if pc == nil {
+		return nil
+	}
+	touch(pc.last)
+	if loc := resp.Header.Get("Location"); loc != "" {
+		if rel, ok := relativeLocation(loc, pc.route.Target.Host); ok {
+			resp.Header.Set("Location", rel)
+		}
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
+			resp.Body = &activityConn{ReadWriteCloser: rwc, last: pc.last}
+		}
+	}
+	return nil
+}
+
+// proxyError answers 502 when the notebook server cannot be reached.
+func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil {
+		return // the client went away
+	}
+	id := "?"
+	if pc := fromContext(r.Context()); pc != nil {
+		id = pc.id
+	}
+	h.log.Warn("proxy: notebook server did not answer", "task", id, "method", r.Method, "path", r.URL.Path, "err", err)
+	writeError(w, r, http.StatusBadGateway,
+		fmt.Sprintf("notebook %s is not reachable: the notebook server did not answer", id))
+}
+
+// bufferPool recycles 32 KiB copy buffers.
+type bufferPool struct{ p sync.Pool }
+
+const bufSize = 32 << 10
+
+func (b *bufferPool) Get() []byte {
+	if v, ok := b.p.Get().([]byte); ok {
+		return v
+	}
+	return make([]byte, bufSize)
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	if cap(buf) == bufSize {
+		b.p.Put(buf[:bufSize])
+	}
+}

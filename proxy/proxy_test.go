@@ -1,0 +1,224 @@
+package proxy
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// fixture is a bridge-like server with the proxy mounted at /proxy/.
+type fixture struct {
+	table *Table
+	srv   *httptest.Server
+}
+
+// testAuth authorizes the user named in the X-User header.
+func testAuth(r *http.Request, owner string) error {
+	switch u := r.Header.Get("X-User"); u {
+	case "":
+		return ErrUnauthenticated
+	case owner:
+		return nil
+	default:
+		return ErrForbidden
+	}
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	tb := NewTable()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mux := http.NewServeMux()
+	mux.Handle("/proxy/", New(tb, Options{Authorize: testAuth, StripCookies: []string{"det_session"}, Logger: log}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &fixture{table: tb, srv: srv}
+}
+
+func (f *fixture) addUpstream(t *testing.T, id string, h http.Handler) {
+	t.Helper()
+	up := httptest.NewServer(h)
+	t.Cleanup(up.Close)
+	u, _ := url.Parse(up.URL)
+	f.table.Set(id, Route{Target: u, Token: "secret-" + id, Owner: "alice", State: "RUNNING"})
+}
+
+func (f *fixture) do(t *testing.T, path string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", f.srv.URL+path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	c := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestForwarding(t *testing.T) {
+	f := newFixture(t)
+	var got *http.Request
+	f.addUpstream(t, "nb1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r
+		w.Header().Set("Location", "http://"+r.Host+"/proxy/nb1/tree?a=1")
+		w.WriteHeader(http.StatusFound)
+	}))
+	resp, _ := f.do(t, "/proxy/nb1/files/a%20b%2Fc.txt?x=1&token=leak&y=%2F&token=2", map[string]string{
+		"X-User":        "alice",
+		"Authorization": "Bearer bridge-token",
+		"Cookie":        "det_session=s3cr3t; _xsrf=2|abc|def; other=1",
+	})
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got == nil {
+		t.Fatal("upstream not called")
+	}
+	if want := "/proxy/nb1/files/a%20b%2Fc.txt?x=1&y=%2F"; got.RequestURI != want {
+		t.Errorf("upstream RequestURI = %q, want %q", got.RequestURI, want)
+	}
+	if a := got.Header.Values("Authorization"); len(a) != 1 || a[0] != "token secret-nb1" {
+		t.Errorf("upstream Authorization = %q", a)
+	}
+	if c := got.Header.Get("Cookie"); c != "_xsrf=2|abc|def; other=1" {
+		t.Errorf("upstream Cookie = %q", c)
+	}
+	if got.Header.Get("X-Forwarded-For") == "" || got.Header.Get("X-Forwarded-Host") == "" {
+		t.Errorf("X-Forwarded headers missing: %v", got.Header)
+	}
+	if loc := resp.Header.Get("Location"); loc != "/proxy/nb1/tree?a=1" {
+		t.Errorf("Location = %q", loc)
+	}
+	if at, _ := f.table.LastActivity("nb1"); at.IsZero() {
+		t.Error("request did not count as activity")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	f := newFixture(t)
+	f.addUpstream(t, "nb1", http.NotFoundHandler())
+	f.table.Set("queued", Route{Owner: "alice", State: "QUEUED"})
+	f.table.Set("dead", Route{Owner: "alice", State: "TERMINATED", Reason: "killed by user"})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed, _ := url.Parse("http://" + l.Addr().String())
+	l.Close()
+	f.table.Set("gone", Route{Target: closed, Token: "t", Owner: "alice", State: "RUNNING"})
+
+	alice := map[string]string{"X-User": "alice"}
+	tests := []struct {
+		name, path string
+		hdr        map[string]string
+		code       int
+		body       string
+	}{
+		{"unknown", "/proxy/nope/", alice, 404, "notebook nope not found"},
+		{"unauthenticated", "/proxy/nb1/", nil, 401, "authentication required"},
+		{"forbidden", "/proxy/nb1/", map[string]string{"X-User": "bob"}, 403, "belongs to another user"},
+		{"queued", "/proxy/queued/api", alice, 503, "notebook queued is not running yet (state QUEUED)"},
+		{"terminated", "/proxy/dead/", alice, 410, "notebook dead is terminated: killed by user"},
+		{"unreachable", "/proxy/gone/api/status", alice, 502, "notebook gone is not reachable: the notebook server did not answer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := f.do(t, tc.path, tc.hdr)
+			if resp.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d (%s)", resp.StatusCode, tc.code, body)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error, tc.body) {
+				t.Errorf("body %q (%v), want error containing %q", body, err, tc.body)
+			}
+			if strings.Contains(body, "dial") || strings.Contains(body, "127.0.0.1") {
+				t.Errorf("body leaks details: %q", body)
+			}
+			if ra := resp.Header.Get("Retry-After"); (tc.code == 503) != (ra == "2") {
+				t.Errorf("Retry-After %q", ra)
+			}
+		})
+	}
+}
+
+func TestHTMLErrorAndRedirect(t *testing.T) {
+	f := newFixture(t)
+	f.table.Set("dead", Route{Owner: "alice", State: "TERMINATED", Reason: "<script>x</script>"})
+	resp, body := f.do(t, "/proxy/dead/", map[string]string{"X-User": "alice", "Accept": "text/html,application/xhtml+xml"})
+	if resp.StatusCode != 410 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if !strings.Contains(body, "&lt;script&gt;") || strings.Contains(body, "<script>") || !strings.Contains(body, `href="/det/"`) {
+		t.Errorf("HTML body %q", body)
+	}
+
+	resp, _ = f.do(t, "/proxy/dead?x=1", nil)
+	if resp.StatusCode != http.StatusTemporaryRedirect || resp.Header.Get("Location") != "/proxy/dead/?x=1" {
+		t.Errorf("redirect: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestWebsocket(t *testing.T) {
+	f := newFixture(t)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	f.addUpstream(t, "nb1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "token secret-nb1" || r.URL.Query().Has("token") {
+			http.Error(w, "bad auth", http.StatusForbidden)
+			return
+		}
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		for {
+			mt, msg, err := c.ReadMessage()
+			if err != nil || c.WriteMessage(mt, msg) != nil {
+				return
+			}
+		}
+	}))
+	wsURL := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/proxy/nb1/api/kernels/k/channels?token=x"
+	conn, resp, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"X-User": {"alice"}})
+	if err != nil {
+		t.Fatalf("dial: %v (resp %v)", err, resp)
+	}
+	defer conn.Close()
+	echo := func(msg string) {
+		t.Helper()
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, got, err := conn.ReadMessage()
+		if err != nil || string(got) != msg {
+			t.Fatalf("echo %q: got %q, %v", msg, got, err)
+		}
+	}
+	echo("hello")
+	t1, _ := f.table.LastActivity("nb1")
+	time.Sleep(5 * time.Millisecond)
+	echo("again")
+	t2, _ := f.table.LastActivity("nb1")
+	if !t2.After(t1) {
+		t.Errorf("websocket traffic did not advance LastActivity: %v -> %v", t1, t2)
+	}
+}
