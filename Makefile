@@ -1,0 +1,43 @@
+# Build, run and test the bridge. `make up` brings up the local cluster and
+# the bridge; `make test` runs every test, end to end on that cluster.
+export PATH := /usr/local/go/bin:$(PATH)
+GO ?= go
+GOFLAGS_STATIC := CGO_ENABLED=0
+E2E_TIMEOUT ?= 30m
+
+.PHONY: all build up down test unit e2e fmt vet clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	$(GOFLAGS_STATIC) $(GO) build -o bin/det ./cmd/det
+	$(GOFLAGS_STATIC) $(GO) build -o bin/det-launcher ./cmd/det-launcher
+	$(GO) build -o bin/det-bridge ./cmd/det-bridge
+
+up: build
+	bash devcluster/up.sh
+	bash devcluster/bridge.sh start
+	@echo
+	@echo "Next: bin/det notebook start      (then: bin/det notebook list, logs ID -f, kill ID)"
+
+down:
+	-bash devcluster/bridge.sh stop
+	bash devcluster/down.sh
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# The end-to-end tests need the cluster and the bridge; `up` brings them up.
+e2e: up
+	DET_E2E=1 DET_MASTER=http://127.0.0.1:8080 SLURM_CONF=$(CURDIR)/.devcluster/slurm.conf \
+		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v -run . ./e2e/
+
+test: unit e2e
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

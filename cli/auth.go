@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/det-slurm/bridge/client"
+)
+
+// authFile is ~/.det/auth.json: one token per bridge address.
+type authFile struct {
+	Masters map[string]savedToken `json:"masters"`
+}
+
+type savedToken struct {
+	Username string `json:"username"`
+	Token    string `json:"token"`
+}
+
+func (g *globals) authPath() (string, error) {
+	dir := g.authDir
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home folder for ~/.det: %w", err)
+		}
+		dir = filepath.Join(home, ".det")
+	}
+	return filepath.Join(dir, "auth.json"), nil
+}
+
+func (g *globals) loadAuth() authFile {
+	var a authFile
+	if p, err := g.authPath(); err == nil {
+		if data, err := os.ReadFile(p); err == nil {
+			_ = json.Unmarshal(data, &a)
+		}
+	}
+	if a.Masters == nil {
+		a.Masters = map[string]savedToken{}
+	}
+	return a
+}
+
+func (g *globals) saveAuth(a authFile) error {
+	p, err := g.authPath()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+	}
+	data, _ := json.MarshalIndent(a, "", "  ")
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	return os.Rename(tmp, p)
+}
+
+func (g *globals) masterKey() string { return strings.TrimSuffix(g.master, "/") }
+
+// client returns an authenticated client: DET_USER/DET_PASS when set, else
+// the stored token, else the default user "determined" with an empty
+// password, as Determined's CLI does.
+func (g *globals) client(ctx context.Context) (*client.Client, error) {
+	c := client.New(g.master, "")
+	if u, ok := os.LookupEnv("DET_USER"); ok {
+		if _, err := c.Login(ctx, u, os.Getenv("DET_PASS")); err != nil {
+			return nil, fmt.Errorf("log in as %s (DET_USER): %w", u, err)
+		}
+		return c, nil
+	}
+	if t, ok := g.loadAuth().Masters[g.masterKey()]; ok {
+		c.Token = t.Token
+		return c, nil
+	}
+	if _, err := c.Login(ctx, "determined", ""); err != nil {
+		if errors.Is(err, client.ErrUnauthorized) {
+			return nil, fmt.Errorf("not logged in to %s: %w", g.master, client.ErrUnauthorized)
+		}
+		return nil, err
+	}
+	return c, nil
+}

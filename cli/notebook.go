@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/taskconfig"
+)
+
+func newNotebookCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "notebook", Aliases: []string{"notebooks"}, Short: "Start, list, follow and kill Jupyter notebooks"}
+	cmd.AddCommand(newStartCmd(g), newListCmd(g), newKillCmd(g), newLogsCmd(g))
+	return cmd
+}
+
+type startOptions struct {
+	configFile string
+	overrides  []string
+	detach     bool
+	noBrowser  bool
+}
+
+func newStartCmd(g *globals) *cobra.Command {
+	o := &startOptions{}
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Start a JupyterLab notebook as a Slurm job",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runStart(cmd, g, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.configFile, "config-file", "", "notebook config file (YAML)")
+	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value, e.g. resources.slots=2 (repeatable)")
+	f.BoolVarP(&o.detach, "detach", "d", false, "print the notebook's id and return at once")
+	f.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser when the notebook is ready")
+	return cmd
+}
+
+// buildConfig merges --config-file and each --config, in that order.
+func (o *startOptions) buildConfig() (map[string]any, error) {
+	cfg := map[string]any{}
+	if o.configFile != "" {
+		data, err := os.ReadFile(o.configFile)
+		if err != nil {
+			return nil, fmt.Errorf("--config-file: %w", err)
+		}
+		if cfg, err = taskconfig.ParseYAML(data); err != nil {
+			return nil, fmt.Errorf("--config-file %s: %w", o.configFile, err)
+		}
+	}
+	for _, kv := range o.overrides {
+		m, err := taskconfig.ParseOverride(kv)
+		if err != nil {
+			return nil, err
+		}
+		cfg = taskconfig.Merge(cfg, m)
+	}
+	return cfg, nil
+}
+
+func runStart(cmd *cobra.Command, g *globals, o *startOptions) error {
+	cfg, err := o.buildConfig()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	c, err := g.client(ctx)
+	if err != nil {
+		return err
+	}
+	nb, err := c.StartNotebook(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if o.detach {
+		fmt.Fprintln(g.io.Out, nb.ID)
+		return nil
+	}
+	fmt.Fprintf(g.io.Out, "Scheduling notebook %s (id: %s)...\n", nb.Description, nb.ID)
+	nb, err = waitRunning(cmd, g, c, nb)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.io.Out, "Jupyter Notebook is running at: %s\n", nb.ServiceAddress)
+	if !o.noBrowser && os.Getenv("DISPLAY") != "" {
+		if p, err := exec.LookPath("xdg-open"); err == nil {
+			_ = exec.Command(p, nb.ServiceAddress).Start()
+		}
+	}
+	return nil
+}
+
+// waitRunning polls until the notebook is RUNNING, printing each state
+// (with Slurm's reason) as it changes.
+func waitRunning(cmd *cobra.Command, g *globals, c *client.Client, nb *api.Notebook) (*api.Notebook, error) {
+	last := ""
+	for {
+		shown := nb.State
+		if nb.Reason != "" && nb.State == api.StateQueued {
+			shown += " (" + nb.Reason + ")"
+		}
+		if shown != last {
+			fmt.Fprintf(g.io.Out, "%s ...\n", shown)
+			last = shown
+		}
+		switch nb.State {
+		case api.StateRunning:
+			return nb, nil
+		case api.StateTerminated, api.StateTerminating:
+			return nil, fmt.Errorf("notebook %s ended before it ran: %s (see `det notebook logs %s`)", nb.ID, nb.Reason, nb.ID[:8])
+		}
+		select {
+		case <-cmd.Context().Done():
+			return nil, cmd.Context().Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		next, err := c.Notebook(cmd.Context(), nb.ID)
+		if err != nil {
+			return nil, err
+		}
+		nb = next
+	}
+}
+
+func newListCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List notebooks",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			nbs, err := c.Notebooks(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(g.io.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(nbs)
+			}
+			tw := tabwriter.NewWriter(g.io.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode")
+			for _, n := range nbs {
+				state := n.State
+				if n.Reason != "" {
+					state += " (" + n.Reason + ")"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, n.Owner, n.Description,
+					n.RegisteredTime.Local().Format("2006-01-02 15:04:05"), state, n.ResourcePool, n.Slots, n.Node)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func newKillCmd(g *globals) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:               "kill ID...",
+		Short:             "Kill notebooks (a unique prefix of an id is enough)",
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: g.completeIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var firstErr error
+			for _, id := range args {
+				nb, err := c.KillNotebook(cmd.Context(), id)
+				if err != nil {
+					err = fmt.Errorf("kill %s: %w", id, err)
+					if !force {
+						return err
+					}
+					fmt.Fprintln(g.io.ErrOut, err)
+					if firstErr == nil {
+						firstErr = err
+					}
+					continue
+				}
+				fmt.Fprintf(g.io.Out, "Killed notebook %s (%s)\n", nb.ID, nb.Description)
+			}
+			return firstErr
+		},
+	}
+	cmd.Flags().BoolVarP(&force, "force", "f", false, "go on past errors")
+	return cmd
+}
+
+func newLogsCmd(g *globals) *cobra.Command {
+	var follow bool
+	cmd := &cobra.Command{
+		Use:               "logs ID",
+		Short:             "Print a notebook's logs: the bridge's events and the job's output",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: g.completeIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return c.Logs(cmd.Context(), args[0], follow, func(l api.LogLine) error {
+				prefix := ""
+				if l.Source == "bridge" {
+					prefix = "[bridge] "
+				}
+				_, err := fmt.Fprintf(g.io.Out, "%s %s%s\n", l.Time.Local().Format("2006-01-02 15:04:05"), prefix, l.Message)
+				return err
+			})
+		},
+	}
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the notebook ends")
+	return cmd
+}
+
+// completeIDs offers the ids of the user's notebooks for shell completion.
+func (g *globals) completeIDs(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	c, err := g.client(cmd.Context())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	nbs, err := c.Notebooks(cmd.Context())
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []string
+	for _, n := range nbs {
+		if !api.Terminal(n.State) {
+			ids = append(ids, n.ID+"\t"+n.Description)
+		}
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}

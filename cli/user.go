@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/det-slurm/bridge/client"
+)
+
+func newUserCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "user", Short: "Log in and out of the bridge"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "login [USERNAME]",
+		Short: "Log in and keep a token in ~/.det",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "determined"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			pass, err := g.readPassword(name)
+			if err != nil {
+				return err
+			}
+			c := client.New(g.master, "")
+			tok, err := c.Login(cmd.Context(), name, pass)
+			if err != nil {
+				return err
+			}
+			a := g.loadAuth()
+			a.Masters[g.masterKey()] = savedToken{Username: name, Token: tok}
+			if err := g.saveAuth(a); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.io.Out, "Logged in to %s as %s.\n", g.master, name)
+			return nil
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "logout",
+		Short: "Forget the stored token",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a := g.loadAuth()
+			delete(a.Masters, g.masterKey())
+			return g.saveAuth(a)
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "whoami",
+		Short: "Print the user you are logged in as",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var me struct {
+				Username string `json:"username"`
+				Admin    bool   `json:"admin"`
+			}
+			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
+				return err
+			}
+			fmt.Fprintf(g.io.Out, "You are logged in as user %q\n", me.Username)
+			return nil
+		},
+	})
+	return cmd
+}
+
+// readPassword asks for a password without echo on a terminal, or reads
+// one line from a pipe.
+func (g *globals) readPassword(name string) (string, error) {
+	if f, ok := g.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(g.io.ErrOut, "Password for user '%s': ", name)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(g.io.ErrOut)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(g.io.In).ReadString('\n')
+	if err != nil && line == "" {
+		return "", nil
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
