@@ -1,0 +1,294 @@
+package bridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/siteconfig"
+	"github.com/det-slurm/bridge/slurm"
+)
+
+// fakeSlurm is a Slurm whose answers the test sets.
+type fakeSlurm struct {
+	submit   func(slurm.SubmitRequest) (string, error)
+	jobs     map[string]slurm.Job
+	queryErr error
+	cancels  []string
+	queries  int
+}
+
+func (f *fakeSlurm) Submit(_ context.Context, r slurm.SubmitRequest) (string, error) {
+	return f.submit(r)
+}
+func (f *fakeSlurm) Query(_ context.Context, ids []string) (map[string]slurm.Job, error) {
+	f.queries++
+	if f.queryErr != nil {
+		return nil, f.queryErr
+	}
+	out := map[string]slurm.Job{}
+	for _, id := range ids {
+		if j, ok := f.jobs[id]; ok {
+			out[id] = j
+		}
+	}
+	return out, nil
+}
+func (f *fakeSlurm) Cancel(_ context.Context, id string) error {
+	f.cancels = append(f.cancels, id)
+	return nil
+}
+func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
+	return []slurm.Node{
+		{Name: "gpu1", Partitions: []string{"gpu"}, Addr: "10.0.0.1", GPUs: 4, GPUType: "a100"},
+		{Name: "cpu1", Partitions: []string{"cpu"}, Addr: "10.0.0.3"},
+	}, nil
+}
+
+type harness struct {
+	t     *testing.T
+	srv   *Server
+	slurm *fakeSlurm
+	h     http.Handler
+	token string
+	root  string
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	dir := t.TempDir()
+	yaml := `
+db_path: db
+job_storage_root: ` + dir + `/jobs
+launcher_path: /opt/det/det-launcher
+job_user: nobody
+container_runtime: {type: none}
+reconcile_interval: 1s
+resource_pools:
+  - name: gpu
+    partition: gpu
+    gpu: {gres: gpu, type: a100}
+  - name: cpu
+    partition: cpu
+default_aux_pool: cpu
+`
+	cfg, err := siteconfig.Parse([]byte(yaml), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
+	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, srv: s, slurm: fs, h: s.Handler(), root: dir + "/jobs"}
+	var lr api.LoginResponse
+	h.do("POST", "/api/v1/auth/login", api.LoginRequest{Username: "determined"}, &lr, 200)
+	h.token = lr.Token
+	return h
+}
+
+func (h *harness) req(method, path string, body any, hdr map[string]string) *httptest.ResponseRecorder {
+	var b bytes.Buffer
+	if body != nil {
+		_ = json.NewEncoder(&b).Encode(body)
+	}
+	r := httptest.NewRequest(method, path, &b)
+	if h.token != "" {
+		r.Header.Set("Authorization", "Bearer "+h.token)
+	}
+	for k, v := range hdr {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	h.h.ServeHTTP(w, r)
+	return w
+}
+
+func (h *harness) do(method, path string, body, out any, want int) {
+	h.t.Helper()
+	w := h.req(method, path, body, nil)
+	if w.Code != want {
+		h.t.Fatalf("%s %s: %d %s, want %d", method, path, w.Code, w.Body.String(), want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(w.Body.Bytes(), out); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+func (h *harness) start(cfg map[string]any) api.Notebook {
+	var nb api.Notebook
+	h.do("POST", "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, &nb, http.StatusCreated)
+	return nb
+}
+
+func TestSubmitWritesJobFolder(t *testing.T) {
+	h := newHarness(t)
+	var got slurm.SubmitRequest
+	h.slurm.submit = func(r slurm.SubmitRequest) (string, error) { got = r; return "7", nil }
+	nb := h.start(map[string]any{"resources": map[string]any{"slots": 2}, "slurm": map[string]any{"sbatch_args": []any{"--time=10"}}})
+	if nb.JobID != "7" || nb.ResourcePool != "gpu" || nb.State != api.StateQueued {
+		t.Fatalf("notebook %+v", nb)
+	}
+	args := strings.Join(got.Args, " ")
+	for _, w := range []string{"--job-name=det-notebook-" + nb.ID, "--partition=gpu", "--gres=gpu:a100:2", "--time=10"} {
+		if !strings.Contains(args, w) {
+			t.Errorf("sbatch args %q lack %q", args, w)
+		}
+	}
+	dir := filepath.Join(h.root, "nobody", nb.ID)
+	st, err := os.Stat(filepath.Join(dir, "task.json"))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("task.json: %v %v", st, err)
+	}
+	if d, _ := os.Stat(dir); d.Mode().Perm() != 0o700 {
+		t.Errorf("job folder mode %v", d.Mode())
+	}
+	var spec api.Spec
+	data, _ := os.ReadFile(filepath.Join(dir, "task.json"))
+	_ = json.Unmarshal(data, &spec)
+	if spec.BaseURL != "/proxy/"+nb.ID+"/" || spec.JupyterToken == "" || spec.Secret == "" || spec.Slots != 2 {
+		t.Errorf("spec %+v", spec)
+	}
+	w := h.req("GET", "/api/v1/notebooks", nil, nil)
+	if strings.Contains(w.Body.String(), spec.JupyterToken) || strings.Contains(w.Body.String(), spec.Secret) {
+		t.Error("the API leaks the Jupyter token or the task secret")
+	}
+}
+
+func TestFailedSubmitLeavesNothing(t *testing.T) {
+	h := newHarness(t)
+	h.slurm.submit = func(slurm.SubmitRequest) (string, error) { return "", errors.New("sbatch: error: invalid account") }
+	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "invalid account") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	var list api.NotebookList
+	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
+	entries, _ := os.ReadDir(filepath.Join(h.root, "nobody"))
+	if len(list.Notebooks) != 0 || len(entries) != 0 {
+		t.Fatalf("left behind: %d rows, %d folders", len(list.Notebooks), len(entries))
+	}
+}
+
+func TestSubmitRefusals(t *testing.T) {
+	h := newHarness(t)
+	cases := []struct {
+		cfg  map[string]any
+		want string
+	}{
+		{map[string]any{"resources": map[string]any{"slots": 9}}, "largest node in pool \"gpu\" (gpu1) has 4"},
+		{map[string]any{"resources": map[string]any{"slots": 1, "resource_pool": "cpu"}}, "has no GPUs"},
+		{map[string]any{"resources": map[string]any{"resource_pool": "x"}}, "no pool named \"x\""},
+		{map[string]any{"resourcez": 1}, "resourcez: unknown field; did you mean resources?"},
+	}
+	for _, c := range cases {
+		w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: c.cfg}, nil)
+		var e api.Error
+		_ = json.Unmarshal(w.Body.Bytes(), &e)
+		if w.Code != http.StatusBadRequest || !strings.Contains(e.Error, c.want) {
+			t.Errorf("%v: %d %s, want %q", c.cfg, w.Code, w.Body, c.want)
+		}
+	}
+}
+
+func TestReconcileStates(t *testing.T) {
+	h := newHarness(t)
+	nb := h.start(nil)
+	get := func() api.Notebook {
+		var n api.Notebook
+		h.do("GET", "/api/v1/notebooks/"+nb.ID[:8], nil, &n, 200)
+		return n
+	}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PENDING", Reason: "Resources"}
+	h.srv.reconcile(context.Background())
+	if n := get(); n.State != api.StateQueued || n.Reason != "Resources" {
+		t.Fatalf("pending: %+v", n)
+	}
+	h.slurm.queryErr = errors.New("slurm_load_jobs error: Unable to contact slurm controller")
+	h.srv.reconcile(context.Background())
+	if n := get(); n.State != api.StateQueued {
+		t.Fatalf("a failed query changed the state: %+v", n)
+	}
+	h.slurm.queryErr = nil
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
+	h.srv.reconcile(context.Background())
+	if n := get(); n.State != api.StateStarting || n.Node != "gpu1" {
+		t.Fatalf("running: %+v", n)
+	}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "CANCELLED"}
+	h.srv.reconcile(context.Background())
+	if n := get(); n.State != api.StateTerminated || n.Reason != "cancelled outside the bridge" {
+		t.Fatalf("cancelled: %+v", n)
+	}
+	if r, _ := h.srv.Routes().Get(nb.ID); r.Target != nil || r.State != api.StateTerminated {
+		t.Fatalf("route %+v", r)
+	}
+}
+
+func TestKillThenCancelled(t *testing.T) {
+	h := newHarness(t)
+	nb := h.start(nil)
+	h.do("POST", "/api/v1/notebooks/"+nb.ID+"/kill", nil, nil, 200)
+	if len(h.slurm.cancels) != 1 || h.slurm.cancels[0] != "101" {
+		t.Fatalf("cancels %v", h.slurm.cancels)
+	}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "CANCELLED"}
+	h.srv.reconcile(context.Background())
+	var n api.Notebook
+	h.do("GET", "/api/v1/notebooks/"+nb.ID, nil, &n, 200)
+	if n.State != api.StateTerminated || n.Reason != "killed by user" {
+		t.Fatalf("%+v", n)
+	}
+}
+
+func TestReadyCallback(t *testing.T) {
+	h := newHarness(t)
+	nb := h.start(nil)
+	task, _ := h.srv.store.GetTask(context.Background(), nb.ID)
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
+	path := "/api/v1/tasks/" + nb.ID + "/ready"
+	h.token = ""
+	if w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
+		t.Fatalf("wrong secret: %d", w.Code)
+	}
+	if w := h.req("POST", path, api.ReadyRequest{Node: "cpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusForbidden {
+		t.Fatalf("node outside the allocation: %d", w.Code)
+	}
+	if r, _ := h.srv.Routes().Get(nb.ID); r.Target != nil {
+		t.Fatalf("a refused callback changed the route: %+v", r)
+	}
+	if w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusNoContent {
+		t.Fatalf("ready: %d %s", w.Code, w.Body)
+	}
+	r, _ := h.srv.Routes().Get(nb.ID)
+	if r.Target == nil || r.Target.Host != "10.0.0.1:4000" || r.Token != task.JupyterToken {
+		t.Fatalf("route %+v", r)
+	}
+}
+
+func TestNeedsToken(t *testing.T) {
+	h := newHarness(t)
+	h.token = "bogus"
+	if w := h.req("GET", "/api/v1/notebooks", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Fatalf("%d", w.Code)
+	}
+}
