@@ -65,7 +65,7 @@ func TestCPUNotebook(t *testing.T) {
 	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}})
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	out := run(t, "scontrol", "show", "job", "-d", nb.JobID)
-	if strings.Contains(out, "gres/gpu") || strings.Contains(out, "GRES=gpu") || !strings.Contains(out, "Partition=cpu") {
+	if strings.Contains(out, "gres/gpu") || strings.Contains(out, "GRES=gpu") || strings.Contains(out, "gres:gpu") || !strings.Contains(out, "Partition=cpu") {
 		t.Errorf("CPU notebook's job asks for GPUs or runs elsewhere:\n%s", out)
 	}
 	k := openKernel(t, c, nb.ID)
