@@ -1,4 +1,4 @@
-# Shared paths and helpers for up.sh, down.sh and status.sh (sourced, not run).
+# Shared paths and functions for up.sh, down.sh and status.sh (sourced, not run).
 # shellcheck shell=bash disable=SC2034  # variables are used by the scripts that source this
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,21 +29,33 @@ pid_alive() {
   printf '%s\n' "$pid"
 }
 
-# stop_pid PIDFILE NAME: SIGTERM, wait up to 10 s, then SIGKILL. Quiet if not running.
-stop_pid() {
-  local pid i
-  pid=$(pid_alive "$1" "$2") || { rm -f "$1"; return 0; }
-  kill "$pid" 2>/dev/null || true
+# stop_pids NAME PIDFILE...: SIGTERM to every live NAME process named by the pid
+# files, wait up to 10 s for all, then SIGKILL. Quiet if none runs.
+stop_pids() {
+  local name=$1 f pid i alive pids=()
+  shift
+  for f in "$@"; do
+    if pid=$(pid_alive "$f" "$name"); then
+      kill "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+    rm -f "$f"
+  done
+  ((${#pids[@]})) || return 0
   for ((i = 0; i < 100; i++)); do
-    [[ -d /proc/$pid ]] || break
+    alive=0
+    for pid in "${pids[@]}"; do [[ -d /proc/$pid ]] && alive=1; done
+    ((alive)) || break
     sleep 0.1
   done
-  if [[ -d /proc/$pid ]]; then
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-  note "stopped $2 (pid $pid)"
+  for pid in "${pids[@]}"; do
+    if [[ -d /proc/$pid ]]; then kill -9 "$pid" 2>/dev/null || true; fi
+  done
+  note "stopped $name (pid ${pids[*]})"
 }
+
+# stop_pid PIDFILE NAME: stop_pids for one process.
+stop_pid() { stop_pids "$2" "$1"; }
 
 slurmctld_pidfile() { printf '%s\n' "$STATE/run/slurmctld.pid"; }
 slurmd_pidfile() { printf '%s\n' "$STATE/run/slurmd-$1.pid"; }
@@ -52,9 +64,8 @@ MUNGED_PIDFILE=/run/munge/munged.pid
 MUNGED_OURS=$STATE/run/munged.started-by-up
 
 stop_slurm() {
-  local n
-  for n in "${NODES[@]}"; do
-    stop_pid "$(slurmd_pidfile "$n")" slurmd
-  done
-  stop_pid "$(slurmctld_pidfile)" slurmctld
+  local n files=()
+  for n in "${NODES[@]}"; do files+=("$(slurmd_pidfile "$n")"); done
+  stop_pids slurmd "${files[@]}"
+  stop_pids slurmctld "$(slurmctld_pidfile)"
 }

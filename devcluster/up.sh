@@ -165,33 +165,38 @@ slurm_logs_tail() {
 port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
 
 start_slurm() {
-  local n i started=0 port
+  local i n port todo=()
   if ((CONF_CHANGED)) && pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
     note "==> slurm.conf changed: restarting Slurm"
     stop_slurm
   fi
-  if ! pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
+  pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null || todo+=(slurmctld)
+  for n in "${NODES[@]}"; do
+    pid_alive "$(slurmd_pidfile "$n")" slurmd >/dev/null || todo+=("slurmd:$n")
+  done
+  if ((${#todo[@]} == 0)); then
+    wait_nodes_idle
+    return 0
+  fi
+  step "starting Slurm (${todo[*]})"
+  if [[ ${todo[0]} == slurmctld ]]; then
     port_busy "$SLURMCTLD_PORT" && die "port $SLURMCTLD_PORT is taken: is a Slurm controller of another checkout running? (run its devcluster/down.sh)"
-    step "starting slurmctld"
     slurmctld -i || { slurm_logs_tail; die "slurmctld did not start"; }
-    started=1
   fi
   for i in "${!NODES[@]}"; do
     n=${NODES[$i]}
-    pid_alive "$(slurmd_pidfile "$n")" slurmd >/dev/null && continue
+    [[ " ${todo[*]} " == *" slurmd:$n "* ]] || continue
     port=$((SLURMD_PORT_BASE + i))
     port_busy "$port" && die "port $port (slurmd $n) is taken by another process"
-    ((started)) || step "starting slurmd"
-    started=1
     slurmd -N "$n" || { slurm_logs_tail; die "slurmd -N $n did not start"; }
   done
   wait_nodes_idle
-  ((started == 0)) || step_done
+  step_done
 }
 
 # Waits until every node answers (idle, or busy with jobs); resumes down/drained ones.
 wait_nodes_idle() {
-  local deadline=$((SECONDS + 60)) line name st bad resumed=""
+  local deadline=$((SECONDS + 60)) line name st bad i resumed=""
   while :; do
     bad=0
     while read -r name st; do
@@ -208,6 +213,9 @@ wait_nodes_idle() {
       esac
     done < <(sinfo -h -N -o '%N %t' 2>/dev/null | sort -u || true)
     line=$(sinfo -h -N -o '%N' 2>/dev/null | sort -u | wc -l || true)
+    # A restarted controller shows saved node states: also require every daemon's port.
+    port_busy "$SLURMCTLD_PORT" || bad=1
+    for i in "${!NODES[@]}"; do port_busy $((SLURMD_PORT_BASE + i)) || bad=1; done
     ((bad == 0 && line == ${#NODES[@]})) && return 0
     if ((SECONDS > deadline)); then
       sinfo -N >&2 || true
@@ -222,23 +230,26 @@ wait_nodes_idle() {
 # recipe_hash FUNC...: short hash of the named functions' code (comments excluded).
 recipe_hash() { declare -f "$@" | sha256sum | cut -c1-12; }
 
-# Runs a command chrooted into $1 with /proc mounted.
+# Build output goes to BUILD_LOG; its tail is shown when a build fails.
+BUILD_LOG=/dev/null
+build_failed() { tail -n 25 "$BUILD_LOG" >&2; die "$* (full log: $BUILD_LOG)"; }
+
+# Runs a command chrooted into $1 with /proc mounted, output to BUILD_LOG.
 in_chroot() {
   local root=$1 rc=0
   shift
   mount -t proc proc "$root/proc"
-  chroot "$root" "$@" || rc=$?
+  chroot "$root" "$@" >>"$BUILD_LOG" 2>&1 || rc=$?
   umount "$root/proc"
-  return "$rc"
+  ((rc == 0)) || build_failed "in $root: $* failed"
 }
 
 # A minimal Debian trixie root with services disabled and the host's resolver.
 bootstrap_trixie() {
   local root=$1 mirror
   mirror=$(debian_mirror)
-  debootstrap --variant=minbase trixie "$root" "$mirror" >"$root.debootstrap.log" 2>&1 ||
-    { tail -n 20 "$root.debootstrap.log" >&2; die "debootstrap trixie failed (mirror $mirror)"; }
-  rm -f "$root.debootstrap.log"
+  debootstrap --variant=minbase trixie "$root" "$mirror" >>"$BUILD_LOG" 2>&1 ||
+    build_failed "debootstrap trixie failed (mirror $mirror)"
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 0755 "$root/usr/sbin/policy-rc.d"
   if [[ -e /etc/resolv.conf ]]; then cp -L /etc/resolv.conf "$root/etc/resolv.conf"; fi
@@ -251,25 +262,28 @@ build_apptainer_root() {
   bootstrap_trixie "$root"
   printf 'deb %s sid main\n' "$mirror" >"$root/etc/apt/sources.list.d/unstable.list"
   printf 'Package: *\nPin: release a=unstable\nPin-Priority: 100\n' >"$root/etc/apt/preferences.d/unstable"
-  in_chroot "$root" apt-get -qq -o Acquire::Check-Valid-Until=false update
+  in_chroot "$root" apt-get -o Acquire::Check-Valid-Until=false update
   # Only apptainer itself from unstable; its dependencies resolve from trixie.
-  in_chroot "$root" apt-get install -y -qq apptainer/unstable squashfuse fuse2fs squashfs-tools >/dev/null
+  # gocryptfs only silences an INFO line that apptainer prints on every run.
+  in_chroot "$root" apt-get install -y -o Dpkg::Use-Pty=0 \
+    apptainer/unstable squashfuse fuse2fs squashfs-tools gocryptfs
   in_chroot "$root" apt-get clean
   # Mount points the wrapper binds over must exist in the read-only root.
   touch "$root/etc/hosts" "$root/etc/resolv.conf" "$root/etc/passwd" "$root/etc/group"
-  mkdir -p "$root$CACHE"
 }
 
 # JupyterLab 4 from trixie's packages; `jupyter` itself comes from jupyter-core.
 build_jupyter_sandbox() {
   local root=$1
   bootstrap_trixie "$root"
-  in_chroot "$root" apt-get -qq update
-  in_chroot "$root" apt-get install -y -qq --no-install-recommends \
-    jupyterlab python3-ipykernel jupyter-core >/dev/null
-  in_chroot "$root" jupyter lab --version >/dev/null
+  in_chroot "$root" apt-get update
+  in_chroot "$root" apt-get install -y -o Dpkg::Use-Pty=0 --no-install-recommends \
+    jupyterlab python3-ipykernel jupyter-core
+  in_chroot "$root" jupyter lab --version
   in_chroot "$root" apt-get clean
   rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d"
+  # Device nodes cannot be copied by an unprivileged build; Apptainer binds /dev.
+  find "$root/dev" -mindepth 1 \( -type c -o -type b \) -delete
   # Build runs unprivileged: every file must be readable by a normal user.
   chmod -R a+rX "$root"
 }
@@ -302,12 +316,16 @@ setup_apptainer() {
       step "building Apptainer root ($key; takes ~2 min the first time)"
       tmp=$CACHE/.tmp-$key-$$
       mkdir -p "$tmp"
+      BUILD_LOG=$tmp/build.log
       build_apptainer_root "$tmp/rootfs"
+      rm -f "$BUILD_LOG"
       mv -T "$tmp" "$dir"
       step_done
     fi
   fi
   APPTAINER_ROOT=$dir/rootfs
+  # Mount points for this checkout's folder (the wrapper binds it).
+  mkdir -p "$APPTAINER_ROOT$REPO" "$APPTAINER_ROOT$CACHE"
   [[ -e /dev/fuse ]] || mknod -m 0666 /dev/fuse c 10 229
   chmod 0666 /dev/fuse
   write_apptainer_wrapper
@@ -324,21 +342,22 @@ write_apptainer_wrapper() {
 # chroot is refused), with the host paths that jobs use bound in. Generated by up.sh.
 set -euo pipefail
 root=$q_root
-args=(--ro-bind "\$root/usr" /usr --ro-bind "\$root/etc" /etc --ro-bind "\$root/var" /var
-  --symlink usr/bin /bin --symlink usr/sbin /sbin --symlink usr/lib /lib --symlink usr/lib64 /lib64
-  --proc /proc --dev-bind /dev /dev --bind /sys /sys --tmpfs /run
+# The whole root goes at / (a root assembled from parts makes apptainer think
+# it was relocated). Mount points for the host folders exist in the root.
+args=(--ro-bind "\$root" / --proc /proc --dev-bind /dev /dev --bind /sys /sys
   --bind /tmp /tmp --bind /home /home
   --ro-bind /etc/passwd /etc/passwd --ro-bind /etc/group /etc/group --ro-bind /etc/hosts /etc/hosts)
 if [[ -e /etc/resolv.conf ]]; then args+=(--ro-bind /etc/resolv.conf /etc/resolv.conf); fi
 args+=(--bind $q_repo $q_repo --bind $q_cache $q_cache)
-# Keep the caller's folder when it is not inside one of the binds above.
-case \$PWD in
-  /tmp | /tmp/* | /home | /home/* | $q_repo | $q_repo/* | $q_cache/*) ;;
-  / | /usr* | /etc* | /var* | /proc* | /dev* | /sys* | /run*) ;;
-  *) args+=(--bind "\$PWD" "\$PWD") ;;
+cwd=\$PWD
+case \$cwd in
+  / | /tmp | /tmp/* | /home | /home/* | $q_repo | $q_repo/* | $q_cache | $q_cache/*) ;;
+  *)
+    echo "apptainer (devcluster): \$cwd is not bound in (use /tmp, /home or $q_repo); running from /" >&2
+    cwd=/
+    ;;
 esac
-if [[ -d \$PWD ]]; then args+=(--chdir "\$PWD"); fi
-exec bwrap "\${args[@]}" /usr/bin/apptainer "\$@"
+exec bwrap "\${args[@]}" --chdir "\$cwd" /usr/bin/apptainer "\$@"
 EOF
   chmod 0755 "$w"
 }
@@ -354,12 +373,13 @@ setup_image() {
       step "building JupyterLab image ($key; takes ~5 min the first time)"
       tmp=$CACHE/.tmp-$key-$$
       mkdir -p "$tmp"
+      BUILD_LOG=$tmp/build.log
       build_jupyter_sandbox "$tmp/sandbox"
       # Apptainer refuses to run as root here: build the SIF as a job user.
       install -d -o alice -m 0755 "$tmp/out"
-      (cd "$tmp/out" && runuser -u alice -- "$STATE/bin/apptainer" build "$tmp/out/jupyterlab.sif" "$tmp/sandbox" >"$tmp/build.log" 2>&1) ||
-        { tail -n 20 "$tmp/build.log" >&2; die "apptainer build failed"; }
-      rm -rf --one-file-system "$tmp/sandbox" "$tmp/build.log"
+      (cd "$tmp/out" && runuser -u alice -- "$STATE/bin/apptainer" build "$tmp/out/jupyterlab.sif" "$tmp/sandbox" >>"$BUILD_LOG" 2>&1) ||
+        build_failed "apptainer build failed"
+      rm -rf --one-file-system "$tmp/sandbox" "$BUILD_LOG"
       chown root:root "$tmp/out/jupyterlab.sif"
       chmod 0644 "$tmp/out/jupyterlab.sif"
       mv "$tmp/out/jupyterlab.sif" "$tmp/jupyterlab.sif"
@@ -376,7 +396,7 @@ setup_image() {
 # Job users must reach the state folder (the checkout's parents need o+x).
 check_user_access() {
   local f=$STATE/bin/apptainer
-  ((WITH_IMAGE)) && f=$STATE/images/jupyterlab.sif
+  if ((WITH_IMAGE)); then f=$STATE/images/jupyterlab.sif; fi
   runuser -u alice -- test -r "$f" ||
     die "user alice cannot read $f: make the checkout's parent folders world-searchable (chmod o+x)"
 }
@@ -385,8 +405,12 @@ summary() {
   local ver
   ver=$(cd "$STATE" && runuser -u alice -- "$STATE/bin/apptainer" --version 2>&1) || ver="(apptainer does not run: $ver)"
   note "devcluster is up:"
-  sinfo -o '  %-10P %-12N %-8t %G' | sed 's/^  PARTITION/  partition/'
-  note "  image:     ${IMAGE_SIF:+$STATE/images/jupyterlab.sif -> $IMAGE_SIF}${IMAGE_SIF:-(skipped, --no-image)}"
+  sinfo -o '%10P %12N %8t %G' | sed 's/^/  /'
+  if [[ -n $IMAGE_SIF ]]; then
+    note "  image:     $STATE/images/jupyterlab.sif -> $IMAGE_SIF"
+  else
+    note "  image:     (skipped: --no-image)"
+  fi
   note "  apptainer: $ver ($STATE/bin/apptainer)"
   note "  use:       . $STATE/env"
 }
@@ -397,6 +421,6 @@ setup_users
 setup_state
 start_slurm
 setup_apptainer
-((WITH_IMAGE)) && setup_image
+if ((WITH_IMAGE)); then setup_image; fi
 check_user_access
 summary
