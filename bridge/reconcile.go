@@ -73,6 +73,9 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 	switch job.State {
 	case "PENDING", "REQUEUED", "SUSPENDED":
 		reason := job.Reason
+		if reason == "None" {
+			reason = ""
+		}
 		if t.State == api.StateTerminating || reason == t.Reason {
 			return nil
 		}
