@@ -5,7 +5,7 @@ GO ?= go
 GOFLAGS_STATIC := CGO_ENABLED=0
 E2E_TIMEOUT ?= 30m
 
-.PHONY: all build up down test unit e2e fmt vet clean
+.PHONY: all build up down test unit e2e bench bench-smoke fmt vet clean
 
 all: build
 
@@ -35,6 +35,14 @@ e2e: up
 		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v -run . ./e2e/
 
 test: unit e2e
+
+# Benchmarks against the peers; results go to bench/results/.
+bench: up
+	bash bench/run.sh
+
+# A short run that only checks the benchmark suite works.
+bench-smoke: up
+	BENCH_SMOKE=1 bash bench/run.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
