@@ -56,6 +56,7 @@ type proxyCtx struct {
 	id    string
 	route Route
 	last  *atomic.Int64
+	kind  wsKind
 }
 
 type ctxKey struct{}
@@ -154,8 +155,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("notebook %s is not running yet (state %s)", id, e.route.State))
 		return
 	}
-	touch(e.last)
-	pc := &proxyCtx{id: id, route: e.route, last: e.last}
+	rest := strings.TrimPrefix(r.URL.Path, prefix+id+"/")
+	if countsHTTP(r, rest) {
+		touch(e.last)
+	}
+	pc := &proxyCtx{id: id, route: e.route, last: e.last, kind: kindOf(rest)}
 	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, pc)))
 }
 
@@ -184,15 +188,14 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	}
 }
 
-// modifyResponse counts the response as activity, makes Location headers
-// that point at the notebook server relative and wraps upgraded connections
-// so that websocket traffic counts as activity.
+// modifyResponse makes Location headers that point at the notebook server
+// relative and wraps upgraded connections so that websocket messages count
+// as activity.
 func (h *Handler) modifyResponse(resp *http.Response) error {
 	pc := fromContext(resp.Request.Context())
 	if pc == nil {
 		return nil
 	}
-	touch(pc.last)
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if rel, ok := relativeLocation(loc, pc.route.Target.Host); ok {
 			resp.Header.Set("Location", rel)
@@ -200,7 +203,7 @@ func (h *Handler) modifyResponse(resp *http.Response) error {
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			resp.Body = &activityConn{ReadWriteCloser: rwc, last: pc.last}
+			resp.Body = newActivityConn(rwc, pc.kind, pc.last)
 		}
 	}
 	return nil

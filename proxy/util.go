@@ -11,17 +11,35 @@ import (
 	"sync/atomic"
 )
 
-// activityConn wraps the upstream side of an upgraded (websocket) connection
-// and records activity on every read or write that moves bytes.
+// activityConn wraps the upstream side of an upgraded (websocket)
+// connection and records activity for each message that counts, judged by
+// its first bytes as the frames pass.
 type activityConn struct {
 	io.ReadWriteCloser
-	last *atomic.Int64
+	fromServer *frameScanner
+	toServer   *frameScanner
+}
+
+func newActivityConn(rwc io.ReadWriteCloser, kind wsKind, last *atomic.Int64) *activityConn {
+	return &activityConn{
+		ReadWriteCloser: rwc,
+		fromServer: newFrameScanner(func(head []byte) {
+			if countsMessage(kind, false, head) {
+				touch(last)
+			}
+		}),
+		toServer: newFrameScanner(func(head []byte) {
+			if countsMessage(kind, true, head) {
+				touch(last)
+			}
+		}),
+	}
 }
 
 func (c *activityConn) Read(p []byte) (int, error) {
 	n, err := c.ReadWriteCloser.Read(p)
 	if n > 0 {
-		touch(c.last)
+		c.fromServer.scan(p[:n])
 	}
 	return n, err
 }
@@ -29,7 +47,7 @@ func (c *activityConn) Read(p []byte) (int, error) {
 func (c *activityConn) Write(p []byte) (int, error) {
 	n, err := c.ReadWriteCloser.Write(p)
 	if n > 0 {
-		touch(c.last)
+		c.toServer.scan(p[:n])
 	}
 	return n, err
 }

@@ -1,0 +1,97 @@
+package proxy
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+)
+
+// What counts as activity. Page polling that no person caused does not:
+// requests marked no_track_activity=1, the periodic GETs of kernels,
+// sessions, terminals and status, websocket (re)connects, and kernel status
+// messages. Code execution, saves, file opens and terminal keystrokes do.
+
+// pollPrefixes are API paths that JupyterLab polls on its own.
+var pollPrefixes = []string{"api/kernels", "api/sessions", "api/terminals", "api/status", "api/kernelspecs", "api/me"}
+
+// countsHTTP reports whether a proxied request is activity; rest is the
+// path after /proxy/<id>/.
+func countsHTTP(r *http.Request, rest string) bool {
+	if strings.Contains(r.URL.RawQuery, "no_track_activity=1") {
+		return false
+	}
+	if isUpgrade(r) {
+		return false // a (re)connect is not use; its messages are
+	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		for _, p := range pollPrefixes {
+			if rest == p || strings.HasPrefix(rest, p+"/") || strings.HasPrefix(rest, p+"?") {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// wsKind says how a websocket's messages are judged.
+type wsKind int
+
+const (
+	wsOther    wsKind = iota // every data message counts
+	wsKernel                 // Jupyter kernel channels: status and info replies do not count
+	wsTerminal               // Jupyter terminal: only the user's input counts
+)
+
+func kindOf(rest string) wsKind {
+	switch {
+	case strings.HasPrefix(rest, "api/kernels/") && strings.Contains(rest, "/channels"):
+		return wsKernel
+	case strings.HasPrefix(rest, "terminals/websocket/"):
+		return wsTerminal
+	}
+	return wsOther
+}
+
+// countsMessage judges one websocket message by its first bytes. toServer
+// is true for messages from the browser to the notebook server.
+func countsMessage(kind wsKind, toServer bool, head []byte) bool {
+	switch kind {
+	case wsKernel:
+		switch msgType(head) {
+		case "status", "kernel_info_request", "kernel_info_reply", "comm_info_request", "comm_info_reply":
+			return false
+		}
+		return true
+	case wsTerminal:
+		return toServer && bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte(`["stdin"`))
+	}
+	return true
+}
+
+var msgTypeKey = []byte(`"msg_type"`)
+
+// msgType finds the first "msg_type" value in a Jupyter message (JSON or
+// the binary v1 protocol, where the header also comes first).
+func msgType(head []byte) string {
+	i := bytes.Index(head, msgTypeKey)
+	if i < 0 {
+		return ""
+	}
+	rest := bytes.TrimLeft(head[i+len(msgTypeKey):], " \t\r\n")
+	if len(rest) == 0 || rest[0] != ':' {
+		return ""
+	}
+	rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	if len(rest) == 0 || rest[0] != '"' {
+		return ""
+	}
+	end := bytes.IndexByte(rest[1:], '"')
+	if end < 0 {
+		return ""
+	}
+	return string(rest[1 : 1+end])
+}
