@@ -64,6 +64,8 @@ type Server struct {
 	log    *slog.Logger
 	kick   chan struct{}
 
+	reports reports
+
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
 	nodesTime time.Time
@@ -96,6 +98,7 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	for _, t := range live {
 		s.setRoute(t)
+		s.routes.Touch(t.ID) // idle time counts from now: the proxy saw nothing while the bridge was down
 	}
 	if _, err := s.refreshNodes(ctx); err != nil {
 		s.log.Warn("cannot list Slurm nodes yet", "err", err)
@@ -107,6 +110,7 @@ func (s *Server) Start(ctx context.Context) error {
 // Serve runs the reconciler and serves HTTP on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	go s.reconcileLoop(ctx)
+	go s.reapLoop(ctx)
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 	v1.HandleFunc("/auth/login", s.handleLogin).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/ready", s.handleReady).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/exit", s.handleExit).Methods(http.MethodPost)
+	v1.HandleFunc("/tasks/{id}/heartbeat", s.handleHeartbeat).Methods(http.MethodPost)
 
 	authed := v1.NewRoute().Subrouter()
 	authed.Use(s.requireUser)

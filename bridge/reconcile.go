@@ -150,6 +150,9 @@ func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg 
 		t.Node = u.Node
 	}
 	s.setRoute(t)
+	if t.State == api.StateTerminated {
+		s.reports.drop(t.ID)
+	}
 	s.log.Info("task state", "task_id", t.ID, "state", t.State, "reason", t.Reason)
 	return nil
 }
@@ -163,12 +166,18 @@ func (s *Server) setRoute(t *store.Task) {
 	s.routes.Set(t.ID, r)
 }
 
-// kill cancels a task's job; the reconciler records the end.
+// kill cancels a task's job at its user's request.
 func (s *Server) kill(ctx context.Context, t *store.Task) error {
 	if api.Terminal(t.State) {
 		return nil
 	}
-	if err := s.update(ctx, t, store.Update{State: api.StateTerminating, Reason: "killed by user"}, "kill requested by user"); err != nil {
+	return s.stop(ctx, t, "killed by user", "kill requested by user")
+}
+
+// stop marks a task TERMINATING with reason and cancels its job; the
+// reconciler records the end, keeping the reason.
+func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) error {
+	if err := s.update(ctx, t, store.Update{State: api.StateTerminating, Reason: reason}, event); err != nil {
 		return err
 	}
 	if t.JobID == "" {

@@ -59,8 +59,14 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 		return nil, nil, badRequest("%v", err)
 	}
 	cfg.Resources.ResourcePool = pool.Name
+	if cfg.IdleTimeout == "" {
+		cfg.IdleTimeout = s.cfg.NotebookTimeout
+	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, badRequest("%v", err)
+	}
+	if d, _ := cfg.IdleTimeoutDuration(); d > 0 && d < s.cfg.MinIdle {
+		return nil, nil, badRequest("idle_timeout: %s is below this site's minimum of %s", cfg.IdleTimeout, s.cfg.MinIdleTimeout)
 	}
 	if cfg.Environment.Image.CPU == "" {
 		cfg.Environment.Image.CPU = s.cfg.DefaultImages.CPU
@@ -282,6 +288,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
 		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,
 		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, AllowOrigin: origin,
+		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {

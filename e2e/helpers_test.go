@@ -193,8 +193,8 @@ func openKernel(t *testing.T, c *client.Client, id string) *kernel {
 	return &kernel{t: t, conn: conn}
 }
 
-// exec runs code in the kernel and returns what it printed.
-func (k *kernel) exec(code string) string {
+// send sends an execute_request and returns its message id.
+func (k *kernel) send(code string) string {
 	k.t.Helper()
 	msgID := fmt.Sprintf("e2e-%d", time.Now().UnixNano())
 	msg := map[string]any{
@@ -205,6 +205,32 @@ func (k *kernel) exec(code string) string {
 	if err := k.conn.WriteJSON(msg); err != nil {
 		k.t.Fatalf("send execute_request: %v", err)
 	}
+	return msgID
+}
+
+// waitBusy waits until the kernel reports it is running msgID.
+func (k *kernel) waitBusy(msgID string) {
+	k.t.Helper()
+	_ = k.conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for {
+		var m struct {
+			Header       map[string]any `json:"header"`
+			ParentHeader map[string]any `json:"parent_header"`
+			Content      map[string]any `json:"content"`
+		}
+		if err := k.conn.ReadJSON(&m); err != nil {
+			k.t.Fatalf("wait for the kernel to start the cell: %v", err)
+		}
+		if m.ParentHeader["msg_id"] == msgID && m.Header["msg_type"] == "status" && m.Content["execution_state"] == "busy" {
+			return
+		}
+	}
+}
+
+// exec runs code in the kernel and returns what it printed.
+func (k *kernel) exec(code string) string {
+	k.t.Helper()
+	msgID := k.send(code)
 	var out strings.Builder
 	_ = k.conn.SetReadDeadline(time.Now().Add(60 * time.Second))
 	for {

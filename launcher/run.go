@@ -107,6 +107,8 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	defer stopHeartbeat()
 	readyCtx, cancelReady := context.WithTimeout(ctx, o.ReadyTimeout)
 	defer cancelReady()
 	ready := make(chan error, 1)
@@ -128,6 +130,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				return 1, "could not report to the bridge: " + err.Error()
 			}
 			ready = nil
+			go heartbeat(hbCtx, o.HTTPClient, spec, port, log)
 		case s := <-sigs:
 			log.Info("passing signal on to the notebook server", "signal", s.String())
 			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
@@ -195,13 +198,9 @@ func waitReady(ctx context.Context, c *http.Client, spec *api.Spec, port int) er
 }
 
 // post sends a callback to the bridge with the task's secret, retrying a
-// few times over about 15 s.
+// few times over about 15 s while the bridge cannot be reached or answers
+// 5xx.
 func post(ctx context.Context, c *http.Client, spec *api.Spec, what string, body any) error {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	url := fmt.Sprintf("%s/api/v1/tasks/%s/%s", spec.CallbackURL, spec.TaskID, what)
 	var last error
 	for attempt := 0; attempt < 6; attempt++ {
 		if attempt > 0 {
@@ -211,24 +210,45 @@ func post(ctx context.Context, c *http.Client, spec *api.Spec, what string, body
 			case <-time.After(time.Duration(attempt) * time.Second):
 			}
 		}
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set(api.SecretHeader, spec.Secret)
-		resp, err := c.Do(req)
-		if err != nil {
-			last = err
-			continue
-		}
-		resp.Body.Close()
-		if resp.StatusCode < 300 {
-			return nil
-		}
-		last = fmt.Errorf("bridge answered %s", resp.Status)
-		if resp.StatusCode < 500 {
+		last = postOnce(ctx, c, spec, what, body)
+		var final *finalError
+		if last == nil || errors.As(last, &final) {
 			return last
 		}
 	}
 	return last
+}
+
+// finalError is an answer from the bridge that retrying will not change.
+type finalError struct{ status string }
+
+func (e *finalError) Error() string { return "bridge answered " + e.status }
+
+// postOnce sends one callback to the bridge.
+func postOnce(ctx context.Context, c *http.Client, spec *api.Spec, what string, body any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	url := fmt.Sprintf("%s/api/v1/tasks/%s/%s", spec.CallbackURL, spec.TaskID, what)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(api.SecretHeader, spec.Secret)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	switch {
+	case resp.StatusCode < 300:
+		return nil
+	case resp.StatusCode < 500:
+		return &finalError{status: resp.Status}
+	}
+	return fmt.Errorf("bridge answered %s", resp.Status)
 }
 
 func writeJSON(path string, v any) error {

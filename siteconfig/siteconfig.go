@@ -30,6 +30,8 @@ type Config struct {
 	DefaultImages         Images            `yaml:"default_images"`
 	AllowedBindPrefixes   []string          `yaml:"allowed_bind_prefixes"`
 	NotebookTimeout       string            `yaml:"notebook_timeout"`
+	MinIdleTimeout        string            `yaml:"min_idle_timeout"`
+	HeartbeatInterval     string            `yaml:"heartbeat_interval"`
 	ReconcileInterval     string            `yaml:"reconcile_interval"`
 	TaskContainerDefaults map[string]any    `yaml:"task_container_defaults"`
 	DefaultComputePool    string            `yaml:"default_compute_pool"`
@@ -37,8 +39,10 @@ type Config struct {
 	ResourcePools         []Pool            `yaml:"resource_pools"`
 	SlurmEnv              map[string]string `yaml:"slurm_env"`
 
-	// Interval is ReconcileInterval parsed.
-	Interval time.Duration `yaml:"-"`
+	// Interval, MinIdle and Heartbeat are the parsed durations.
+	Interval  time.Duration `yaml:"-"`
+	MinIdle   time.Duration `yaml:"-"`
+	Heartbeat time.Duration `yaml:"-"`
 }
 
 // Runtime names the container runtime and its binary.
@@ -129,6 +133,9 @@ func (c *Config) setDefaults() {
 	if c.ReconcileInterval == "" {
 		c.ReconcileInterval = "5s"
 	}
+	if c.HeartbeatInterval == "" {
+		c.HeartbeatInterval = "5s"
+	}
 }
 
 func (c *Config) validate() error {
@@ -152,9 +159,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reconcile_interval: %q is not a positive duration", c.ReconcileInterval)
 	}
 	c.Interval = d
+	if c.Heartbeat, err = time.ParseDuration(c.HeartbeatInterval); err != nil || c.Heartbeat < time.Second {
+		return fmt.Errorf("heartbeat_interval: %q is not a duration of 1s or more", c.HeartbeatInterval)
+	}
 	if c.NotebookTimeout != "" {
 		if d, err := time.ParseDuration(c.NotebookTimeout); err != nil || d < 0 {
-			return fmt.Errorf("notebook_timeout: %q is not a duration", c.NotebookTimeout)
+			return fmt.Errorf("notebook_timeout: %q is not a duration (e.g. 30m)", c.NotebookTimeout)
+		}
+	}
+	if c.MinIdleTimeout != "" {
+		if c.MinIdle, err = time.ParseDuration(c.MinIdleTimeout); err != nil || c.MinIdle < 0 {
+			return fmt.Errorf("min_idle_timeout: %q is not a duration (e.g. 5m)", c.MinIdleTimeout)
 		}
 	}
 	if len(c.ResourcePools) == 0 {

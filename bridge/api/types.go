@@ -102,6 +102,8 @@ type Spec struct {
 	CallbackURL  string   `json:"callback_url"`
 	Secret       string   `json:"secret"`
 	AllowOrigin  string   `json:"allow_origin"` // the bridge's external origin, for Jupyter's websocket origin check
+	// HeartbeatSeconds is how often the launcher reports Jupyter's state.
+	HeartbeatSeconds int `json:"heartbeat_seconds"`
 }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the
@@ -111,4 +113,29 @@ type ExitRecord struct {
 	ExitCode int       `json:"exit_code"`
 	Message  string    `json:"message,omitempty"`
 	Time     time.Time `json:"time"`
+}
+
+// JupyterReport is the launcher's heartbeat: what Jupyter's own API says
+// about its kernels, terminals and sessions (POST /api/v1/tasks/{id}/heartbeat).
+type JupyterReport struct {
+	Kernels   []KernelState   `json:"kernels"`
+	Terminals []TerminalState `json:"terminals"`
+	Sessions  int             `json:"sessions"`
+	// ActivityAgeSeconds is how long ago, by the node's clock, the newest
+	// kernel or terminal last_activity was; -1 when there is none.
+	ActivityAgeSeconds float64 `json:"activity_age_seconds"`
+	// Error is set when Jupyter's API could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// KernelState is one kernel in a JupyterReport.
+type KernelState struct {
+	ID             string `json:"id"`
+	ExecutionState string `json:"execution_state"`
+	Connections    int    `json:"connections"`
+}
+
+// TerminalState is one terminal in a JupyterReport.
+type TerminalState struct {
+	Name string `json:"name"`
 }

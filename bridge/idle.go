@@ -1,0 +1,57 @@
+package bridge
+
+import (
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/taskconfig"
+)
+
+// IdleInput is everything the idle decision looks at.
+type IdleInput struct {
+	Timeout  time.Duration // zero: never idle
+	Type     string        // notebook_idle_type
+	Quiet    time.Duration // time since the proxy last saw counted activity (or since RUNNING)
+	Report   *api.JupyterReport
+	ReportAt time.Time // when Report arrived; zero when there is none
+	Now      time.Time
+	// ReportMaxAge is how old a report may be and still be believed.
+	ReportMaxAge time.Duration
+}
+
+// DecideIdle reports whether a notebook is idle: its proxied traffic has
+// been quiet for the timeout AND Jupyter's report says it is not active
+// under its idle type. A busy kernel is active under every type. Without a
+// recent report, the notebook counts as idle only once it has also been
+// quiet for twice the timeout (its Jupyter no longer answers its own API).
+func DecideIdle(in IdleInput) bool {
+	if in.Timeout <= 0 || in.Quiet < in.Timeout {
+		return false
+	}
+	r := in.Report
+	if r == nil || r.Error != "" || in.Now.Sub(in.ReportAt) > in.ReportMaxAge {
+		return in.Quiet >= 2*in.Timeout
+	}
+	for _, k := range r.Kernels {
+		if k.ExecutionState == "busy" || k.ExecutionState == "starting" {
+			return false
+		}
+	}
+	switch in.Type {
+	case taskconfig.IdleKernelConnections:
+		for _, k := range r.Kernels {
+			if k.Connections > 0 {
+				return false
+			}
+		}
+		return true
+	case taskconfig.IdleActivity:
+		if r.ActivityAgeSeconds < 0 {
+			return true
+		}
+		age := time.Duration(r.ActivityAgeSeconds*float64(time.Second)) + in.Now.Sub(in.ReportAt)
+		return age >= in.Timeout
+	default: // kernels_or_terminals
+		return len(r.Kernels) == 0 && len(r.Terminals) == 0 && r.Sessions == 0
+	}
+}

@@ -1,0 +1,54 @@
+package bridge
+
+import (
+	"testing"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+func TestDecideIdle(t *testing.T) {
+	now := time.Now()
+	min := time.Minute
+	fresh := func(r api.JupyterReport) IdleInput {
+		return IdleInput{Timeout: 10 * time.Second, Quiet: 11 * time.Second, Report: &r, ReportAt: now.Add(-time.Second), Now: now, ReportMaxAge: min}
+	}
+	none := api.JupyterReport{ActivityAgeSeconds: -1}
+	idleKernel := api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "idle"}}, ActivityAgeSeconds: 30}
+	busyKernel := api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "busy"}}, ActivityAgeSeconds: 30}
+	connected := api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "idle", Connections: 1}}, ActivityAgeSeconds: 30}
+	recent := api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "idle"}}, ActivityAgeSeconds: 2}
+	terminal := api.JupyterReport{Terminals: []api.TerminalState{{Name: "1"}}, ActivityAgeSeconds: 30}
+
+	with := func(in IdleInput, f func(*IdleInput)) IdleInput { f(&in); return in }
+	cases := []struct {
+		name string
+		in   IdleInput
+		want bool
+	}{
+		{"no timeout never idle", with(fresh(none), func(i *IdleInput) { i.Timeout = 0 }), false},
+		{"recent proxy traffic", with(fresh(none), func(i *IdleInput) { i.Quiet = 5 * time.Second }), false},
+		{"nothing at all", fresh(none), true},
+		{"default: kernel exists", fresh(idleKernel), false},
+		{"default: terminal exists", fresh(terminal), false},
+		{"default: session exists", fresh(api.JupyterReport{Sessions: 1, ActivityAgeSeconds: -1}), false},
+		{"connections: kernel without connection", with(fresh(idleKernel), func(i *IdleInput) { i.Type = "kernel_connections" }), true},
+		{"connections: connected kernel", with(fresh(connected), func(i *IdleInput) { i.Type = "kernel_connections" }), false},
+		{"connections: terminal alone does not count", with(fresh(terminal), func(i *IdleInput) { i.Type = "kernel_connections" }), true},
+		{"activity: old last_activity", with(fresh(idleKernel), func(i *IdleInput) { i.Type = "activity" }), true},
+		{"activity: recent last_activity", with(fresh(recent), func(i *IdleInput) { i.Type = "activity" }), false},
+		{"activity: no kernels", with(fresh(none), func(i *IdleInput) { i.Type = "activity" }), true},
+		{"busy kernel keeps every type", with(fresh(busyKernel), func(i *IdleInput) { i.Type = "kernel_connections" }), false},
+		{"busy kernel keeps activity", with(fresh(busyKernel), func(i *IdleInput) { i.Type = "activity" }), false},
+		{"no report yet: quiet once", with(fresh(none), func(i *IdleInput) { i.Report = nil }), false},
+		{"no report: quiet twice the timeout", with(fresh(none), func(i *IdleInput) { i.Report = nil; i.Quiet = 21 * time.Second }), true},
+		{"stale report is not believed", with(fresh(busyKernel), func(i *IdleInput) { i.ReportAt = now.Add(-2 * min) }), false},
+		{"stale report, long quiet", with(fresh(busyKernel), func(i *IdleInput) { i.ReportAt = now.Add(-2 * min); i.Quiet = time.Hour }), true},
+		{"report with error is not believed", with(fresh(api.JupyterReport{Error: "refused"}), func(i *IdleInput) {}), false},
+	}
+	for _, c := range cases {
+		if got := DecideIdle(c.in); got != c.want {
+			t.Errorf("%s: idle=%v, want %v", c.name, got, c.want)
+		}
+	}
+}

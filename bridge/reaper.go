@@ -1,0 +1,120 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/taskconfig"
+)
+
+// reports keeps the launchers' latest Jupyter reports, in memory: after a
+// restart the next heartbeat, seconds away, refills it.
+type reports struct {
+	mu sync.Mutex
+	m  map[string]report
+}
+
+type report struct {
+	at  time.Time
+	rep api.JupyterReport
+}
+
+func (r *reports) set(id string, rep api.JupyterReport) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]report{}
+	}
+	r.m[id] = report{at: time.Now(), rep: rep}
+}
+
+func (r *reports) get(id string) (report, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	v, ok := r.m[id]
+	return v, ok
+}
+
+func (r *reports) drop(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, id)
+}
+
+// handleHeartbeat takes a launcher's report of its Jupyter's state.
+func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.callbackTask(w, r)
+	if !ok {
+		return
+	}
+	var rep api.JupyterReport
+	if !readJSON(w, r, &rep) {
+		return
+	}
+	if api.Terminal(t.State) {
+		writeError(w, http.StatusConflict, "task is "+t.State)
+		return
+	}
+	s.reports.set(t.ID, rep)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// reapLoop checks every running notebook for idleness once per interval.
+func (s *Server) reapLoop(ctx context.Context) {
+	tick := time.NewTicker(s.cfg.Interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		s.reap(ctx, time.Now())
+	}
+}
+
+// reap cancels the running notebooks that are idle.
+func (s *Server) reap(ctx context.Context, now time.Time) {
+	live, err := s.store.LiveTasks(ctx)
+	if err != nil {
+		s.log.Error("idle check: load tasks", "err", err)
+		return
+	}
+	for _, t := range live {
+		if t.State != api.StateRunning {
+			continue
+		}
+		var cfg taskconfig.Config
+		if err := json.Unmarshal([]byte(t.Config), &cfg); err != nil {
+			continue
+		}
+		timeout, err := cfg.IdleTimeoutDuration()
+		if err != nil || timeout == 0 {
+			continue
+		}
+		last, _ := s.routes.LastActivity(t.ID)
+		in := IdleInput{Timeout: timeout, Type: cfg.NotebookIdleType, Quiet: now.Sub(last), Now: now, ReportMaxAge: s.reportMaxAge()}
+		if rep, ok := s.reports.get(t.ID); ok {
+			in.Report, in.ReportAt = &rep.rep, rep.at
+		}
+		if !DecideIdle(in) {
+			continue
+		}
+		reason := "idle for more than " + cfg.IdleTimeout
+		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType)
+		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && err != store.ErrNotFound {
+			s.log.Error("cancel idle notebook", "task_id", t.ID, "err", err)
+		}
+	}
+}
+
+// reportMaxAge is how old a heartbeat may be and still be believed.
+func (s *Server) reportMaxAge() time.Duration {
+	return 3*s.cfg.Heartbeat + 5*time.Second
+}

@@ -1,0 +1,110 @@
+package launcher
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+// jupyterGet reads one of Jupyter's API lists with the token.
+func jupyterGet(ctx context.Context, c *http.Client, base, token, path string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "token "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil // e.g. no terminals extension
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+type jupyterKernel struct {
+	ID             string    `json:"id"`
+	ExecutionState string    `json:"execution_state"`
+	Connections    int       `json:"connections"`
+	LastActivity   time.Time `json:"last_activity"`
+}
+
+type jupyterTerminal struct {
+	Name         string    `json:"name"`
+	LastActivity time.Time `json:"last_activity"`
+}
+
+// Report asks Jupyter at base (http://127.0.0.1:PORT/proxy/<id>/) about
+// its kernels, terminals and sessions.
+func Report(ctx context.Context, c *http.Client, base, token string, now time.Time) api.JupyterReport {
+	var kernels []jupyterKernel
+	var terms []jupyterTerminal
+	var sessions []json.RawMessage
+	rep := api.JupyterReport{ActivityAgeSeconds: -1}
+	for _, q := range []struct {
+		path string
+		out  any
+	}{{"api/kernels", &kernels}, {"api/terminals", &terms}, {"api/sessions", &sessions}} {
+		if err := jupyterGet(ctx, c, base, token, q.path, q.out); err != nil {
+			rep.Error = err.Error()
+			return rep
+		}
+	}
+	var newest time.Time
+	for _, k := range kernels {
+		rep.Kernels = append(rep.Kernels, api.KernelState{ID: k.ID, ExecutionState: k.ExecutionState, Connections: k.Connections})
+		if k.LastActivity.After(newest) {
+			newest = k.LastActivity
+		}
+	}
+	for _, t := range terms {
+		rep.Terminals = append(rep.Terminals, api.TerminalState{Name: t.Name})
+		if t.LastActivity.After(newest) {
+			newest = t.LastActivity
+		}
+	}
+	rep.Sessions = len(sessions)
+	if !newest.IsZero() {
+		rep.ActivityAgeSeconds = max(0, now.Sub(newest).Seconds())
+	}
+	return rep
+}
+
+// heartbeat reports Jupyter's state to the bridge every interval until ctx
+// ends.
+func heartbeat(ctx context.Context, c *http.Client, spec *api.Spec, port int, log *slog.Logger) {
+	interval := time.Duration(spec.HeartbeatSeconds) * time.Second
+	if interval <= 0 {
+		interval = 5 * time.Second
+	}
+	base := fmt.Sprintf("http://127.0.0.1:%d%s", port, spec.BaseURL)
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		rep := Report(ctx, c, base, spec.JupyterToken, time.Now())
+		if err := postOnce(ctx, c, spec, "heartbeat", rep); err != nil {
+			if !failing {
+				log.Warn("heartbeat to the bridge failed; will keep trying", "err", err)
+			}
+			failing = true
+		} else {
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
