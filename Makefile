@@ -4,6 +4,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 GOFLAGS_STATIC := CGO_ENABLED=0
 E2E_TIMEOUT ?= 30m
+FUZZ_TIME ?= 20s
 
 .PHONY: all build up down test unit e2e bench bench-smoke fmt vet clean
 
@@ -28,6 +29,7 @@ down:
 unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	$(GO) test -run='^$$' -fuzz=FuzzRenderJob -fuzztime=$(FUZZ_TIME) ./bridge/
 
 # The end-to-end tests need the cluster and the bridge; `up` brings them up.
 e2e: up

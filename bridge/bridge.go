@@ -41,6 +41,8 @@ type Store interface {
 	EnsureDefaultUsers(ctx context.Context) error
 	Login(ctx context.Context, name, password string, ttl time.Duration) (string, *store.User, error)
 	UserByToken(ctx context.Context, token string) (*store.User, error)
+	NewToken(ctx context.Context, userID int64, taskID string, ttl time.Duration) (string, error)
+	RevokeTaskTokens(ctx context.Context, taskID string) error
 	InsertTask(ctx context.Context, t *store.Task) error
 	DeleteTask(ctx context.Context, id string) error
 	SetJobID(ctx context.Context, id, jobID string) error

@@ -57,7 +57,7 @@ func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
 }
 
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *Server
 	slurm *fakeSlurm
 	h     http.Handler
@@ -65,7 +65,7 @@ type harness struct {
 	root  string
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	yaml := `

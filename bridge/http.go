@@ -37,7 +37,9 @@ func (s *Server) Handler() http.Handler {
 	authed.HandleFunc("/me", s.handleMe).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks/preview", s.handlePreview).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks/{id}", s.handleGetNotebook).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks/{id}/config", s.handleConfig).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks/{id}/kill", s.handleKill).Methods(http.MethodPost)
 	authed.HandleFunc("/tasks/{id}/logs", s.handleLogs).Methods(http.MethodGet)
 
@@ -121,7 +123,11 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	return readJSONLimit(w, r, v, 1<<20)
+}
+
+func readJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	if err := dec.Decode(v); err != nil {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return false

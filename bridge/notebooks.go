@@ -10,6 +10,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/taskconfig"
 )
 
 const typeNotebook = "notebook"
@@ -25,10 +26,10 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 
 func (s *Server) handleStartNotebook(w http.ResponseWriter, r *http.Request) {
 	var req api.NotebookRequest
-	if !readJSON(w, r, &req) {
+	if !readJSONLimit(w, r, &req, taskconfig.MaxContextBytes*4/3+1<<20) {
 		return
 	}
-	t, err := s.submit(r.Context(), currentUser(r), typeNotebook, req.Config)
+	t, err := s.submit(r.Context(), currentUser(r), typeNotebook, req.Config, req.Context)
 	if err != nil {
 		var ue *userError
 		if errors.As(err, &ue) {
@@ -120,4 +121,37 @@ func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.toAPI(t))
+}
+
+// handlePreview returns the merged config a start would use, and submits
+// nothing.
+func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
+	var req api.NotebookRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	cfg, _, err := s.resolveConfig(req.Config)
+	if err == nil {
+		err = s.checkBinds(cfg)
+	}
+	if err != nil {
+		var ue *userError
+		if errors.As(err, &ue) {
+			writeError(w, ue.code, ue.msg)
+			return
+		}
+		s.internal(w, "preview config", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cfg)
+}
+
+// handleConfig returns the merged config a notebook ran with.
+func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.lookup(w, r)
+	if !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(t.Config))
 }

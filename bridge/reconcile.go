@@ -118,6 +118,8 @@ func (s *Server) finish(ctx context.Context, t *store.Task, state string) error 
 		reason = "preempted"
 	case state == "OUT_OF_MEMORY":
 		reason = "out of memory"
+	case hasRec && strings.HasPrefix(rec.Message, "startup hook exited"):
+		reason = rec.Message
 	case t.State != api.StateRunning:
 		reason = "failed to start"
 		if tail := lastLines(filepath.Join(t.JobDir, "output.log"), 5); tail != "" {
@@ -152,6 +154,9 @@ func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg 
 	s.setRoute(t)
 	if t.State == api.StateTerminated {
 		s.reports.drop(t.ID)
+		if err := s.store.RevokeTaskTokens(ctx, t.ID); err != nil {
+			s.log.Error("revoke the task's tokens", "task_id", t.ID, "err", err)
+		}
 	}
 	s.log.Info("task state", "task_id", t.ID, "state", t.State, "reason", t.Reason)
 	return nil

@@ -173,10 +173,21 @@ func randomHex(n int) string {
 
 // submit validates a config, writes the job folder, stores the task and
 // queues the Slurm job. On any error nothing is left behind.
-func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any) (*store.Task, error) {
+func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any, contextTar []byte) (*store.Task, error) {
 	cfg, pool, err := s.resolveConfig(userCfg)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.checkBinds(cfg); err != nil {
+		return nil, err
+	}
+	if len(contextTar) > taskconfig.MaxContextBytes {
+		return nil, badRequest("context: %d MiB packed is more than the %d MiB allowed", len(contextTar)>>20, taskconfig.MaxContextBytes>>20)
+	}
+	if len(contextTar) > 0 {
+		if err := taskconfig.ExtractContext(contextTar, ""); err != nil {
+			return nil, badRequest("context: %v", err)
+		}
 	}
 	slots := cfg.SlotCount()
 	img, err := s.checkImage(cfg, slots)
@@ -201,22 +212,30 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		JupyterToken: randomHex(24), Secret: randomHex(24),
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
 	}
-	script, err := s.writeJobDir(t, cfg, pu, img)
-	if err != nil {
-		os.RemoveAll(t.JobDir)
-		return nil, err
-	}
 	if err := s.store.InsertTask(ctx, t); err != nil {
-		os.RemoveAll(t.JobDir)
 		return nil, err
 	}
-	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
-	if err != nil {
+	undo := func() {
 		undoCtx := context.WithoutCancel(ctx)
 		if derr := s.store.DeleteTask(undoCtx, id); derr != nil {
 			s.log.Error("undo failed submit", "task_id", id, "err", derr)
 		}
+		_ = s.store.RevokeTaskTokens(undoCtx, id)
 		os.RemoveAll(t.JobDir)
+	}
+	userToken, err := s.store.NewToken(ctx, u.ID, id, tokenTTL)
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	script, err := s.writeJobDir(t, cfg, pu, img, contextTar, userToken)
+	if err != nil {
+		undo()
+		return nil, err
+	}
+	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
+	if err != nil {
+		undo()
 		return nil, &userError{code: http.StatusBadRequest, msg: "Slurm refused the job: " + err.Error()}
 	}
 	t.JobID = jobID
@@ -261,7 +280,7 @@ func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *sitecon
 
 // writeJobDir creates <root>/<user>/<id>/ owned by the job's user (0700)
 // with task.json (0600) and the batch script, and returns the script path.
-func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string) (string, error) {
+func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string, contextTar []byte, userToken string) (string, error) {
 	uid, _ := strconv.Atoi(pu.Uid)
 	gid, _ := strconv.Atoi(pu.Gid)
 	chown := os.Geteuid() == 0
@@ -289,6 +308,15 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,
 		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, AllowOrigin: origin,
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
+		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
+	}
+	owned := []string{userDir, t.JobDir}
+	if len(contextTar) > 0 {
+		spec.Context = filepath.Join(t.JobDir, "context.tar.gz")
+		if err := os.WriteFile(spec.Context, contextTar, 0o600); err != nil {
+			return "", fmt.Errorf("write context: %w", err)
+		}
+		owned = append(owned, spec.Context)
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
@@ -307,7 +335,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		return "", fmt.Errorf("write batch script: %w", err)
 	}
 	if chown {
-		for _, p := range []string{userDir, t.JobDir, specPath, script} {
+		for _, p := range append(owned, specPath, script) {
 			if err := os.Lchown(p, uid, gid); err != nil {
 				return "", fmt.Errorf("give job folder to %s: %w", pu.Username, err)
 			}
@@ -317,3 +345,40 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 }
 
 var errNoJob = errors.New("task has no Slurm job")
+
+// checkBinds makes sure each bind mount's host path exists and lies under
+// one of the site's allowed prefixes.
+func (s *Server) checkBinds(cfg *taskconfig.Config) error {
+	for i, b := range cfg.BindMounts {
+		field := fmt.Sprintf("bind_mounts[%d].host_path", i)
+		hp := filepath.Clean(b.HostPath)
+		allowed := false
+		for _, p := range s.cfg.AllowedBindPrefixes {
+			if hp == p || strings.HasPrefix(hp, strings.TrimSuffix(p, "/")+"/") {
+				allowed = true
+			}
+		}
+		if !allowed {
+			if len(s.cfg.AllowedBindPrefixes) == 0 {
+				return badRequest("%s: this site allows no bind mounts", field)
+			}
+			return badRequest("%s: %s is not under an allowed prefix (%s)", field, hp, strings.Join(s.cfg.AllowedBindPrefixes, ", "))
+		}
+		real, err := filepath.EvalSymlinks(hp)
+		if err != nil {
+			return badRequest("%s: %s does not exist", field, hp)
+		}
+		if real != hp {
+			ok := false
+			for _, p := range s.cfg.AllowedBindPrefixes {
+				if real == p || strings.HasPrefix(real, strings.TrimSuffix(p, "/")+"/") {
+					ok = true
+				}
+			}
+			if !ok {
+				return badRequest("%s: %s resolves to %s, outside the allowed prefixes", field, hp, real)
+			}
+		}
+	}
+	return nil
+}

@@ -70,6 +70,10 @@ func (g *globals) masterKey() string { return strings.TrimSuffix(g.master, "/") 
 // password, as Determined's CLI does.
 func (g *globals) client(ctx context.Context) (*client.Client, error) {
 	c := client.New(g.master, "")
+	if tok := os.Getenv("DET_USER_TOKEN"); tok != "" {
+		c.Token = tok // inside a notebook: the owner's token, valid while the task lives
+		return c, nil
+	}
 	if u, ok := os.LookupEnv("DET_USER"); ok {
 		if _, err := c.Login(ctx, u, os.Getenv("DET_PASS")); err != nil {
 			return nil, fmt.Errorf("log in as %s (DET_USER): %w", u, err)

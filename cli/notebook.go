@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 
 func newNotebookCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "notebook", Aliases: []string{"notebooks"}, Short: "Start, list, follow and kill Jupyter notebooks"}
-	cmd.AddCommand(newStartCmd(g), newListCmd(g), newKillCmd(g), newLogsCmd(g))
+	cmd.AddCommand(newStartCmd(g), newListCmd(g), newKillCmd(g), newLogsCmd(g), newConfigCmd(g))
 	return cmd
 }
 
@@ -26,6 +27,10 @@ type startOptions struct {
 	overrides  []string
 	detach     bool
 	noBrowser  bool
+	preview    bool
+	contextDir string
+	includes   []string
+	volumes    []string
 }
 
 func newStartCmd(g *globals) *cobra.Command {
@@ -41,6 +46,10 @@ func newStartCmd(g *globals) *cobra.Command {
 	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value, e.g. resources.slots=2 (repeatable)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "print the notebook's id and return at once")
 	f.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser when the notebook is ready")
+	f.BoolVar(&o.preview, "preview", false, "print the merged config and submit nothing")
+	f.StringVarP(&o.contextDir, "context", "c", "", "folder to copy into the working directory (.detignore honoured)")
+	f.StringArrayVarP(&o.includes, "include", "i", nil, "file or folder to copy into the working directory (repeatable)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
 	return cmd
 }
 
@@ -63,6 +72,14 @@ func (o *startOptions) buildConfig() (map[string]any, error) {
 		}
 		cfg = taskconfig.Merge(cfg, m)
 	}
+	for _, v := range o.volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro") {
+			return nil, fmt.Errorf("-v %q: expected host_path:container_path[:ro]", v)
+		}
+		mounts, _ := cfg["bind_mounts"].([]any)
+		cfg["bind_mounts"] = append(mounts, map[string]any{"host_path": parts[0], "container_path": parts[1], "read_only": len(parts) == 3})
+	}
 	return cfg, nil
 }
 
@@ -76,7 +93,16 @@ func runStart(cmd *cobra.Command, g *globals, o *startOptions) error {
 	if err != nil {
 		return err
 	}
-	nb, err := c.StartNotebook(ctx, cfg)
+	if o.preview {
+		return printPreview(cmd, g, c, cfg)
+	}
+	var archive []byte
+	if o.contextDir != "" || len(o.includes) > 0 {
+		if archive, err = taskconfig.PackContext(o.contextDir, o.includes); err != nil {
+			return err
+		}
+	}
+	nb, err := c.StartNotebook(ctx, cfg, archive)
 	if err != nil {
 		return err
 	}

@@ -107,13 +107,14 @@ func (c *Client) Login(ctx context.Context, user, pass string) (string, error) {
 	return out.Token, nil
 }
 
-// StartNotebook submits a notebook with the given config.
-func (c *Client) StartNotebook(ctx context.Context, cfg map[string]any) (*api.Notebook, error) {
+// StartNotebook submits a notebook with the given config and context
+// archive (nil for none).
+func (c *Client) StartNotebook(ctx context.Context, cfg map[string]any, contextTar []byte) (*api.Notebook, error) {
 	var nb api.Notebook
 	if cfg == nil {
 		cfg = map[string]any{}
 	}
-	err := c.Do(ctx, http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, &nb)
+	err := c.Do(ctx, http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: cfg, Context: contextTar}, &nb)
 	return &nb, err
 }
 

@@ -61,7 +61,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // start submits a notebook and kills it when the test ends.
 func start(t *testing.T, c *client.Client, cfg map[string]any) *api.Notebook {
 	t.Helper()
-	nb, err := c.StartNotebook(ctxT(t, time.Minute), cfg)
+	nb, err := c.StartNotebook(ctxT(t, time.Minute), cfg, nil)
 	if err != nil {
 		t.Fatalf("start notebook: %v", err)
 	}

@@ -208,7 +208,7 @@ func TestIdleBadInput(t *testing.T) {
 		{map[string]any{"notebook_idle_type": "never"}, "notebook_idle_type"},
 	}
 	for _, tc := range cases {
-		_, err := c.StartNotebook(ctxT(t, 30*time.Second), tc.cfg)
+		_, err := c.StartNotebook(ctxT(t, 30*time.Second), tc.cfg, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: got %v, want an error naming %q", tc.cfg, err, tc.want)
 		}

@@ -185,7 +185,7 @@ func TestBadInput(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			j0, d0, n0 := leftovers(t, c)
-			_, err := c.StartNotebook(ctxT(t, 30*time.Second), tc.cfg)
+			_, err := c.StartNotebook(ctxT(t, 30*time.Second), tc.cfg, nil)
 			var ae *client.APIError
 			if !errors.As(err, &ae) || ae.Status < 400 || ae.Status >= 500 {
 				t.Fatalf("want a 4xx answer, got %v", err)

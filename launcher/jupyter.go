@@ -3,7 +3,15 @@ package launcher
 // jupyterScript starts whichever Jupyter the image has. It is fixed text:
 // every value reaches it through the environment and is only ever
 // expanded inside double quotes, never parsed as shell.
-const jupyterScript = `set -e
+const jupyterScript = `if [ -n "$DET_STARTUP_HOOK" ]; then
+  echo "det-launcher: running startup-hook.sh"
+  . "$DET_STARTUP_HOOK"
+  rc=$?
+  if [ "$rc" -ne 0 ]; then
+    exit "$rc"
+  fi
+  echo "` + hookDoneMarker + `"
+fi
 if command -v jupyter-lab >/dev/null 2>&1; then
   exec jupyter-lab --no-browser --ip=0.0.0.0 --port="$DET_PORT" \
     --ServerApp.base_url="$DET_BASE_URL" --ServerApp.root_dir="$DET_CONTAINER_WORKDIR" \
@@ -17,6 +25,9 @@ else
   exit 127
 fi
 `
+
+// hookDoneMarker is printed once the startup hook has returned 0.
+const hookDoneMarker = "det-launcher: startup hook finished"
 
 // jupyterCommand is the argv run inside the container.
 func jupyterCommand() []string { return []string{"/bin/sh", "-c", jupyterScript} }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/taskconfig"
 )
 
 // Options tune a run; zero values mean the defaults.
@@ -79,6 +80,23 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
 		return 1, fmt.Sprintf("create work dir: %v", err)
 	}
+	if spec.Context != "" {
+		data, err := os.ReadFile(spec.Context)
+		if err != nil {
+			return 1, fmt.Sprintf("read context: %v", err)
+		}
+		if err := taskconfig.ExtractContext(data, hostWork); err != nil {
+			return 1, fmt.Sprintf("unpack context: %v", err)
+		}
+		log.Info("context unpacked into the working directory", "bytes", len(data))
+	}
+	hook := ""
+	if st, err := os.Stat(filepath.Join(hostWork, taskconfig.HookName)); err == nil && st.Mode().IsRegular() {
+		hook = filepath.Join(ContainerWorkDir, taskconfig.HookName)
+		if !rt.Capabilities().Isolated {
+			hook = filepath.Join(hostWork, taskconfig.HookName)
+		}
+	}
 	env := append([]string{
 		fmt.Sprintf("DET_PORT=%d", port),
 		"DET_BASE_URL=" + spec.BaseURL,
@@ -86,7 +104,11 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 		"DET_ALLOW_ORIGIN=" + spec.AllowOrigin,
 		"DET_TASK_ID=" + spec.TaskID,
 		"JUPYTER_TOKEN=" + spec.JupyterToken,
+		"DET_STARTUP_HOOK=" + hook,
 	}, spec.Env...)
+	if spec.UserToken != "" {
+		env = append(env, "DET_MASTER="+spec.Master, "DET_USER_TOKEN="+spec.UserToken)
+	}
 	if !rt.Capabilities().Isolated {
 		env = append(env, "DET_CONTAINER_WORKDIR="+hostWork)
 	}
@@ -94,14 +116,28 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), procEnv...)
 	cmd.Dir = hostWork
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	out := newOutputWatch(os.Stdout, hookDoneMarker, 10)
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return 1, fmt.Sprintf("make output pipe: %v", err)
+	}
+	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	log.Info("starting notebook server", "port", port, "runtime", spec.Runtime, "image", spec.Image)
 	if err := cmd.Start(); err != nil {
+		pw.Close()
+		pr.Close()
 		return 1, fmt.Sprintf("start %s: %v", argv[0], err)
 	}
+	pw.Close()
+	copied := make(chan struct{})
+	go func() { out.copy(pr); close(copied) }()
 	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		<-copied
+		done <- err
+	}()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -135,7 +171,17 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 			log.Info("passing signal on to the notebook server", "signal", s.String())
 			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
 		case err := <-done:
-			return exitCode(err)
+			code, msg := exitCode(err)
+			if hook != "" && !out.sawMarker() {
+				msg = fmt.Sprintf("startup hook exited with %d", code)
+				if tail := out.tail(); tail != "" {
+					msg += ": " + tail
+				}
+				if code == 0 {
+					code = 1
+				}
+			}
+			return code, msg
 		case <-ctx.Done():
 			stop(cmd, done)
 			return 143, "stopped"

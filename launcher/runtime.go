@@ -5,6 +5,7 @@ package launcher
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/det-slurm/bridge/bridge/api"
@@ -14,6 +15,7 @@ import (
 const (
 	ContainerWorkDir  = "/run/determined/workdir"
 	ContainerSharedFS = "/run/determined/workdir/shared_fs"
+	ContainerBinDir   = "/run/determined/bin"
 )
 
 // Capabilities says what a runtime can do; callers never switch on its type.
@@ -69,6 +71,10 @@ func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, inner []string, env
 	for _, b := range s.Binds {
 		argv = append(argv, "--bind", b)
 	}
+	if s.CLIPath != "" {
+		argv = append(argv, "--bind", s.CLIPath+":"+ContainerBinDir+"/det:ro")
+		env = append(env, "PREPEND_PATH="+ContainerBinDir)
+	}
 	argv = append(argv, "--pwd", containerWorkDir(s), s.Image)
 	argv = append(argv, inner...)
 	procEnv := make([]string, 0, len(env))
@@ -100,5 +106,8 @@ func (None) Command(s *api.Spec, hostWorkDir string, inner []string, env []strin
 		dir = s.WorkDir
 	}
 	argv := append([]string{"env", "-C", dir}, inner...)
+	if s.CLIPath != "" {
+		env = append(env, "PATH="+filepath.Dir(s.CLIPath)+":"+os.Getenv("PATH"))
+	}
 	return argv, env
 }

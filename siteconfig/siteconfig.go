@@ -25,6 +25,7 @@ type Config struct {
 	JobStorageRoot        string            `yaml:"job_storage_root"`
 	SharedFSPath          string            `yaml:"shared_fs_path"`
 	LauncherPath          string            `yaml:"launcher_path"`
+	CLIPath               string            `yaml:"cli_path"`
 	JobUser               string            `yaml:"job_user"`
 	ContainerRuntime      Runtime           `yaml:"container_runtime"`
 	DefaultImages         Images            `yaml:"default_images"`
@@ -102,7 +103,12 @@ func Parse(data []byte, dir string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", dir, err)
 	}
-	for _, p := range []*string{&c.DBPath, &c.JobStorageRoot, &c.SharedFSPath, &c.LauncherPath,
+	for i := range c.AllowedBindPrefixes {
+		if p := c.AllowedBindPrefixes[i]; !filepath.IsAbs(p) {
+			c.AllowedBindPrefixes[i] = filepath.Join(abs, p)
+		}
+	}
+	for _, p := range []*string{&c.DBPath, &c.JobStorageRoot, &c.SharedFSPath, &c.LauncherPath, &c.CLIPath,
 		&c.ContainerRuntime.Binary, &c.DefaultImages.CPU, &c.DefaultImages.CUDA} {
 		if *p != "" && !filepath.IsAbs(*p) && strings.ContainsRune(*p, '/') {
 			*p = filepath.Join(abs, *p)
@@ -132,6 +138,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReconcileInterval == "" {
 		c.ReconcileInterval = "5s"
+	}
+	if c.CLIPath == "" && c.LauncherPath != "" {
+		c.CLIPath = filepath.Join(filepath.Dir(c.LauncherPath), "det")
 	}
 	if c.HeartbeatInterval == "" {
 		c.HeartbeatInterval = "5s"

@@ -79,6 +79,11 @@ func TestValidate(t *testing.T) {
 		{"environment:\n  environment_variables: [\"1A=b\"]\n", "environment.environment_variables[0]"},
 		{"slurm:\n  sbatch_args: [\"--partition=x\"]\n", "slurm.sbatch_args[0]"},
 		{"slurm:\n  sbatch_args: [\"-pgpu\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"--parti=gpu\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"--gpus-per-node=2\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"-vpgpu\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"--wait\"]\n", "slurm.sbatch_args[0]"},
+		{"slurm:\n  sbatch_args: [\"--time\", \"10\"]\n", "slurm.sbatch_args[1]"},
 		{"bind_mounts:\n  - host_path: rel\n    container_path: /x\n", "bind_mounts[0].host_path"},
 		{"bind_mounts:\n  - host_path: /a\n    container_path: /run/determined\n", "bind_mounts[0].container_path"},
 		{"description: \"a\\nb\"\n", "description"},
@@ -96,7 +101,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%q: got %v, want field %s", c.yaml, err, c.want)
 		}
 	}
-	ok, _ := Decode(map[string]any{"slurm": map[string]any{"sbatch_args": []any{"--time=10"}}})
+	ok, _ := Decode(map[string]any{"slurm": map[string]any{"sbatch_args": []any{"--time=10", "--account=physics", "-t60", "--mem=4G", "--cpus-per-task=2"}}})
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -10,13 +10,45 @@ import (
 	"github.com/sylabs/singularity/v4/pkg/util/bind"
 )
 
-// forbiddenSbatch are sbatch options the bridge sets itself; a user may not
-// override them (Determined forbids the same).
+// forbiddenSbatch are the long sbatch options the bridge sets itself or
+// that would take the job out of its hands (Determined forbids the same).
+// sbatch accepts unambiguous abbreviations, so a prefix of one of these is
+// refused too.
 var forbiddenSbatch = []string{
-	"--gpus", "-G", "--nodes", "-N", "--ntasks", "-n", "--ntasks-per-node",
-	"--chdir", "-D", "--output", "-o", "--error", "-e", "--partition", "-p",
-	"--requeue", "--gres", "--job-name", "-J", "--wrap", "--export", "--parsable",
-	"--uid", "--gid", "--array", "-a",
+	"--gpus", "--gpus-per-node", "--gpus-per-task", "--gpus-per-socket", "--tres-per-task",
+	"--nodes", "--ntasks", "--ntasks-per-node", "--chdir", "--output", "--error", "--input",
+	"--partition", "--requeue", "--gres", "--job-name", "--wrap", "--export", "--export-file",
+	"--parsable", "--uid", "--gid", "--array", "--wait", "--clusters", "--test-only", "--hold",
+	"--batch", "--get-user-env",
+}
+
+// shortSbatchWithValue are the short options a user may give, each taking
+// its value in the same argument (-t60, -Aphysics): -t time, -A account,
+// -q qos, -C constraint, -c cpus-per-task, -w nodelist, -x exclude,
+// -b begin, -d dependency.
+const shortSbatchWithValue = "tAqCcwxbd"
+
+// checkSbatchArg refuses an option the bridge owns, in any spelling.
+func checkSbatchArg(a string) error {
+	if strings.ContainsAny(a, "\n\r\x00") {
+		return fmt.Errorf("must not contain control characters")
+	}
+	if strings.HasPrefix(a, "--") {
+		name, _, _ := strings.Cut(a, "=")
+		if len(name) < 4 {
+			return fmt.Errorf("%q is not a complete option name", a)
+		}
+		for _, f := range forbiddenSbatch {
+			if strings.HasPrefix(f, name) {
+				return fmt.Errorf("%q is set by the bridge (or would take the job out of its hands) and may not be given", a)
+			}
+		}
+		return nil
+	}
+	if len(a) >= 3 && a[0] == '-' && strings.IndexByte(shortSbatchWithValue, a[1]) >= 0 {
+		return nil
+	}
+	return fmt.Errorf("%q is not allowed: give long options as --name=value (short ones only as -tVALUE, -AVALUE, -qVALUE, -CVALUE, -cVALUE)", a)
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -49,19 +81,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for i, a := range c.Slurm.SbatchArgs {
-		name, _, _ := strings.Cut(a, "=")
-		for _, f := range forbiddenSbatch {
-			if name == f || (len(f) == 2 && strings.HasPrefix(a, f) && !strings.HasPrefix(a, "--")) {
-				return &FieldError{Path: fmt.Sprintf("slurm.sbatch_args[%d]", i),
-					Msg: fmt.Sprintf("%q is set by the bridge and may not be given", a)}
-			}
-		}
-		if !strings.HasPrefix(a, "-") {
-			return &FieldError{Path: fmt.Sprintf("slurm.sbatch_args[%d]", i),
-				Msg: fmt.Sprintf("%q must be an option (--name=value)", a)}
-		}
-		if strings.ContainsAny(a, "\n\r\x00") {
-			return &FieldError{Path: fmt.Sprintf("slurm.sbatch_args[%d]", i), Msg: "must not contain control characters"}
+		if err := checkSbatchArg(a); err != nil {
+			return &FieldError{Path: fmt.Sprintf("slurm.sbatch_args[%d]", i), Msg: err.Error()}
 		}
 	}
 	if c.Slurm.GPUType != "" && !regexp.MustCompile(`^[A-Za-z0-9_.-]+$`).MatchString(c.Slurm.GPUType) {

@@ -32,6 +32,9 @@ type LoginResponse struct {
 // the bridge adds the site's and the pool's defaults below it.
 type NotebookRequest struct {
 	Config map[string]any `json:"config"`
+	// Context is the gzipped tar of --context and --include, unpacked
+	// into the working directory.
+	Context []byte `json:"context,omitempty"`
 }
 
 // Notebook is one notebook task as the API shows it.
@@ -104,6 +107,13 @@ type Spec struct {
 	AllowOrigin  string   `json:"allow_origin"` // the bridge's external origin, for Jupyter's websocket origin check
 	// HeartbeatSeconds is how often the launcher reports Jupyter's state.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
+	// Context is the path of the context archive, "" for none.
+	Context string `json:"context,omitempty"`
+	// CLIPath is the det binary to put on the container's PATH, with
+	// UserToken (the owner's, revoked when the task ends) in DET_USER_TOKEN.
+	CLIPath   string `json:"cli_path,omitempty"`
+	UserToken string `json:"user_token,omitempty"`
+	Master    string `json:"master,omitempty"`
 }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the

@@ -63,6 +63,9 @@ var migrations = []string{
 		message TEXT NOT NULL
 	);
 	CREATE INDEX events_task ON events(task_id, id);`,
+	// 2: tokens that belong to a task (the det CLI inside a notebook) die with it.
+	`ALTER TABLE tokens ADD COLUMN task_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX tokens_task ON tokens(task_id);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -97,15 +97,33 @@ func (s *Store) Login(ctx context.Context, name, password string, ttl time.Durat
 	if !u.Active || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return "", nil, ErrBadCredentials
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	tok, err := s.NewToken(ctx, u.ID, "", ttl)
+	if err != nil {
 		return "", nil, err
 	}
-	tok := hex.EncodeToString(b)
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(token, user_id, expires) VALUES(?,?,?)", tok, u.ID, time.Now().Add(ttl).Unix()); err != nil {
-		return "", nil, fmt.Errorf("store token: %w", err)
-	}
 	return tok, u, nil
+}
+
+// NewToken creates a token for a user valid for ttl; with a taskID it is
+// revoked by RevokeTaskTokens when that task ends.
+func (s *Store) NewToken(ctx context.Context, userID int64, taskID string, ttl time.Duration) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(b)
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(token, user_id, expires, task_id) VALUES(?,?,?,?)", tok, userID, time.Now().Add(ttl).Unix(), taskID); err != nil {
+		return "", fmt.Errorf("store token: %w", err)
+	}
+	return tok, nil
+}
+
+// RevokeTaskTokens deletes the tokens made for a task.
+func (s *Store) RevokeTaskTokens(ctx context.Context, taskID string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM tokens WHERE task_id=?", taskID); err != nil {
+		return fmt.Errorf("revoke tokens of %s: %w", taskID, err)
+	}
+	return nil
 }
 
 // UserByToken returns the active user a valid token belongs to.

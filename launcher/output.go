@@ -1,0 +1,70 @@
+package launcher
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"sync"
+)
+
+// outputWatch copies the notebook server's output to the job's log while
+// remembering its last lines and whether a marker line went by.
+type outputWatch struct {
+	dst    io.Writer
+	marker string
+	keep   int
+
+	mu    sync.Mutex
+	lines []string
+	seen  bool
+}
+
+func newOutputWatch(dst io.Writer, marker string, keep int) *outputWatch {
+	return &outputWatch{dst: dst, marker: marker, keep: keep}
+}
+
+// copy reads r to its end.
+func (o *outputWatch) copy(r io.ReadCloser) {
+	defer r.Close()
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			_, _ = io.WriteString(o.dst, line)
+			o.note(strings.TrimRight(line, "\r\n"))
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (o *outputWatch) note(line string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if line == o.marker {
+		o.seen = true
+		return
+	}
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	o.lines = append(o.lines, line)
+	if len(o.lines) > o.keep {
+		o.lines = o.lines[len(o.lines)-o.keep:]
+	}
+}
+
+func (o *outputWatch) sawMarker() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.seen
+}
+
+// tail returns the last lines, joined by " | ".
+func (o *outputWatch) tail() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := min(len(o.lines), 5)
+	return strings.Join(o.lines[len(o.lines)-n:], " | ")
+}
