@@ -75,10 +75,16 @@ launcher_path: /opt/det/det-launcher
 job_user: nobody
 container_runtime: {type: none}
 reconcile_interval: 1s
+default_images: {cpu: /images/site.sif}
+task_container_defaults:
+  environment:
+    environment_variables: ["SITE=1"]
 resource_pools:
   - name: gpu
     partition: gpu
     gpu: {gres: gpu, type: a100}
+    task_defaults:
+      notebook_idle_type: activity
   - name: cpu
     partition: cpu
 default_aux_pool: cpu

@@ -59,6 +59,8 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 		return nil, nil, badRequest("%v", err)
 	}
 	cfg.Resources.ResourcePool = pool.Name
+	slots := cfg.SlotCount()
+	cfg.Resources.Slots = &slots
 	if cfg.IdleTimeout == "" {
 		cfg.IdleTimeout = s.cfg.NotebookTimeout
 	}

@@ -114,6 +114,14 @@ func run(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
+// runAllowFail runs a command and returns its output, failed or not.
+func runAllowFail(name string, args ...string) string {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), "SLURM_CONF="+filepath.Join(state, "slurm.conf"), "DET_MASTER="+master)
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
 // proxyGet requests a path of a notebook through the bridge's proxy.
 func proxyGet(t *testing.T, c *client.Client, id, path string) (int, string) {
 	t.Helper()

@@ -109,3 +109,18 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("default description %q", ok.Description)
 	}
 }
+
+func TestMergeListsAndEnv(t *testing.T) {
+	site, _ := ParseYAML([]byte("environment:\n  environment_variables: [A=site, B=site]\nbind_mounts: [{host_path: /s, container_path: /s}]\n"))
+	user, _ := ParseYAML([]byte("environment:\n  environment_variables: [B=user, C=user]\nbind_mounts: [{host_path: /u, container_path: /u}]\n"))
+	c, err := Decode(Merge(site, user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Environment.EnvironmentVariables, ","); got != "A=site,B=user,C=user" {
+		t.Errorf("env merged to %s", got)
+	}
+	if len(c.BindMounts) != 2 {
+		t.Errorf("bind mounts %+v", c.BindMounts)
+	}
+}

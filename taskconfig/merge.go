@@ -11,22 +11,56 @@ import (
 )
 
 // Merge returns base with over laid on top: mappings merge key by key,
+// bind_mounts add up, environment_variables merge by name (over wins), and
 // anything else in over replaces what base has. Neither input is changed.
 func Merge(base, over map[string]any) map[string]any {
+	return merge("", base, over)
+}
+
+func merge(path string, base, over map[string]any) map[string]any {
 	out := make(map[string]any, len(base)+len(over))
 	for k, v := range base {
 		out[k] = v
 	}
 	for k, v := range over {
+		p := path + k
 		bm, bok := out[k].(map[string]any)
 		om, ook := v.(map[string]any)
-		if bok && ook {
-			out[k] = Merge(bm, om)
-			continue
+		bl, blok := out[k].([]any)
+		ol, olok := v.([]any)
+		switch {
+		case bok && ook:
+			out[k] = merge(p+".", bm, om)
+		case blok && olok && p == "bind_mounts":
+			out[k] = append(append([]any{}, bl...), ol...)
+		case blok && olok && p == "environment.environment_variables":
+			out[k] = mergeEnv(bl, ol)
+		default:
+			out[k] = v
 		}
-		out[k] = v
 	}
 	return out
+}
+
+// mergeEnv merges NAME=VALUE lists; a name in over replaces it in base.
+func mergeEnv(base, over []any) []any {
+	names := map[string]bool{}
+	for _, e := range over {
+		if s, ok := e.(string); ok {
+			n, _, _ := strings.Cut(s, "=")
+			names[n] = true
+		}
+	}
+	var out []any
+	for _, e := range base {
+		if s, ok := e.(string); ok {
+			if n, _, _ := strings.Cut(s, "="); names[n] {
+				continue
+			}
+		}
+		out = append(out, e)
+	}
+	return append(out, over...)
 }
 
 // ParseYAML parses a config document into a generic map.
