@@ -31,6 +31,8 @@ type Slurm interface {
 	Cancel(ctx context.Context, id string) error
 	// Nodes lists the compute nodes.
 	Nodes(ctx context.Context) ([]slurm.Node, error)
+	// Active lists all pending and running jobs of the cluster.
+	Active(ctx context.Context) ([]slurm.Job, error)
 }
 
 var _ Slurm = (*slurm.CLI)(nil)
@@ -66,7 +68,9 @@ type Server struct {
 	log    *slog.Logger
 	kick   chan struct{}
 
-	reports reports
+	reports   reports
+	view      slurmView
+	abandoned abandoned
 
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
@@ -79,7 +83,9 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1)}
+	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
+	return s
 }
 
 // Routes exposes the proxy's route table (for tests and benchmarks).
@@ -106,6 +112,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.log.Warn("cannot list Slurm nodes yet", "err", err)
 	}
 	s.reconcile(ctx)
+	s.sweepOrphans(ctx)
 	return nil
 }
 
@@ -113,6 +120,7 @@ func (s *Server) Start(ctx context.Context) error {
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	go s.reconcileLoop(ctx)
 	go s.reapLoop(ctx)
+	go s.orphanLoop(ctx)
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

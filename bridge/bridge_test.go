@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
@@ -48,6 +49,13 @@ func (f *fakeSlurm) Query(_ context.Context, ids []string) (map[string]slurm.Job
 func (f *fakeSlurm) Cancel(_ context.Context, id string) error {
 	f.cancels = append(f.cancels, id)
 	return nil
+}
+func (f *fakeSlurm) Active(context.Context) ([]slurm.Job, error) {
+	var out []slurm.Job
+	for _, j := range f.jobs {
+		out = append(out, j)
+	}
+	return out, nil
 }
 func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
 	return []slurm.Node{
@@ -226,7 +234,7 @@ func TestReconcileStates(t *testing.T) {
 	}
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PENDING", Reason: "Resources"}
 	h.srv.reconcile(context.Background())
-	if n := get(); n.State != api.StateQueued || n.Reason != "Resources" {
+	if n := get(); n.State != api.StateQueued || !strings.HasPrefix(n.Reason, "Resources: waiting for GPUs") {
 		t.Fatalf("pending: %+v", n)
 	}
 	h.slurm.queryErr = errors.New("slurm_load_jobs error: Unable to contact slurm controller")
@@ -234,7 +242,11 @@ func TestReconcileStates(t *testing.T) {
 	if n := get(); n.State != api.StateQueued {
 		t.Fatalf("a failed query changed the state: %+v", n)
 	}
+	if !h.srv.view.status().Stale {
+		t.Fatal("a failed query must mark the view stale")
+	}
 	h.slurm.queryErr = nil
+	h.srv.view.nextTry = time.Time{} // skip the back-off
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
 	h.srv.reconcile(context.Background())
 	if n := get(); n.State != api.StateStarting || n.Node != "gpu1" {
@@ -296,5 +308,39 @@ func TestNeedsToken(t *testing.T) {
 	h.token = "bogus"
 	if w := h.req("GET", "/api/v1/notebooks", nil, nil); w.Code != http.StatusUnauthorized {
 		t.Fatalf("%d", w.Code)
+	}
+}
+
+func TestOrphans(t *testing.T) {
+	h := newHarness(t)
+	nb := h.start(nil)
+	known := slurm.Job{ID: "101", Name: "det-notebook-" + nb.ID, State: "RUNNING"}
+	stranger := slurm.Job{ID: "202", Name: "det-notebook-00000000-0000-4000-8000-000000000000", State: "PENDING"}
+	other := slurm.Job{ID: "303", Name: "training", State: "RUNNING"}
+	h.slurm.jobs = map[string]slurm.Job{"101": known, "202": stranger, "303": other}
+	orphans, err := h.srv.Orphans(context.Background())
+	if err != nil || len(orphans) != 1 || orphans[0].ID != "202" {
+		t.Fatalf("orphans %+v %v", orphans, err)
+	}
+	h.srv.abandoned.add("00000000-0000-4000-8000-000000000000")
+	h.srv.sweepOrphans(context.Background())
+	if len(h.slurm.cancels) != 1 || h.slurm.cancels[0] != "202" {
+		t.Fatalf("the abandoned submit's job was not cancelled: %v", h.slurm.cancels)
+	}
+}
+
+func TestSubmitDuringOutage(t *testing.T) {
+	h := newHarness(t)
+	h.slurm.submit = func(slurm.SubmitRequest) (string, error) {
+		return "", &slurm.CommandError{Cmd: "sbatch", Stderr: "sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)", Err: errors.New("exit 1")}
+	}
+	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "try again") {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	var list api.NotebookList
+	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
+	if len(list.Notebooks) != 0 {
+		t.Fatal("a failed submit left a task")
 	}
 }

@@ -35,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 	authed := v1.NewRoute().Subrouter()
 	authed.Use(s.requireUser)
 	authed.HandleFunc("/me", s.handleMe).Methods(http.MethodGet)
+	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks/preview", s.handlePreview).Methods(http.MethodPost)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -16,13 +17,32 @@ import (
 const typeNotebook = "notebook"
 
 func (s *Server) toAPI(t *store.Task) api.Notebook {
-	return api.Notebook{
+	nb := api.Notebook{
 		ID: t.ID, Description: t.Description, State: t.State, Reason: t.Reason, Owner: t.Owner,
 		ResourcePool: t.Pool, Slots: t.Slots, RegisteredTime: t.RegisteredTime.UTC(), JobID: t.JobID,
 		Node: t.Node, ExitCode: t.ExitCode,
 		ServiceAddress: strings.TrimSuffix(s.cfg.ExternalURL, "/") + "/proxy/" + t.ID + "/",
 	}
+	if j, ok := s.view.job(t.ID); ok && !api.Terminal(t.State) {
+		if t.State == api.StateQueued && !j.StartTime.IsZero() && j.StartTime.Before(time.Now().AddDate(1, 0, 0)) {
+			st := j.StartTime.UTC()
+			nb.EstimatedStart = &st
+		}
+		if j.State == "RUNNING" && j.TimeLeft >= 0 {
+			left := int64(j.TimeLeft.Seconds())
+			nb.TimeRemainingSeconds = &left
+		}
+	}
+	return nb
 }
+
+// handleMaster describes the bridge and its view of Slurm.
+func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, api.Master{Version: Version, Slurm: s.view.status().api()})
+}
+
+// Version is the bridge's version, set at build time.
+var Version = "dev"
 
 func (s *Server) handleStartNotebook(w http.ResponseWriter, r *http.Request) {
 	var req api.NotebookRequest

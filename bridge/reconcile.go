@@ -33,8 +33,13 @@ func (s *Server) reconcileLoop(ctx context.Context) {
 }
 
 // reconcile asks Slurm about every live task in one call and moves each
-// task's state to match. A failed query changes nothing.
+// task's state to match. A failed query changes nothing: the view is
+// marked stale and queries back off until the controller answers.
 func (s *Server) reconcile(ctx context.Context) {
+	now := time.Now()
+	if !s.view.due(now) {
+		return
+	}
 	live, err := s.store.LiveTasks(ctx)
 	if err != nil {
 		s.log.Error("reconcile: load tasks", "err", err)
@@ -47,13 +52,28 @@ func (s *Server) reconcile(ctx context.Context) {
 		}
 	}
 	if len(ids) == 0 {
+		s.view.ok(now, nil)
 		return
 	}
+	s.view.begin(now)
 	jobs, err := s.slurm.Query(ctx, ids)
 	if err != nil {
-		s.log.Warn("reconcile: Slurm query failed; keeping every task's state", "err", err)
+		if !s.view.status().Stale {
+			s.log.Warn("Slurm does not answer; keeping every task's state until it does", "err", err)
+		}
+		s.view.failed(now, err)
 		return
 	}
+	if st := s.view.status(); st.Stale {
+		s.log.Info("Slurm answers again", "down_for", now.Sub(st.Since).Round(time.Second))
+	}
+	byTask := make(map[string]slurm.Job, len(jobs))
+	for _, t := range live {
+		if j, ok := jobs[t.JobID]; ok && t.JobID != "" {
+			byTask[t.ID] = j
+		}
+	}
+	s.view.ok(now, byTask)
 	for _, t := range live {
 		if t.JobID == "" {
 			continue
@@ -65,10 +85,32 @@ func (s *Server) reconcile(ctx context.Context) {
 	}
 }
 
+// walltimeWarning is how long before its time limit a notebook's logs get
+// a warning.
+const walltimeWarning = 10 * time.Minute
+
 // apply moves one task to the state its job is in.
 func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known bool) error {
 	if !known {
 		return s.finish(ctx, t, "")
+	}
+	active := false
+	switch job.State {
+	case "PENDING", "REQUEUED", "SUSPENDED", "RUNNING", "CONFIGURING":
+		active = true
+	}
+	if t.State == api.StateTerminating {
+		if active && s.view.cancelDue(t.ID, time.Now()) {
+			// The kill was asked for while the controller did not answer, or
+			// was lost: send it again.
+			if err := s.slurm.Cancel(ctx, t.JobID); err != nil {
+				s.log.Warn("cancel job", "task_id", t.ID, "job_id", t.JobID, "err", err)
+			}
+		}
+		if active || job.State == "COMPLETING" {
+			return nil
+		}
+		return s.finish(ctx, t, job.State)
 	}
 	switch job.State {
 	case "PENDING", "REQUEUED", "SUSPENDED":
@@ -76,15 +118,22 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if reason == "None" {
 			reason = ""
 		}
-		if t.State == api.StateTerminating || reason == t.Reason {
+		reason = explainPending(reason)
+		if reason == t.Reason && t.State == api.StateQueued {
 			return nil
 		}
-		msg := "waiting in the Slurm queue: " + reason
-		if !job.StartTime.IsZero() {
-			msg += ", estimated start " + job.StartTime.Format(time.RFC3339)
+		msg := "waiting in the Slurm queue"
+		if reason != "" {
+			msg += ": " + reason
+		}
+		if !job.StartTime.IsZero() && job.StartTime.Before(time.Now().AddDate(1, 0, 0)) {
+			msg += "; estimated start " + job.StartTime.Format(time.RFC3339)
 		}
 		return s.update(ctx, t, store.Update{State: api.StateQueued, Reason: reason}, msg)
 	case "RUNNING", "CONFIGURING":
+		if job.TimeLeft >= 0 && job.TimeLeft < walltimeWarning && job.State == "RUNNING" && s.view.warnOnce(t.ID) {
+			_ = s.store.AddEvent(ctx, t.ID, fmt.Sprintf("warning: the job's time limit ends in %s; save your work", job.TimeLeft.Round(time.Second)))
+		}
 		if t.State != api.StateQueued {
 			return nil
 		}
@@ -188,8 +237,12 @@ func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) 
 	if t.JobID == "" {
 		return errNoJob
 	}
+	s.view.cancelDue(t.ID, time.Now())
 	if err := s.slurm.Cancel(ctx, t.JobID); err != nil {
-		return fmt.Errorf("cancel job %s: %w", t.JobID, err)
+		// The reconciler sends it again once the controller answers.
+		s.log.Warn("cancel job; will retry", "task_id", t.ID, "job_id", t.JobID, "err", err)
+		_ = s.store.AddEvent(ctx, t.ID, "Slurm did not answer the cancel; it is sent again once the controller answers")
+		return nil
 	}
 	s.poke()
 	return nil

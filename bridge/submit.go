@@ -238,6 +238,12 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
 	if err != nil {
 		undo()
+		if controllerTrouble(err) {
+			// sbatch may have queued the job before it timed out: the orphan
+			// sweep cancels it if it shows up.
+			s.abandoned.add(id)
+			return nil, &userError{code: http.StatusServiceUnavailable, msg: "the Slurm controller did not answer, so the notebook was not started; try again in a minute (" + err.Error() + ")"}
+		}
 		return nil, &userError{code: http.StatusBadRequest, msg: "Slurm refused the job: " + err.Error()}
 	}
 	t.JobID = jobID

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -177,15 +178,23 @@ func newListCmd(g *globals) *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(nbs)
 			}
+			warnIfStale(cmd, g, c)
 			tw := tabwriter.NewWriter(g.io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode")
+			fmt.Fprintln(tw, "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode\tRemaining")
 			for _, n := range nbs {
 				state := n.State
 				if n.Reason != "" {
 					state += " (" + n.Reason + ")"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", n.ID, n.Owner, n.Description,
-					n.RegisteredTime.Local().Format("2006-01-02 15:04:05"), state, n.ResourcePool, n.Slots, n.Node)
+				if n.EstimatedStart != nil {
+					state += ", starts about " + n.EstimatedStart.Local().Format("Jan 2 15:04")
+				}
+				remaining := ""
+				if n.TimeRemainingSeconds != nil {
+					remaining = (time.Duration(*n.TimeRemainingSeconds) * time.Second).String()
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", n.ID, n.Owner, n.Description,
+					n.RegisteredTime.Local().Format("2006-01-02 15:04:05"), state, n.ResourcePool, n.Slots, n.Node, remaining)
 			}
 			return tw.Flush()
 		},
@@ -230,7 +239,7 @@ func newKillCmd(g *globals) *cobra.Command {
 }
 
 func newLogsCmd(g *globals) *cobra.Command {
-	var follow bool
+	var o client.LogOptions
 	cmd := &cobra.Command{
 		Use:               "logs ID",
 		Short:             "Print a notebook's logs: the bridge's events and the job's output",
@@ -241,7 +250,7 @@ func newLogsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Logs(cmd.Context(), args[0], follow, func(l api.LogLine) error {
+			return c.Logs(cmd.Context(), args[0], o, func(l api.LogLine) error {
 				prefix := ""
 				if l.Source == "bridge" {
 					prefix = "[bridge] "
@@ -251,7 +260,9 @@ func newLogsCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing until the notebook ends")
+	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing until the notebook ends")
+	cmd.Flags().IntVar(&o.Head, "head", 0, "print only the first N lines")
+	cmd.Flags().IntVar(&o.Tail, "tail", 0, "start with the last N lines")
 	return cmd
 }
 
@@ -272,4 +283,18 @@ func (g *globals) completeIDs(cmd *cobra.Command, _ []string, _ string) ([]strin
 		}
 	}
 	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+// warnIfStale tells the user when the bridge cannot reach Slurm, so the
+// states shown may be out of date.
+func warnIfStale(cmd *cobra.Command, g *globals, c *client.Client) {
+	var m api.Master
+	if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/master", nil, &m); err != nil || !m.Slurm.Stale {
+		return
+	}
+	since := ""
+	if m.Slurm.Since != nil {
+		since = " since " + m.Slurm.Since.Local().Format("15:04:05")
+	}
+	fmt.Fprintf(g.io.ErrOut, "Warning: the bridge cannot reach Slurm%s (%s); states below may be out of date.\n", since, m.Slurm.Error)
 }

@@ -139,10 +139,17 @@ func (c *Client) KillNotebook(ctx context.Context, id string) (*api.Notebook, er
 	return &nb, err
 }
 
+// LogOptions select which log lines to stream.
+type LogOptions struct {
+	Follow bool
+	Head   int // only the first N lines; 0 for all
+	Tail   int // start with the last N lines; 0 for all
+}
+
 // Logs streams a task's log lines to fn until the stream ends (with
 // follow, when the task has ended) or ctx is done.
-func (c *Client) Logs(ctx context.Context, id string, follow bool, fn func(api.LogLine) error) error {
-	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("/api/v1/tasks/%s/logs?follow=%t", url.PathEscape(id), follow), nil)
+func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.LogLine) error) error {
+	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("/api/v1/tasks/%s/logs?follow=%t&head=%d&tail=%d", url.PathEscape(id), o.Follow, o.Head, o.Tail), nil)
 	if err != nil {
 		return err
 	}

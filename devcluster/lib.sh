@@ -26,6 +26,8 @@ pid_alive() {
   pid=$(tr -dc '0-9' <"$1")
   [[ -n $pid && -r /proc/$pid/comm ]] || return 1
   [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$2" ]] || return 1
+  # A killed process whose parent has not reaped it yet is not alive.
+  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
   printf '%s\n' "$pid"
 }
 

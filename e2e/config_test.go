@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ func startCLI(t *testing.T, c *client.Client, args ...string) (string, string) {
 		t.Fatalf("det %s printed no id:\n%s", strings.Join(cmd, " "), out)
 	}
 	id := out[i+5 : i+5+36]
-	t.Cleanup(func() { _, _ = c.KillNotebook(t.Context(), id) })
+	t.Cleanup(func() { _, _ = c.KillNotebook(context.Background(), id) })
 	return id, out
 }
 

@@ -5,10 +5,12 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 )
 
-// outputWatch copies the notebook server's output to the job's log while
-// remembering its last lines and whether a marker line went by.
+// outputWatch copies the notebook server's output to the job's log, each
+// line stamped with its time (RFC 3339), while remembering its last lines
+// and whether a marker line went by.
 type outputWatch struct {
 	dst    io.Writer
 	marker string
@@ -30,7 +32,10 @@ func (o *outputWatch) copy(r io.ReadCloser) {
 	for {
 		line, err := br.ReadString('\n')
 		if line != "" {
-			_, _ = io.WriteString(o.dst, line)
+			if !strings.HasSuffix(line, "\n") {
+				line += "\n"
+			}
+			_, _ = io.WriteString(o.dst, time.Now().UTC().Format(time.RFC3339Nano)+" "+line)
 			o.note(strings.TrimRight(line, "\r\n"))
 		}
 		if err != nil {

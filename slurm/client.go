@@ -18,6 +18,10 @@ type Job struct {
 	Reason    string // pending reason, "None" when none
 	Nodes     []string
 	StartTime time.Time // estimated while pending; zero when unknown
+	// TimeLeft is the walltime left while running; -1 when unlimited or
+	// unknown.
+	TimeLeft time.Duration
+	User     string
 }
 
 // Node is one compute node.
@@ -78,8 +82,8 @@ func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 	return id, nil
 }
 
-// squeueFormat: job id, name, state, reason, nodes, start time.
-const squeueFormat = "%i|%j|%T|%r|%N|%S"
+// squeueFormat: job id, name, state, reason, nodes, start time, time left, user.
+const squeueFormat = "%i|%j|%T|%r|%N|%S|%L|%u"
 
 // Query asks Slurm about all given jobs in one squeue call. Jobs Slurm no
 // longer knows are absent from the result.
@@ -107,10 +111,10 @@ func ParseSqueue(out []byte) (map[string]Job, error) {
 			continue
 		}
 		f := strings.Split(line, "|")
-		if len(f) != 6 {
+		if len(f) != 8 {
 			return nil, fmt.Errorf("squeue: unexpected line %q", line)
 		}
-		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3]}
+		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3], TimeLeft: ParseTimeLeft(f[6]), User: f[7]}
 		if f[4] != "" {
 			j.Nodes = ExpandHostlist(f[4])
 		}
@@ -120,6 +124,49 @@ func ParseSqueue(out []byte) (map[string]Job, error) {
 		jobs[j.ID] = j
 	}
 	return jobs, nil
+}
+
+// Active lists every pending or running job of the cluster, in one call.
+func (c *CLI) Active(ctx context.Context) ([]Job, error) {
+	out, err := c.run(ctx, Cmd{Name: "squeue", Args: []string{"-h", "--states=PENDING,RUNNING,CONFIGURING,SUSPENDED,COMPLETING", "-o", squeueFormat}})
+	if err != nil {
+		return nil, fmt.Errorf("squeue: %w", err)
+	}
+	m, err := ParseSqueue(out)
+	if err != nil {
+		return nil, err
+	}
+	jobs := make([]Job, 0, len(m))
+	for _, j := range m {
+		jobs = append(jobs, j)
+	}
+	return jobs, nil
+}
+
+// ParseTimeLeft reads squeue's %L: [days-]hours:minutes:seconds, or
+// minutes:seconds; -1 for UNLIMITED, NOT_SET or anything else.
+func ParseTimeLeft(s string) time.Duration {
+	days := 0
+	if d, rest, ok := strings.Cut(s, "-"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil {
+			return -1
+		}
+		days, s = n, rest
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return -1
+	}
+	total := 0
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return -1
+		}
+		total = total*60 + n
+	}
+	return time.Duration(days)*24*time.Hour + time.Duration(total)*time.Second
 }
 
 // Cancel runs scancel for the job. Cancelling a finished job is not an

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestExpandHostlist(t *testing.T) {
@@ -111,5 +112,35 @@ func TestRenderScript(t *testing.T) {
 func TestGresArg(t *testing.T) {
 	if GresArg("gpu", "a100", 2) != "--gres=gpu:a100:2" || GresArg("gpu", "", 1) != "--gres=gpu:1" || GresArg("gpu", "x", 0) != "" {
 		t.Fatal("gres")
+	}
+}
+
+func TestParseTimeLeft(t *testing.T) {
+	cases := map[string]time.Duration{
+		"4:58":       4*time.Minute + 58*time.Second,
+		"1:02:03":    time.Hour + 2*time.Minute + 3*time.Second,
+		"2-01:00:00": 49 * time.Hour,
+		"UNLIMITED":  -1,
+		"NOT_SET":    -1,
+		"INVALID":    -1,
+	}
+	for in, want := range cases {
+		if got := ParseTimeLeft(in); got != want {
+			t.Errorf("%s: %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestParseSqueueFields(t *testing.T) {
+	out, _ := os.ReadFile("testdata/squeue.txt")
+	jobs, err := ParseSqueue(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := jobs["27"]; j.State != "PENDING" || j.Reason != "Resources" || j.User != "alice" {
+		t.Errorf("pending job %+v", j)
+	}
+	if j := jobs["25"]; j.State != "RUNNING" || j.TimeLeft <= 0 || j.Nodes[0] != "gpu2" {
+		t.Errorf("running job %+v", j)
 	}
 }

@@ -51,6 +51,26 @@ type Notebook struct {
 	Node           string    `json:"node,omitempty"`
 	ExitCode       *int      `json:"exit_code,omitempty"`
 	ServiceAddress string    `json:"service_address"`
+	// EstimatedStart is Slurm's estimate while QUEUED, when it has one.
+	EstimatedStart *time.Time `json:"estimated_start,omitempty"`
+	// TimeRemainingSeconds is the walltime left while running; absent
+	// when the job has no time limit.
+	TimeRemainingSeconds *int64 `json:"time_remaining_seconds,omitempty"`
+}
+
+// Master is the body of GET /api/v1/master: the bridge and its view of
+// Slurm.
+type Master struct {
+	Version string      `json:"version"`
+	Slurm   SlurmStatus `json:"slurm"`
+}
+
+// SlurmStatus says whether the bridge's view of Slurm is current.
+type SlurmStatus struct {
+	Stale  bool       `json:"stale"`
+	Error  string     `json:"error,omitempty"`
+	Since  *time.Time `json:"since,omitempty"`
+	LastOK *time.Time `json:"last_ok,omitempty"`
 }
 
 // NotebookList is the body of GET /api/v1/notebooks.

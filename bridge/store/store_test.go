@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -75,5 +77,24 @@ func TestTaskLifecycle(t *testing.T) {
 	}
 	if live, _ := s.LiveTasks(ctx); len(live) != 0 {
 		t.Fatalf("live: %d", len(live))
+	}
+}
+
+func TestRefusesNewerOrDamaged(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "new.db")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.db.Exec("PRAGMA user_version = 99")
+	s.Close()
+	if _, err := Open(p); err == nil || !strings.Contains(err.Error(), "schema version 99") {
+		t.Fatalf("newer schema: %v", err)
+	}
+	junk := filepath.Join(dir, "junk.db")
+	os.WriteFile(junk, []byte(strings.Repeat("not a database ", 1000)), 0o600)
+	if _, err := Open(junk); err == nil {
+		t.Fatal("a file that is not a database was opened")
 	}
 }

@@ -1,15 +1,22 @@
 // Command det-bridge is the login-node service that runs notebooks as
 // Slurm jobs and proxies them.
+//
+//	det-bridge --config SITE.yaml              serve
+//	det-bridge check-config SITE.yaml          validate a site config
+//	det-bridge orphans --config SITE.yaml [--cancel]
+//	                                           list (or cancel) jobs with a bridge job name that no task owns
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/bridge/store"
@@ -32,10 +39,20 @@ func run(args []string) error {
 		fmt.Println(args[1] + ": OK")
 		return nil
 	}
-	if len(args) != 2 || args[0] != "--config" {
-		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml")
+	sub := "serve"
+	if len(args) > 0 && args[0] == "orphans" {
+		sub, args = "orphans", args[1:]
 	}
-	cfg, err := siteconfig.Load(args[1])
+	fs := flag.NewFlagSet("det-bridge "+sub, flag.ContinueOnError)
+	cfgPath := fs.String("config", "", "site config file (YAML)")
+	cancel := fs.Bool("cancel", false, "orphans: cancel the jobs listed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cfgPath == "" || fs.NArg() > 0 {
+		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml | det-bridge orphans --config SITE.yaml [--cancel]")
+	}
+	cfg, err := siteconfig.Load(*cfgPath)
 	if err != nil {
 		return err
 	}
@@ -48,6 +65,9 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := bridge.New(cfg, st, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), log.With("component", "bridge"))
+	if sub == "orphans" {
+		return orphans(ctx, srv, *cancel)
+	}
 	if err := srv.Start(ctx); err != nil {
 		return err
 	}
@@ -57,4 +77,32 @@ func run(args []string) error {
 	}
 	log.Info("det-bridge serving", "listen", cfg.Listen, "external_url", cfg.ExternalURL)
 	return srv.Serve(ctx, l)
+}
+
+func orphans(ctx context.Context, srv *bridge.Server, cancel bool) error {
+	jobs, err := srv.Orphans(ctx)
+	if err != nil {
+		return err
+	}
+	if len(jobs) == 0 {
+		fmt.Println("No orphan jobs.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Job\tName\tUser\tState")
+	for _, j := range jobs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.ID, j.Name, j.User, j.State)
+	}
+	tw.Flush()
+	if !cancel {
+		fmt.Println("Run again with --cancel to cancel them.")
+		return nil
+	}
+	for _, j := range jobs {
+		if err := srv.CancelJob(ctx, j.ID); err != nil {
+			return err
+		}
+		fmt.Printf("Cancelled job %s.\n", j.ID)
+	}
+	return nil
 }

@@ -5,8 +5,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/det-slurm/bridge/launcher"
 )
@@ -16,11 +18,30 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: det-launcher run --spec <jobdir>/task.json")
 		os.Exit(2)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "det-launcher")
+	// The launcher's own lines start with their time, like the notebook
+	// server's lines it copies, so the bridge can merge logs in time order.
+	log := slog.New(slog.NewTextHandler(stampWriter{os.Stderr}, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})).With("component", "det-launcher")
 	spec, err := launcher.ReadSpec(os.Args[3])
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		os.Exit(1)
 	}
 	os.Exit(launcher.Run(context.Background(), spec, launcher.Options{Logger: log}))
+}
+
+// stampWriter prefixes each write (one log record) with the time.
+type stampWriter struct{ w io.Writer }
+
+func (s stampWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, time.Now().UTC().Format(time.RFC3339Nano)+" "); err != nil {
+		return 0, err
+	}
+	return s.w.Write(p)
 }
