@@ -54,6 +54,15 @@ type Store interface {
 	LiveTasks(ctx context.Context) ([]*store.Task, error)
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
 	AddEvent(ctx context.Context, taskID, msg string) error
+	CreateUser(ctx context.Context, name, password string, admin bool) (*store.User, error)
+	UserByName(ctx context.Context, name string) (*store.User, error)
+	UserByAgent(ctx context.Context, uid int, name string) (*store.User, error)
+	ListUsers(ctx context.Context) ([]*store.User, error)
+	SetPassword(ctx context.Context, name, password string) error
+	SetActive(ctx context.Context, name string, active bool) error
+	LinkAgent(ctx context.Context, name, posix string, uid int, group string, gid int) error
+	RevokeToken(ctx context.Context, token string) error
+	HasEmptyPassword(ctx context.Context, name string) (bool, error)
 	Events(ctx context.Context, taskID string, after int64) ([]store.Event, error)
 }
 
@@ -71,6 +80,7 @@ type Server struct {
 	reports   reports
 	view      slurmView
 	abandoned abandoned
+	limiter   loginLimiter
 
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
@@ -96,6 +106,9 @@ func (s *Server) Routes() *proxy.Table { return s.routes }
 func (s *Server) Start(ctx context.Context) error {
 	if err := s.store.EnsureDefaultUsers(ctx); err != nil {
 		return fmt.Errorf("create default users: %w", err)
+	}
+	if err := s.checkDefaultPasswords(ctx); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(s.cfg.JobStorageRoot, 0o755); err != nil {
 		return fmt.Errorf("create job_storage_root: %w", err)

@@ -80,7 +80,7 @@ func newHarness(t testing.TB) *harness {
 db_path: db
 job_storage_root: ` + dir + `/jobs
 launcher_path: /opt/det/det-launcher
-job_user: nobody
+insecure_empty_default_passwords: true
 container_runtime: {type: none}
 reconcile_interval: 1s
 default_images: {cpu: /images/site.sif}
@@ -109,6 +109,9 @@ default_aux_pool: cpu
 	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPosixUser(context.Background(), "determined", "nobody"); err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: s, slurm: fs, h: s.Handler(), root: dir + "/jobs"}
@@ -342,5 +345,90 @@ func TestSubmitDuringOutage(t *testing.T) {
 	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
 	if len(list.Notebooks) != 0 {
 		t.Fatal("a failed submit left a task")
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	h := newHarness(t)
+	h.token = ""
+	for i := 0; i < 10; i++ {
+		w := h.req("POST", "/api/v1/auth/login", api.LoginRequest{Username: "admin", Password: "wrong"}, nil)
+		if w.Code != http.StatusUnauthorized && w.Code != http.StatusTooManyRequests {
+			t.Fatalf("attempt %d: %d", i, w.Code)
+		}
+	}
+	w := h.req("POST", "/api/v1/auth/login", api.LoginRequest{Username: "admin", Password: ""}, nil)
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("after ten failures the right password got %d", w.Code)
+	}
+	if w := h.req("POST", "/api/v1/auth/login", api.LoginRequest{Username: "determined", Password: ""}, nil); w.Code != http.StatusOK {
+		t.Fatalf("another user from the same address: %d", w.Code)
+	}
+}
+
+func TestOthersTasks(t *testing.T) {
+	h := newHarness(t)
+	nb := h.start(nil)
+	if _, err := h.srv.store.CreateUser(context.Background(), "bob", "pw", false); err != nil {
+		t.Fatal(err)
+	}
+	var lr api.LoginResponse
+	h.token = ""
+	h.do("POST", "/api/v1/auth/login", api.LoginRequest{Username: "bob", Password: "pw"}, &lr, 200)
+	h.token = lr.Token
+	if w := h.req("GET", "/api/v1/notebooks/"+nb.ID, nil, nil); w.Code != http.StatusNotFound {
+		t.Errorf("read of another's notebook: %d", w.Code)
+	}
+	if w := h.req("POST", "/api/v1/notebooks/"+nb.ID+"/kill", nil, nil); w.Code != http.StatusForbidden {
+		t.Errorf("kill of another's notebook: %d", w.Code)
+	}
+	var list api.NotebookList
+	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
+	if len(list.Notebooks) != 0 {
+		t.Errorf("bob sees %d notebooks", len(list.Notebooks))
+	}
+	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "link-with-agent-user") {
+		t.Errorf("an unlinked user's start: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestCookieNeedsSameOrigin(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token
+	h.token = ""
+	cookie := map[string]string{"Cookie": CookieName + "=" + tok}
+	if w := h.req("GET", "/api/v1/notebooks", nil, cookie); w.Code != http.StatusOK {
+		t.Fatalf("cookie read: %d", w.Code)
+	}
+	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://evil.example"}); w.Code != http.StatusForbidden {
+		t.Fatalf("cross-site POST with the cookie: %d", w.Code)
+	}
+	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://127.0.0.1:8080"}); w.Code != http.StatusCreated {
+		t.Fatalf("same-origin POST with the cookie: %d %s", w.Code, w.Body)
+	}
+}
+
+func TestRefusesEmptyDefaultPasswords(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := siteconfig.Parse([]byte("db_path: db\njob_storage_root: "+dir+"/jobs\nlauncher_path: /x/det-launcher\nresource_pools: [{name: cpu, partition: cpu}]\n"), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := New(cfg, st, &fakeSlurm{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "det-bridge set-password") {
+		t.Fatalf("started with empty default passwords: %v", err)
+	}
+	for _, u := range []string{"admin", "determined"} {
+		if err := st.SetPassword(context.Background(), u, "s3cret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatalf("with passwords set: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -28,13 +29,20 @@ func (s *Server) Handler() http.Handler {
 	r := mux.NewRouter()
 	v1 := r.PathPrefix("/api/v1").Subrouter()
 	v1.HandleFunc("/auth/login", s.handleLogin).Methods(http.MethodPost)
+	v1.HandleFunc("/auth/munge", s.handleMungeLogin).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/ready", s.handleReady).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/exit", s.handleExit).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/heartbeat", s.handleHeartbeat).Methods(http.MethodPost)
 
 	authed := v1.NewRoute().Subrouter()
 	authed.Use(s.requireUser)
+	authed.HandleFunc("/auth/logout", s.handleLogout).Methods(http.MethodPost)
 	authed.HandleFunc("/me", s.handleMe).Methods(http.MethodGet)
+	authed.HandleFunc("/users", s.handleListUsers).Methods(http.MethodGet)
+	authed.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
+	authed.HandleFunc("/users/{name}/password", s.handlePassword).Methods(http.MethodPost)
+	authed.HandleFunc("/users/{name}/deactivate", s.handleDeactivate).Methods(http.MethodPost)
+	authed.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
@@ -83,6 +91,10 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			writeError(w, http.StatusUnauthorized, "not logged in: run `det user login` (or set DET_USER and DET_PASS)")
 			return
 		}
+		if !s.sameOrigin(r) {
+			writeError(w, http.StatusForbidden, "cross-site request refused")
+			return
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
 	})
 }
@@ -93,6 +105,9 @@ func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	u, err := s.userOf(r)
 	if err != nil {
 		return proxy.ErrUnauthenticated
+	}
+	if !s.sameOrigin(r) {
+		return proxy.ErrForbidden
 	}
 	if u.Username != owner && !u.Admin {
 		return proxy.ErrForbidden
@@ -105,22 +120,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	if s.limiter.blocked(w, r, req.Username) {
+		return
+	}
 	tok, _, err := s.store.Login(r.Context(), req.Username, req.Password, tokenTTL)
 	if errors.Is(err, store.ErrBadCredentials) {
+		s.limiter.failed(r, req.Username)
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
+	s.limiter.succeeded(req.Username)
 	if err != nil {
 		s.internal(w, "login", err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(tokenTTL.Seconds())})
 	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok})
-}
-
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	u := currentUser(r)
-	writeJSON(w, http.StatusOK, map[string]any{"username": u.Username, "admin": u.Admin})
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -149,4 +164,31 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {
 	s.log.Error(what, "err", err)
 	writeError(w, http.StatusInternalServerError, what+" failed; the bridge's log has the details")
+}
+
+// sameOrigin guards cookie sessions against cross-site requests: a request
+// authenticated by the cookie that changes state (or opens a websocket)
+// must come from the bridge's own pages. Bearer-token requests cannot be
+// forged by another site and pass.
+func (s *Server) sameOrigin(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return true
+	}
+	safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+	if safe && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if ref, err := url.Parse(r.Header.Get("Referer")); err == nil && ref.Host != "" {
+			origin = ref.Scheme + "://" + ref.Host
+		}
+	}
+	if origin == "" {
+		return false
+	}
+	if ext, err := url.Parse(s.cfg.ExternalURL); err == nil && strings.EqualFold(origin, ext.Scheme+"://"+ext.Host) {
+		return true
+	}
+	return strings.EqualFold(origin, "http://"+r.Host) || strings.EqualFold(origin, "https://"+r.Host)
 }

@@ -81,7 +81,8 @@ func (s *Server) handleListNotebooks(w http.ResponseWriter, r *http.Request) {
 }
 
 // lookup finds the task a path's {id} names (a full id or a unique prefix)
-// among those the user may see. Others' tasks are reported as absent.
+// among those the user may see. To a reader, others' tasks are absent
+// (404); an action on another's task by its full id is forbidden (403).
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bool) {
 	id := mux.Vars(r)["id"]
 	u := currentUser(r)
@@ -89,7 +90,11 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bo
 	t, err := s.store.GetTask(r.Context(), id)
 	if err == nil {
 		if !visible(t) {
-			writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q", id))
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q", id))
+			} else {
+				writeError(w, http.StatusForbidden, fmt.Sprintf("notebook %q belongs to another user", id))
+			}
 			return nil, false
 		}
 		return t, true

@@ -139,28 +139,25 @@ func (s *Server) checkSlots(ctx context.Context, pool *siteconfig.Pool, slots in
 	return nil
 }
 
-// posixUser returns the POSIX account a bridge user's jobs run as.
+// posixUser returns the POSIX account a bridge user's jobs run as: the
+// linked agent user, never root. A bridge that is not root is a
+// single-user bridge: only users linked to its own account may launch.
 func (s *Server) posixUser(u *store.User) (*user.User, error) {
-	name := u.PosixUser
-	if name == "" {
-		name = s.cfg.JobUser
+	if u.PosixUser == "" {
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("user %s is not linked to a POSIX user; an admin must run `det user link-with-agent-user %s --agent-user NAME`", u.Username, u.Username)}
 	}
-	if name == "" {
-		if os.Geteuid() == 0 {
-			return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("user %s is not linked to a POSIX user; an admin must run `det user link-with-agent-user %s --agent-user NAME`", u.Username, u.Username)}
-		}
-		cur, err := user.Current()
-		if err != nil {
-			return nil, fmt.Errorf("look up the bridge's own user: %w", err)
-		}
-		return cur, nil
-	}
-	pu, err := user.Lookup(name)
+	pu, err := user.Lookup(u.PosixUser)
 	if err != nil {
-		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %q of %s does not exist on this host", name, u.Username)}
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %q of %s does not exist on this host", u.PosixUser, u.Username)}
 	}
 	if pu.Uid == "0" {
 		return nil, &userError{code: http.StatusForbidden, msg: "notebooks never run as root; link the user to a normal POSIX account"}
+	}
+	if u.AgentUID >= 0 && strconv.Itoa(u.AgentUID) != pu.Uid {
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %s has uid %s here, not the linked %d; an admin must link the user again", pu.Username, pu.Uid, u.AgentUID)}
+	}
+	if os.Geteuid() != 0 && pu.Uid != strconv.Itoa(os.Geteuid()) {
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("this bridge runs as a normal user (uid %d), so it launches only for users linked to that account, not %s", os.Geteuid(), pu.Username)}
 	}
 	return pu, nil
 }

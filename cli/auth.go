@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -84,6 +87,9 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 		c.Token = t.Token
 		return c, nil
 	}
+	if g.mungeLogin(ctx, c) {
+		return c, nil
+	}
 	if _, err := c.Login(ctx, "determined", ""); err != nil {
 		if errors.Is(err, client.ErrUnauthorized) {
 			return nil, fmt.Errorf("not logged in to %s: %w", g.master, client.ErrUnauthorized)
@@ -91,4 +97,23 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// mungeLogin proves the caller's POSIX identity with munge, where the host
+// has it, and takes the token of the bridge user linked to it.
+func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
+	path, err := exec.LookPath("munge")
+	if err != nil {
+		return false
+	}
+	cred, err := exec.CommandContext(ctx, path, "-n").Output()
+	if err != nil {
+		return false
+	}
+	var out api.LoginResponse
+	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(string(cred))}, &out); err != nil {
+		return false
+	}
+	c.Token = out.Token
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -44,10 +45,14 @@ func newUserCmd(g *globals) *cobra.Command {
 	})
 	cmd.AddCommand(&cobra.Command{
 		Use:   "logout",
-		Short: "Forget the stored token",
+		Short: "Revoke and forget the stored token",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a := g.loadAuth()
+			if t, ok := a.Masters[g.masterKey()]; ok {
+				c := client.New(g.master, t.Token)
+				_ = c.Do(cmd.Context(), http.MethodPost, "/api/v1/auth/logout", nil, nil)
+			}
 			delete(a.Masters, g.masterKey())
 			return g.saveAuth(a)
 		},
@@ -61,10 +66,7 @@ func newUserCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var me struct {
-				Username string `json:"username"`
-				Admin    bool   `json:"admin"`
-			}
+			var me api.User
 			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
 				return err
 			}
@@ -72,6 +74,7 @@ func newUserCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	})
+	cmd.AddCommand(userAdminCmds(g)...)
 	return cmd
 }
 

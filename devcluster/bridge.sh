@@ -26,6 +26,13 @@ wait_ready() {
   die "det-bridge did not answer on 127.0.0.1:8080 within 10 s; its log is $LOG"
 }
 
+# Jobs run as the linked POSIX user: `determined` (what `det` uses when no
+# one logged in) runs its notebooks as alice on the dev cluster.
+link_default_user() {
+  DET_USER=admin DET_PASS= DET_MASTER=http://127.0.0.1:8080 \
+    "$REPO/bin/det" user link-with-agent-user determined --agent-user alice >/dev/null
+}
+
 start() {
   [[ -x $BIN ]] || die "$BIN is missing: run 'make build'"
   mkdir -p "$STATE/run" "$STATE/log" "$STATE/bridge"
@@ -40,6 +47,7 @@ start() {
   echo $! >"$PIDFILE"
   binary_sum >"$SUMFILE"
   wait_ready
+  link_default_user
   note "det-bridge running on http://127.0.0.1:8080 (pid $(cat "$PIDFILE")), log $LOG"
 }
 

@@ -18,27 +18,33 @@ import (
 
 // Config is the whole site config.
 type Config struct {
-	Listen                string            `yaml:"listen"`
-	ExternalURL           string            `yaml:"external_url"`
-	CallbackURL           string            `yaml:"callback_url"`
-	DBPath                string            `yaml:"db_path"`
-	JobStorageRoot        string            `yaml:"job_storage_root"`
-	SharedFSPath          string            `yaml:"shared_fs_path"`
-	LauncherPath          string            `yaml:"launcher_path"`
-	CLIPath               string            `yaml:"cli_path"`
-	JobUser               string            `yaml:"job_user"`
-	ContainerRuntime      Runtime           `yaml:"container_runtime"`
-	DefaultImages         Images            `yaml:"default_images"`
-	AllowedBindPrefixes   []string          `yaml:"allowed_bind_prefixes"`
-	NotebookTimeout       string            `yaml:"notebook_timeout"`
-	MinIdleTimeout        string            `yaml:"min_idle_timeout"`
-	HeartbeatInterval     string            `yaml:"heartbeat_interval"`
-	ReconcileInterval     string            `yaml:"reconcile_interval"`
-	TaskContainerDefaults map[string]any    `yaml:"task_container_defaults"`
-	DefaultComputePool    string            `yaml:"default_compute_pool"`
-	DefaultAuxPool        string            `yaml:"default_aux_pool"`
-	ResourcePools         []Pool            `yaml:"resource_pools"`
-	SlurmEnv              map[string]string `yaml:"slurm_env"`
+	Listen         string `yaml:"listen"`
+	ExternalURL    string `yaml:"external_url"`
+	CallbackURL    string `yaml:"callback_url"`
+	DBPath         string `yaml:"db_path"`
+	JobStorageRoot string `yaml:"job_storage_root"`
+	SharedFSPath   string `yaml:"shared_fs_path"`
+	LauncherPath   string `yaml:"launcher_path"`
+	CLIPath        string `yaml:"cli_path"`
+	UnmungePath    string `yaml:"unmunge_path"`
+	// MungeAutoCreate creates (and links) a bridge user on a POSIX user's
+	// first munge login.
+	MungeAutoCreate bool `yaml:"munge_auto_create_users"`
+	// InsecureEmptyDefaultPasswords lets admin and determined keep their
+	// empty passwords: for a test cluster only.
+	InsecureEmptyDefaultPasswords bool              `yaml:"insecure_empty_default_passwords"`
+	ContainerRuntime              Runtime           `yaml:"container_runtime"`
+	DefaultImages                 Images            `yaml:"default_images"`
+	AllowedBindPrefixes           []string          `yaml:"allowed_bind_prefixes"`
+	NotebookTimeout               string            `yaml:"notebook_timeout"`
+	MinIdleTimeout                string            `yaml:"min_idle_timeout"`
+	HeartbeatInterval             string            `yaml:"heartbeat_interval"`
+	ReconcileInterval             string            `yaml:"reconcile_interval"`
+	TaskContainerDefaults         map[string]any    `yaml:"task_container_defaults"`
+	DefaultComputePool            string            `yaml:"default_compute_pool"`
+	DefaultAuxPool                string            `yaml:"default_aux_pool"`
+	ResourcePools                 []Pool            `yaml:"resource_pools"`
+	SlurmEnv                      map[string]string `yaml:"slurm_env"`
 
 	// Interval, MinIdle and Heartbeat are the parsed durations.
 	Interval  time.Duration `yaml:"-"`
@@ -141,6 +147,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CLIPath == "" && c.LauncherPath != "" {
 		c.CLIPath = filepath.Join(filepath.Dir(c.LauncherPath), "det")
+	}
+	if c.UnmungePath == "" {
+		c.UnmungePath = "unmunge"
 	}
 	if c.HeartbeatInterval == "" {
 		c.HeartbeatInterval = "5s"

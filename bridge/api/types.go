@@ -169,3 +169,38 @@ type KernelState struct {
 type TerminalState struct {
 	Name string `json:"name"`
 }
+
+// User is a bridge account as the API shows it.
+type User struct {
+	Username  string `json:"username"`
+	Admin     bool   `json:"admin"`
+	Active    bool   `json:"active"`
+	AgentUser string `json:"agent_user,omitempty"`
+	AgentUID  *int   `json:"agent_uid,omitempty"`
+}
+
+// CreateUserRequest is the body of POST /api/v1/users.
+type CreateUserRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Admin    bool   `json:"admin"`
+}
+
+// PasswordRequest is the body of POST /api/v1/users/{name}/password.
+type PasswordRequest struct {
+	Password string `json:"password"`
+}
+
+// LinkRequest is the body of POST /api/v1/users/{name}/link.
+type LinkRequest struct {
+	AgentUser  string `json:"agent_user"`
+	AgentUID   *int   `json:"agent_uid,omitempty"`
+	AgentGroup string `json:"agent_group,omitempty"`
+	AgentGID   *int   `json:"agent_gid,omitempty"`
+}
+
+// MungeLoginRequest is the body of POST /api/v1/auth/munge: a credential
+// from `munge -n`, proving the caller's POSIX identity on the cluster.
+type MungeLoginRequest struct {
+	Credential string `json:"credential"`
+}

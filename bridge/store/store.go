@@ -66,6 +66,10 @@ var migrations = []string{
 	// 2: tokens that belong to a task (the det CLI inside a notebook) die with it.
 	`ALTER TABLE tokens ADD COLUMN task_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX tokens_task ON tokens(task_id);`,
+	// 3: the POSIX identity a bridge user is linked to, in full.
+	`ALTER TABLE users ADD COLUMN agent_uid INTEGER NOT NULL DEFAULT -1;
+	ALTER TABLE users ADD COLUMN agent_group TEXT NOT NULL DEFAULT '';
+	ALTER TABLE users ADD COLUMN agent_gid INTEGER NOT NULL DEFAULT -1;`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -5,9 +5,12 @@
 //	det-bridge check-config SITE.yaml          validate a site config
 //	det-bridge orphans --config SITE.yaml [--cancel]
 //	                                           list (or cancel) jobs with a bridge job name that no task owns
+//	det-bridge set-password --config SITE.yaml USER
+//	                                           set a user's password (read from standard input)
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -15,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -40,8 +44,8 @@ func run(args []string) error {
 		return nil
 	}
 	sub := "serve"
-	if len(args) > 0 && args[0] == "orphans" {
-		sub, args = "orphans", args[1:]
+	if len(args) > 0 && (args[0] == "orphans" || args[0] == "set-password") {
+		sub, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("det-bridge "+sub, flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "site config file (YAML)")
@@ -49,8 +53,8 @@ func run(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *cfgPath == "" || fs.NArg() > 0 {
-		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml | det-bridge orphans --config SITE.yaml [--cancel]")
+	if *cfgPath == "" || (fs.NArg() > 0) != (sub == "set-password") {
+		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml | det-bridge orphans --config SITE.yaml [--cancel] | det-bridge set-password --config SITE.yaml USER")
 	}
 	cfg, err := siteconfig.Load(*cfgPath)
 	if err != nil {
@@ -62,6 +66,9 @@ func run(args []string) error {
 		return err
 	}
 	defer st.Close()
+	if sub == "set-password" {
+		return setPassword(st, fs.Arg(0))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := bridge.New(cfg, st, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), log.With("component", "bridge"))
@@ -104,5 +111,25 @@ func orphans(ctx context.Context, srv *bridge.Server, cancel bool) error {
 		}
 		fmt.Printf("Cancelled job %s.\n", j.ID)
 	}
+	return nil
+}
+
+func setPassword(st *store.Store, name string) error {
+	ctx := context.Background()
+	if err := st.EnsureDefaultUsers(ctx); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return fmt.Errorf("read the new password from standard input: %w", err)
+	}
+	pass := strings.TrimRight(line, "\r\n")
+	if pass == "" {
+		return fmt.Errorf("the password is empty")
+	}
+	if err := st.SetPassword(ctx, name, pass); err != nil {
+		return fmt.Errorf("set the password of %s: %w", name, err)
+	}
+	fmt.Printf("Password of %s set.\n", name)
 	return nil
 }
