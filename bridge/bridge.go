@@ -121,8 +121,12 @@ func (s *Server) Start(ctx context.Context) error {
 		s.setRoute(t)
 		s.routes.Touch(t.ID) // idle time counts from now: the proxy saw nothing while the bridge was down
 	}
-	if _, err := s.refreshNodes(ctx); err != nil {
-		s.log.Warn("cannot list Slurm nodes yet", "err", err)
+	nodes, err := s.refreshNodes(ctx)
+	if err != nil {
+		return fmt.Errorf("ask Slurm for its partitions (is slurmctld running and SLURM_CONF right?): %w", err)
+	}
+	if err := s.setupPools(nodes); err != nil {
+		return err
 	}
 	s.reconcile(ctx)
 	s.sweepOrphans(ctx)
@@ -147,11 +151,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
-// refreshNodes returns Slurm's node list, cached for a minute.
+// refreshNodes returns Slurm's node list, asked for at most once per
+// capacity interval.
 func (s *Server) refreshNodes(ctx context.Context) ([]slurm.Node, error) {
 	s.nodesMu.Lock()
 	defer s.nodesMu.Unlock()
-	if s.nodes != nil && time.Since(s.nodesTime) < time.Minute {
+	if s.nodes != nil && time.Since(s.nodesTime) < s.cfg.Capacity {
 		return s.nodes, nil
 	}
 	nodes, err := s.slurm.Nodes(ctx)

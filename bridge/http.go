@@ -44,6 +44,7 @@ func (s *Server) Handler() http.Handler {
 	authed.HandleFunc("/users/{name}/deactivate", s.handleDeactivate).Methods(http.MethodPost)
 	authed.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
+	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks/preview", s.handlePreview).Methods(http.MethodPost)

@@ -1,6 +1,8 @@
 package bridge
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -160,10 +162,15 @@ var pendingReasons = map[string]string{
 	"launch failed requeued held": "its launch failed; an administrator must release it",
 }
 
-// explainPending returns "Reason: words" for a pending reason.
-func explainPending(reason string) string {
-	if w, ok := pendingReasons[reason]; ok {
-		return reason + ": " + w
+// explainPending returns "Reason: words" for a pending reason; qos fills
+// in the QOS reasons.
+func explainPending(reason, qos string) string {
+	w, ok := pendingReasons[reason]
+	if !ok {
+		return reason
 	}
-	return reason
+	if strings.Contains(w, "%s") {
+		w = fmt.Sprintf(w, qos)
+	}
+	return reason + ": " + w
 }

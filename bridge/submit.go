@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,7 +49,7 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 	}
 	poolName := first.Resources.ResourcePool
 	if poolName == "" {
-		poolName = s.cfg.DefaultPool(first.SlotCount())
+		poolName = s.defaultPool(first.SlotCount())
 	}
 	pool, ok := s.cfg.Pool(poolName)
 	if !ok {
@@ -66,6 +67,14 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, badRequest("%v", err)
+	}
+	if len(pool.AllowedSbatchArgs) > 0 {
+		for i, a := range cfg.Slurm.SbatchArgs {
+			name, _, _ := strings.Cut(a, "=")
+			if !slices.Contains(pool.AllowedSbatchArgs, name) {
+				return nil, nil, badRequest("slurm.sbatch_args[%d]: pool %s allows only %s", i, pool.Name, strings.Join(pool.AllowedSbatchArgs, ", "))
+			}
+		}
 	}
 	if d, _ := cfg.IdleTimeoutDuration(); d > 0 && d < s.cfg.MinIdle {
 		return nil, nil, badRequest("idle_timeout: %s is below this site's minimum of %s", cfg.IdleTimeout, s.cfg.MinIdleTimeout)

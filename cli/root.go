@@ -45,7 +45,7 @@ func NewRoot(streams IO) *cobra.Command {
 		defMaster = "http://127.0.0.1:8080"
 	}
 	root.PersistentFlags().StringVarP(&g.master, "master", "m", defMaster, "address of the bridge (env DET_MASTER)")
-	root.AddCommand(newNotebookCmd(g), newUserCmd(g))
+	root.AddCommand(newNotebookCmd(g), newUserCmd(g), newResourcePoolCmd(g))
 	return root
 }
 

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -40,6 +42,8 @@ type Config struct {
 	MinIdleTimeout                string            `yaml:"min_idle_timeout"`
 	HeartbeatInterval             string            `yaml:"heartbeat_interval"`
 	ReconcileInterval             string            `yaml:"reconcile_interval"`
+	CapacityInterval              string            `yaml:"capacity_interval"`
+	AutoPools                     bool              `yaml:"auto_pools"`
 	TaskContainerDefaults         map[string]any    `yaml:"task_container_defaults"`
 	DefaultComputePool            string            `yaml:"default_compute_pool"`
 	DefaultAuxPool                string            `yaml:"default_aux_pool"`
@@ -50,6 +54,7 @@ type Config struct {
 	Interval  time.Duration `yaml:"-"`
 	MinIdle   time.Duration `yaml:"-"`
 	Heartbeat time.Duration `yaml:"-"`
+	Capacity  time.Duration `yaml:"-"`
 }
 
 // Runtime names the container runtime and its binary.
@@ -66,13 +71,20 @@ type Images struct {
 
 // Pool is a resource pool backed by one Slurm partition.
 type Pool struct {
-	Name        string         `yaml:"name"`
-	Partition   string         `yaml:"partition"`
-	Description string         `yaml:"description"`
-	GPU         GPU            `yaml:"gpu"`
-	SbatchArgs  []string       `yaml:"sbatch_args"`
-	MaxSlots    int            `yaml:"max_slots"`
-	Defaults    map[string]any `yaml:"task_defaults"`
+	Name        string `yaml:"name"`
+	Partition   string `yaml:"partition"`
+	Description string `yaml:"description"`
+	GPU         GPU    `yaml:"gpu"`
+	// SbatchArgs are given to every job of the pool (--account, --qos,
+	// --time, --constraint, ...), before the user's own.
+	SbatchArgs []string `yaml:"sbatch_args"`
+	// AllowedSbatchArgs, when set, are the only option names a user may
+	// add (e.g. --time, --mem).
+	AllowedSbatchArgs []string `yaml:"allowed_sbatch_args"`
+	// SlotsPerNode, when set, must match the GPUs Slurm reports per node.
+	SlotsPerNode int            `yaml:"slots_per_node"`
+	MaxSlots     int            `yaml:"max_slots"`
+	Defaults     map[string]any `yaml:"task_defaults"`
 }
 
 // GPU is the GRES a pool's GPUs are requested with; an empty Gres means
@@ -81,6 +93,8 @@ type GPU struct {
 	Gres string `yaml:"gres"`
 	Type string `yaml:"type"`
 }
+
+var yamlLine = regexp.MustCompile(`line (\d+):`)
 
 // Load reads and validates a site config. Relative paths in it are taken
 // relative to the folder the file is in.
@@ -91,7 +105,13 @@ func Load(file string) (*Config, error) {
 	}
 	c, err := Parse(data, filepath.Dir(file))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		// "line 12: ..." becomes "site.yaml:12: ...", as compilers say it.
+		msg := yamlLine.ReplaceAllString(err.Error(), file+":$1:")
+		msg = strings.TrimPrefix(strings.TrimSpace(strings.TrimPrefix(msg, "unmarshal errors:")), "\n")
+		if !strings.HasPrefix(msg, file) {
+			msg = file + ": " + msg
+		}
+		return nil, errors.New(msg)
 	}
 	return c, nil
 }
@@ -154,6 +174,9 @@ func (c *Config) setDefaults() {
 	if c.HeartbeatInterval == "" {
 		c.HeartbeatInterval = "5s"
 	}
+	if c.CapacityInterval == "" {
+		c.CapacityInterval = "10s"
+	}
 }
 
 func (c *Config) validate() error {
@@ -177,6 +200,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reconcile_interval: %q is not a positive duration", c.ReconcileInterval)
 	}
 	c.Interval = d
+	if c.Capacity, err = time.ParseDuration(c.CapacityInterval); err != nil || c.Capacity <= 0 {
+		return fmt.Errorf("capacity_interval: %q is not a positive duration", c.CapacityInterval)
+	}
 	if c.Heartbeat, err = time.ParseDuration(c.HeartbeatInterval); err != nil || c.Heartbeat < time.Second {
 		return fmt.Errorf("heartbeat_interval: %q is not a duration of 1s or more", c.HeartbeatInterval)
 	}
@@ -250,4 +276,39 @@ func (c *Config) DefaultPool(slots int) string {
 		return c.DefaultAuxPool
 	}
 	return c.ResourcePools[0].Name
+}
+
+// MissingPaths lists the configured paths that do not exist on this host
+// (the database's folder, the job storage root, the launcher, the CLI, the
+// runtime binary, the default images and the bind prefixes).
+func (c *Config) MissingPaths() []string {
+	var missing []string
+	check := func(field, p string) {
+		if p == "" {
+			return
+		}
+		if !filepath.IsAbs(p) {
+			if _, err := exec.LookPath(p); err != nil {
+				missing = append(missing, fmt.Sprintf("%s: %s is not on PATH", field, p))
+			}
+			return
+		}
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, fmt.Sprintf("%s: %s does not exist", field, p))
+		}
+	}
+	check("db_path (its folder)", filepath.Dir(c.DBPath))
+	check("job_storage_root", c.JobStorageRoot)
+	check("shared_fs_path", c.SharedFSPath)
+	check("launcher_path", c.LauncherPath)
+	check("cli_path", c.CLIPath)
+	if c.ContainerRuntime.Type != "none" {
+		check("container_runtime.binary", c.ContainerRuntime.Binary)
+		check("default_images.cpu", c.DefaultImages.CPU)
+		check("default_images.cuda", c.DefaultImages.CUDA)
+	}
+	for i, p := range c.AllowedBindPrefixes {
+		check(fmt.Sprintf("allowed_bind_prefixes[%d]", i), p)
+	}
+	return missing
 }

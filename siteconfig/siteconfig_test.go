@@ -1,6 +1,8 @@
 package siteconfig
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,42 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
+	}
+}
+
+// TestExampleConfigs: every shipped site config parses; missing paths are
+// only warnings here (check-config --offline).
+func TestExampleConfigs(t *testing.T) {
+	files, _ := filepath.Glob("../site-configs/*.yaml")
+	if len(files) < 4 {
+		t.Fatalf("expected the dev config and three examples, found %v", files)
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestBadYAML(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{"db_path: x\n\tjob_storage_root: y\n", "line 2"},
+		{good + "reconcile_interval: [1, 2]\n", "line 12"},
+		{strings.Replace(good, "  - name: cpu", "  - name: cpu\n    gpus: 3", 1), "line 10: field gpus not found"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.doc), "/x")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+func TestLoadFileLine(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "site.yaml")
+	os.WriteFile(f, []byte(good+"bogus: 1\n"), 0o644)
+	_, err := Load(f)
+	if err == nil || !strings.Contains(err.Error(), f+":12: field bogus not found") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -22,17 +22,31 @@ type Job struct {
 	// unknown.
 	TimeLeft time.Duration
 	User     string
+	QOS      string
 }
 
 // Node is one compute node.
 type Node struct {
 	Name       string
 	Partitions []string
+	Default    bool // in the cluster's default partition
 	Addr       string
 	CPUs       int
+	CPUsAlloc  int
 	GPUs       int
+	GPUsUsed   int
 	GPUType    string
 	State      string
+}
+
+// DefaultPartition is the partition marked default in sinfo, or "".
+func DefaultPartition(nodes []Node) string {
+	for _, n := range nodes {
+		if n.Default && len(n.Partitions) > 0 {
+			return n.Partitions[0]
+		}
+	}
+	return ""
 }
 
 // SubmitRequest is one sbatch call.
@@ -82,8 +96,9 @@ func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 	return id, nil
 }
 
-// squeueFormat: job id, name, state, reason, nodes, start time, time left, user.
-const squeueFormat = "%i|%j|%T|%r|%N|%S|%L|%u"
+// squeueFormat: job id, name, state, reason, nodes, start time, time left,
+// user, QOS.
+const squeueFormat = "%i|%j|%T|%r|%N|%S|%L|%u|%q"
 
 // Query asks Slurm about all given jobs in one squeue call. Jobs Slurm no
 // longer knows are absent from the result.
@@ -111,10 +126,10 @@ func ParseSqueue(out []byte) (map[string]Job, error) {
 			continue
 		}
 		f := strings.Split(line, "|")
-		if len(f) != 8 {
+		if len(f) != 9 {
 			return nil, fmt.Errorf("squeue: unexpected line %q", line)
 		}
-		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3], TimeLeft: ParseTimeLeft(f[6]), User: f[7]}
+		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3], TimeLeft: ParseTimeLeft(f[6]), User: f[7], QOS: f[8]}
 		if f[4] != "" {
 			j.Nodes = ExpandHostlist(f[4])
 		}
@@ -182,36 +197,47 @@ func (c *CLI) Cancel(ctx context.Context, id string) error {
 	return nil
 }
 
-// Nodes lists every node with its partitions, address and GPUs.
+// sinfoFormat: node, partition, address, CPUs alloc/idle/other/total,
+// GRES, GRES in use, state; every field ends with "|".
+const sinfoFormat = "NodeList:|,Partition:|,NodeAddr:|,CPUsState:|,Gres:|,GresUsed:|,StateLong:|"
+
+// Nodes lists every node with its partitions, address, CPUs and GPUs (in
+// use and in all), in one sinfo call.
 func (c *CLI) Nodes(ctx context.Context) ([]Node, error) {
-	out, err := c.run(ctx, Cmd{Name: "sinfo", Args: []string{"-h", "-N", "-o", "%N|%P|%o|%c|%G|%T"}})
+	out, err := c.run(ctx, Cmd{Name: "sinfo", Args: []string{"-h", "-N", "-O", sinfoFormat}})
 	if err != nil {
 		return nil, fmt.Errorf("sinfo: %w", err)
 	}
 	return ParseSinfo(out)
 }
 
-// ParseSinfo parses `sinfo -N` output; a node in several partitions is
-// listed once per partition and merged here.
+// ParseSinfo parses `sinfo -N -O sinfoFormat` output; a node in several
+// partitions is listed once per partition and merged here.
 func ParseSinfo(out []byte) ([]Node, error) {
 	var nodes []Node
 	index := map[string]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" {
 			continue
 		}
-		f := strings.Split(line, "|")
-		if len(f) != 6 {
+		f := strings.Split(strings.TrimSuffix(line, "|"), "|")
+		if len(f) != 7 {
 			return nil, fmt.Errorf("sinfo: unexpected line %q", line)
 		}
 		part := strings.TrimSuffix(f[1], "*")
 		if i, ok := index[f[0]]; ok {
 			nodes[i].Partitions = append(nodes[i].Partitions, part)
+			nodes[i].Default = nodes[i].Default || strings.HasSuffix(f[1], "*")
 			continue
 		}
-		cpus, _ := strconv.Atoi(f[3])
-		n := Node{Name: f[0], Partitions: []string{part}, Addr: f[2], CPUs: cpus, State: f[5]}
+		n := Node{Name: f[0], Partitions: []string{part}, Default: strings.HasSuffix(f[1], "*"), Addr: f[2], State: f[6]}
+		if cs := strings.Split(f[3], "/"); len(cs) == 4 {
+			n.CPUsAlloc, _ = strconv.Atoi(cs[0])
+			n.CPUs, _ = strconv.Atoi(cs[3])
+		}
 		n.GPUs, n.GPUType = parseGres(f[4])
+		n.GPUsUsed, _ = parseGres(f[5])
 		index[n.Name] = len(nodes)
 		nodes = append(nodes, n)
 	}

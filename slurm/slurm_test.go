@@ -44,7 +44,7 @@ func TestParseSqueue(t *testing.T) {
 }
 
 func TestParseSinfo(t *testing.T) {
-	out, err := os.ReadFile("testdata/sinfo.txt")
+	out, err := os.ReadFile("testdata/sinfo-O.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +58,15 @@ func TestParseSinfo(t *testing.T) {
 	}
 	if len(nodes) != 3 || gpus != 8 {
 		t.Fatalf("got %d nodes, %d GPUs: %+v", len(nodes), gpus, nodes)
+	}
+	if DefaultPartition(nodes) != "gpu" || nodes[0].CPUsAlloc != 3 || nodes[0].CPUs != 16 || nodes[1].GPUType != "a100" {
+		t.Fatalf("fields: %+v", nodes)
+	}
+	if _, n := parseGres("gpu:a100:2(IDX:0-1)"); n != "a100" {
+		t.Fatal("type of a used GRES")
+	}
+	if used, _ := parseGres("gpu:a100:2(IDX:0-1)"); used != 2 {
+		t.Fatal("count of a used GRES")
 	}
 }
 

@@ -204,3 +204,25 @@ type LinkRequest struct {
 type MungeLoginRequest struct {
 	Credential string `json:"credential"`
 }
+
+// ResourcePool is one pool and its capacity (GET /api/v1/resource-pools).
+type ResourcePool struct {
+	Name             string `json:"name"`
+	Description      string `json:"description"`
+	Partition        string `json:"partition"`
+	GPUType          string `json:"gpu_type,omitempty"`
+	DefaultCompute   bool   `json:"default_compute"`
+	DefaultAux       bool   `json:"default_aux"`
+	NodesUp          int    `json:"nodes_up"`
+	NodesTotal       int    `json:"nodes_total"`
+	GPUsTotal        int    `json:"gpus_total"`
+	GPUsUsed         int    `json:"gpus_used"`
+	CPUsTotal        int    `json:"cpus_total"`
+	CPUsUsed         int    `json:"cpus_used"`
+	NotebooksRunning int    `json:"notebooks_running"`
+	NotebooksQueued  int    `json:"notebooks_queued"`
+	SlotsPerNode     int    `json:"slots_per_node"`
+	MaxSlots         int    `json:"max_slots,omitempty"`
+	IdleTimeout      string `json:"idle_timeout,omitempty"`
+	Image            string `json:"image,omitempty"`
+}

@@ -2,7 +2,8 @@
 // Slurm jobs and proxies them.
 //
 //	det-bridge --config SITE.yaml              serve
-//	det-bridge check-config SITE.yaml          validate a site config
+//	det-bridge check-config [--offline] SITE.yaml
+//	                                           validate a site config (against Slurm unless --offline)
 //	det-bridge orphans --config SITE.yaml [--cancel]
 //	                                           list (or cancel) jobs with a bridge job name that no task owns
 //	det-bridge set-password --config SITE.yaml USER
@@ -14,6 +15,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -36,12 +38,8 @@ func main() {
 }
 
 func run(args []string) error {
-	if len(args) == 2 && args[0] == "check-config" {
-		if _, err := siteconfig.Load(args[1]); err != nil {
-			return err
-		}
-		fmt.Println(args[1] + ": OK")
-		return nil
+	if len(args) > 0 && args[0] == "check-config" {
+		return checkConfig(args[1:])
 	}
 	sub := "serve"
 	if len(args) > 0 && (args[0] == "orphans" || args[0] == "set-password") {
@@ -131,5 +129,38 @@ func setPassword(st *store.Store, name string) error {
 		return fmt.Errorf("set the password of %s: %w", name, err)
 	}
 	fmt.Printf("Password of %s set.\n", name)
+	return nil
+}
+
+// checkConfig validates a site config: its schema, its paths and (unless
+// offline) its pools against Slurm. Offline, missing paths are warnings.
+func checkConfig(args []string) error {
+	fs := flag.NewFlagSet("det-bridge check-config", flag.ContinueOnError)
+	offline := fs.Bool("offline", false, "do not ask Slurm; report missing paths as warnings")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: det-bridge check-config [--offline] SITE.yaml")
+	}
+	file := fs.Arg(0)
+	cfg, err := siteconfig.Load(file)
+	if err != nil {
+		return err
+	}
+	missing := cfg.MissingPaths()
+	for _, m := range missing {
+		fmt.Fprintf(os.Stderr, "%s: warning: %s\n", file, m)
+	}
+	if !*offline {
+		if len(missing) > 0 {
+			return fmt.Errorf("%s: %d configured paths do not exist", file, len(missing))
+		}
+		srv := bridge.New(cfg, nil, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err := srv.CheckSlurm(context.Background()); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	fmt.Println(file + ": OK")
 	return nil
 }
