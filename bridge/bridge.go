@@ -33,6 +33,9 @@ type Slurm interface {
 	Nodes(ctx context.Context) ([]slurm.Node, error)
 	// Active lists all pending and running jobs of the cluster.
 	Active(ctx context.Context) ([]slurm.Job, error)
+	// Finished asks accounting for a forgotten job's final state; it
+	// returns slurm.ErrNoAccounting where the cluster keeps none.
+	Finished(ctx context.Context, id string) (state string, exitCode int, err error)
 }
 
 var _ Slurm = (*slurm.CLI)(nil)

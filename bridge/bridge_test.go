@@ -50,6 +50,9 @@ func (f *fakeSlurm) Cancel(_ context.Context, id string) error {
 	f.cancels = append(f.cancels, id)
 	return nil
 }
+func (f *fakeSlurm) Finished(context.Context, string) (string, int, error) {
+	return "", 0, slurm.ErrNoAccounting
+}
 func (f *fakeSlurm) Active(context.Context) ([]slurm.Job, error) {
 	var out []slurm.Job
 	for _, j := range f.jobs {

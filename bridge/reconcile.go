@@ -92,7 +92,13 @@ const walltimeWarning = 10 * time.Minute
 // apply moves one task to the state its job is in.
 func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known bool) error {
 	if !known {
-		return s.finish(ctx, t, "")
+		// squeue has forgotten the job: accounting knows how it ended, where
+		// the cluster keeps it; else the launcher's exit record tells.
+		state, _, err := s.slurm.Finished(ctx, t.JobID)
+		if err != nil && !errors.Is(err, slurm.ErrNoAccounting) {
+			s.log.Warn("sacct", "job_id", t.JobID, "err", err)
+		}
+		return s.finish(ctx, t, state)
 	}
 	active := false
 	switch job.State {

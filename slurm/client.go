@@ -277,3 +277,38 @@ func BaseEnv(extra map[string]string) []string {
 	}
 	return env
 }
+
+// ErrNoAccounting is returned by Finished when the cluster keeps no
+// accounting (sacct says accounting storage is disabled).
+var ErrNoAccounting = errors.New("slurm accounting is disabled")
+
+// Finished asks sacct for a job's final state and exit code, for jobs that
+// squeue has forgotten. It returns ErrNoAccounting on clusters without
+// accounting, and an empty state when sacct does not know the job.
+func (c *CLI) Finished(ctx context.Context, id string) (string, int, error) {
+	out, err := c.run(ctx, Cmd{Name: "sacct", Args: []string{"-n", "-P", "-X", "-j", id, "-o", "State,ExitCode"}})
+	if err != nil {
+		var ce *CommandError
+		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "accounting storage is disabled") {
+			return "", 0, ErrNoAccounting
+		}
+		return "", 0, fmt.Errorf("sacct: %w", err)
+	}
+	return ParseSacct(out)
+}
+
+// ParseSacct reads `sacct -n -P -X -o State,ExitCode` output for one job.
+func ParseSacct(out []byte) (string, int, error) {
+	line, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
+	if line == "" {
+		return "", 0, nil
+	}
+	state, exit, ok := strings.Cut(line, "|")
+	if !ok {
+		return "", 0, fmt.Errorf("sacct: unexpected line %q", line)
+	}
+	state, _, _ = strings.Cut(state, " ") // "CANCELLED by 2001"
+	code, _, _ := strings.Cut(exit, ":")
+	n, _ := strconv.Atoi(code)
+	return state, n, nil
+}

@@ -153,3 +153,29 @@ func TestParseSqueueFields(t *testing.T) {
 		t.Errorf("running job %+v", j)
 	}
 }
+
+func TestParseSacct(t *testing.T) {
+	cases := []struct {
+		out   string
+		state string
+		code  int
+	}{
+		{"CANCELLED by 2001|0:15\n", "CANCELLED", 0},
+		{"FAILED|3:0\n", "FAILED", 3},
+		{"TIMEOUT|0:0\n", "TIMEOUT", 0},
+		{"", "", 0},
+	}
+	for _, c := range cases {
+		st, code, err := ParseSacct([]byte(c.out))
+		if err != nil || st != c.state || code != c.code {
+			t.Errorf("%q: %s %d %v", c.out, st, code, err)
+		}
+	}
+}
+
+func TestFinishedWithoutAccounting(t *testing.T) {
+	r := &StubRunner{Stubs: []Stub{{Name: "sacct", Err: &CommandError{Cmd: "sacct", Stderr: "Slurm accounting storage is disabled", Err: errors.New("exit 1")}}}}
+	if _, _, err := (&CLI{Runner: r}).Finished(context.Background(), "1"); !errors.Is(err, ErrNoAccounting) {
+		t.Fatalf("got %v", err)
+	}
+}
