@@ -67,6 +67,8 @@ type Store interface {
 	RevokeToken(ctx context.Context, token string) error
 	HasEmptyPassword(ctx context.Context, name string) (bool, error)
 	Events(ctx context.Context, taskID string, after int64) ([]store.Event, error)
+	UserSettings(ctx context.Context, userID int64) (*store.Settings, error)
+	SetUserSettings(ctx context.Context, userID int64, st store.Settings) error
 }
 
 var _ Store = (*store.Store)(nil)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/bridge/webui"
 	"github.com/det-slurm/bridge/proxy"
 )
 
@@ -38,6 +39,8 @@ func (s *Server) Handler() http.Handler {
 	authed.Use(s.requireUser)
 	authed.HandleFunc("/auth/logout", s.handleLogout).Methods(http.MethodPost)
 	authed.HandleFunc("/me", s.handleMe).Methods(http.MethodGet)
+	authed.HandleFunc("/me/settings", s.handleGetSettings).Methods(http.MethodGet)
+	authed.HandleFunc("/me/settings", s.handlePutSettings).Methods(http.MethodPut)
 	authed.HandleFunc("/users", s.handleListUsers).Methods(http.MethodGet)
 	authed.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
 	authed.HandleFunc("/users/{name}/password", s.handlePassword).Methods(http.MethodPost)
@@ -45,8 +48,12 @@ func (s *Server) Handler() http.Handler {
 	authed.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
-	authed.HandleFunc("/notebooks", s.handleStartNotebook).Methods(http.MethodPost)
-	authed.HandleFunc("/notebooks", s.handleListNotebooks).Methods(http.MethodGet)
+	authed.HandleFunc("/notebooks", s.handleStart(typeNotebook)).Methods(http.MethodPost)
+	authed.HandleFunc("/notebooks", s.handleList(typeNotebook)).Methods(http.MethodGet)
+	authed.HandleFunc("/shells", s.handleStart(typeShell)).Methods(http.MethodPost)
+	authed.HandleFunc("/shells", s.handleList(typeShell)).Methods(http.MethodGet)
+	authed.HandleFunc("/shells/{id}", s.handleGetNotebook).Methods(http.MethodGet)
+	authed.HandleFunc("/shells/{id}/kill", s.handleKill).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks/preview", s.handlePreview).Methods(http.MethodPost)
 	authed.HandleFunc("/notebooks/{id}", s.handleGetNotebook).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks/{id}/config", s.handleConfig).Methods(http.MethodGet)
@@ -59,6 +66,9 @@ func (s *Server) Handler() http.Handler {
 		Logger:       s.log.With("component", "proxy"),
 	})
 	r.PathPrefix("/proxy/").Handler(ph)
+	r.PathPrefix("/det/").Handler(webui.Handler())
+	r.Handle("/", http.RedirectHandler("/det/", http.StatusFound))
+	r.Handle("/det", http.RedirectHandler("/det/", http.StatusFound))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.URL.Path)
 	})

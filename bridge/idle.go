@@ -17,6 +17,9 @@ type IdleInput struct {
 	Now      time.Time
 	// ReportMaxAge is how old a report may be and still be believed.
 	ReportMaxAge time.Duration
+	// Shell judges a det shell: active while a client is attached or a
+	// command other than the shell holds its terminal.
+	Shell bool
 }
 
 // DecideIdle reports whether a notebook is idle: its proxied traffic has
@@ -31,6 +34,9 @@ func DecideIdle(in IdleInput) bool {
 	r := in.Report
 	if r == nil || r.Error != "" || in.Now.Sub(in.ReportAt) > in.ReportMaxAge {
 		return in.Quiet >= 2*in.Timeout
+	}
+	if in.Shell {
+		return r.Attachments == 0 && !r.ForegroundBusy
 	}
 	for _, k := range r.Kernels {
 		if k.ExecutionState == "busy" || k.ExecutionState == "starting" {

@@ -45,6 +45,9 @@ func TestDecideIdle(t *testing.T) {
 		{"stale report is not believed", with(fresh(busyKernel), func(i *IdleInput) { i.ReportAt = now.Add(-2 * min) }), false},
 		{"stale report, long quiet", with(fresh(busyKernel), func(i *IdleInput) { i.ReportAt = now.Add(-2 * min); i.Quiet = time.Hour }), true},
 		{"report with error is not believed", with(fresh(api.JupyterReport{Error: "refused"}), func(i *IdleInput) {}), false},
+		{"shell: attached", with(fresh(api.JupyterReport{Attachments: 1}), func(i *IdleInput) { i.Shell = true }), false},
+		{"shell: a command runs", with(fresh(api.JupyterReport{ForegroundBusy: true}), func(i *IdleInput) { i.Shell = true }), false},
+		{"shell: nobody, nothing", with(fresh(api.JupyterReport{}), func(i *IdleInput) { i.Shell = true }), true},
 	}
 	for _, c := range cases {
 		if got := DecideIdle(c.in); got != c.want {

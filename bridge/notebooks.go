@@ -14,7 +14,10 @@ import (
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
-const typeNotebook = "notebook"
+const (
+	typeNotebook = api.KindNotebook
+	typeShell    = api.KindShell
+)
 
 func (s *Server) toAPI(t *store.Task) api.Notebook {
 	nb := api.Notebook{
@@ -44,12 +47,17 @@ func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
 // Version is the bridge's version, set at build time.
 var Version = "dev"
 
-func (s *Server) handleStartNotebook(w http.ResponseWriter, r *http.Request) {
+// handleStart starts a task of type typ (a notebook or a shell).
+func (s *Server) handleStart(typ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.start(w, r, typ) }
+}
+
+func (s *Server) start(w http.ResponseWriter, r *http.Request, typ string) {
 	var req api.NotebookRequest
 	if !readJSONLimit(w, r, &req, taskconfig.MaxContextBytes*4/3+1<<20) {
 		return
 	}
-	t, err := s.submit(r.Context(), currentUser(r), typeNotebook, req.Config, req.Context)
+	t, err := s.submit(r.Context(), currentUser(r), typ, req.Config, req.Context)
 	if err != nil {
 		var ue *userError
 		if errors.As(err, &ue) {
@@ -62,13 +70,18 @@ func (s *Server) handleStartNotebook(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, s.toAPI(t))
 }
 
-func (s *Server) handleListNotebooks(w http.ResponseWriter, r *http.Request) {
+// handleList lists the tasks of type typ the user may see.
+func (s *Server) handleList(typ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { s.list(w, r, typ) }
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, typ string) {
 	u := currentUser(r)
 	owner := u.Username
 	if u.Admin {
 		owner = ""
 	}
-	tasks, err := s.store.ListTasks(r.Context(), typeNotebook, owner)
+	tasks, err := s.store.ListTasks(r.Context(), typ, owner)
 	if err != nil {
 		s.internal(w, "list notebooks", err)
 		return

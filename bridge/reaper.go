@@ -99,7 +99,7 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 			continue
 		}
 		last, _ := s.routes.LastActivity(t.ID)
-		in := IdleInput{Timeout: timeout, Type: cfg.NotebookIdleType, Quiet: now.Sub(last), Now: now, ReportMaxAge: s.reportMaxAge()}
+		in := IdleInput{Timeout: timeout, Type: cfg.NotebookIdleType, Quiet: now.Sub(last), Now: now, ReportMaxAge: s.reportMaxAge(), Shell: t.Type == typeShell}
 		if rep, ok := s.reports.get(t.ID); ok {
 			in.Report, in.ReportAt = &rep.rep, rep.at
 		}

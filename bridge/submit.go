@@ -197,6 +197,9 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 			return nil, badRequest("context: %v", err)
 		}
 	}
+	if _, named := userCfg["description"]; typ == typeShell && !named {
+		cfg.Description = "Shell (" + taskconfig.RandomName() + ")"
+	}
 	slots := cfg.SlotCount()
 	img, err := s.checkImage(cfg, slots)
 	if err != nil {
@@ -317,7 +320,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		origin = u.Scheme + "://" + u.Host
 	}
 	spec := api.Spec{
-		TaskID: t.ID, JobDir: t.JobDir, Runtime: s.cfg.ContainerRuntime.Type, RuntimeBin: s.cfg.ContainerRuntime.Binary,
+		TaskID: t.ID, Kind: t.Type, JobDir: t.JobDir, Runtime: s.cfg.ContainerRuntime.Type, RuntimeBin: s.cfg.ContainerRuntime.Binary,
 		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
 		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,
 		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, AllowOrigin: origin,

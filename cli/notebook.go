@@ -157,22 +157,26 @@ func waitRunning(cmd *cobra.Command, g *globals, c *client.Client, nb *api.Noteb
 	}
 }
 
-func newListCmd(g *globals) *cobra.Command {
+func newListCmd(g *globals) *cobra.Command { return newListCmdFor(g, "notebooks") }
+
+// newListCmdFor lists the tasks of one kind ("notebooks" or "shells").
+func newListCmdFor(g *globals, kind string) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List notebooks",
+		Short:   "List " + kind,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := g.client(cmd.Context())
 			if err != nil {
 				return err
 			}
-			nbs, err := c.Notebooks(cmd.Context())
-			if err != nil {
+			var list api.NotebookList
+			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/"+kind, nil, &list); err != nil {
 				return err
 			}
+			nbs := list.Notebooks
 			if asJSON {
 				enc := json.NewEncoder(g.io.Out)
 				enc.SetIndent("", "  ")

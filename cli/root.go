@@ -45,7 +45,7 @@ func NewRoot(streams IO) *cobra.Command {
 		defMaster = "http://127.0.0.1:8080"
 	}
 	root.PersistentFlags().StringVarP(&g.master, "master", "m", defMaster, "address of the bridge (env DET_MASTER)")
-	root.AddCommand(newNotebookCmd(g), newUserCmd(g), newResourcePoolCmd(g))
+	root.AddCommand(newNotebookCmd(g), newUserCmd(g), newResourcePoolCmd(g), newShellCmd(g))
 	return root
 }
 
@@ -54,6 +54,10 @@ func Execute(ctx context.Context, args []string, streams IO) int {
 	root := NewRoot(streams)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
 		fmt.Fprintln(streams.ErrOut, "Error:", err)
 		if errors.Is(err, client.ErrUnauthorized) {
 			fmt.Fprintln(streams.ErrOut, "Log in with `det user login`, or set DET_USER and DET_PASS.")

@@ -83,16 +83,22 @@ func Report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 // heartbeat reports Jupyter's state to the bridge every interval until ctx
 // ends.
 func heartbeat(ctx context.Context, c *http.Client, spec *api.Spec, port int, log *slog.Logger) {
+	base := fmt.Sprintf("http://127.0.0.1:%d%s", port, spec.BaseURL)
+	beat(ctx, c, spec, log, func() api.JupyterReport { return Report(ctx, c, base, spec.JupyterToken, time.Now()) })
+}
+
+// beat sends what report says to the bridge every heartbeat interval
+// until ctx ends.
+func beat(ctx context.Context, c *http.Client, spec *api.Spec, log *slog.Logger, report func() api.JupyterReport) {
 	interval := time.Duration(spec.HeartbeatSeconds) * time.Second
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	base := fmt.Sprintf("http://127.0.0.1:%d%s", port, spec.BaseURL)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	failing := false
 	for {
-		rep := Report(ctx, c, base, spec.JupyterToken, time.Now())
+		rep := report()
 		if err := postOnce(ctx, c, spec, "heartbeat", rep); err != nil {
 			if !failing {
 				log.Warn("heartbeat to the bridge failed; will keep trying", "err", err)

@@ -67,26 +67,33 @@ func Run(ctx context.Context, spec *api.Spec, o Options) int {
 	return code
 }
 
-func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
+// prepared is a job's working directory and the environment its container
+// gets, ready for the notebook server or the shell.
+type prepared struct {
+	rt       Runtime
+	hostWork string
+	hook     string
+	env      []string
+}
+
+// prepare makes the working directory, unpacks the context into it, finds
+// the startup hook and builds the container's environment.
+func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	rt, err := RuntimeFor(spec)
 	if err != nil {
-		return 1, err.Error()
-	}
-	port, err := freePort()
-	if err != nil {
-		return 1, fmt.Sprintf("pick a port: %v", err)
+		return nil, err
 	}
 	hostWork := filepath.Join(spec.JobDir, "workdir")
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
-		return 1, fmt.Sprintf("create work dir: %v", err)
+		return nil, fmt.Errorf("create work dir: %w", err)
 	}
 	if spec.Context != "" {
 		data, err := os.ReadFile(spec.Context)
 		if err != nil {
-			return 1, fmt.Sprintf("read context: %v", err)
+			return nil, fmt.Errorf("read context: %w", err)
 		}
 		if err := taskconfig.ExtractContext(data, hostWork); err != nil {
-			return 1, fmt.Sprintf("unpack context: %v", err)
+			return nil, fmt.Errorf("unpack context: %w", err)
 		}
 		log.Info("context unpacked into the working directory", "bytes", len(data))
 	}
@@ -97,21 +104,40 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 			hook = filepath.Join(hostWork, taskconfig.HookName)
 		}
 	}
+	workdir := containerWorkDir(spec)
+	if !rt.Capabilities().Isolated {
+		workdir = hostWork
+	}
 	env := append([]string{
 		fmt.Sprintf("DET_PORT=%d", port),
 		"DET_BASE_URL=" + spec.BaseURL,
-		"DET_CONTAINER_WORKDIR=" + containerWorkDir(spec),
+		"DET_CONTAINER_WORKDIR=" + workdir,
 		"DET_ALLOW_ORIGIN=" + spec.AllowOrigin,
 		"DET_TASK_ID=" + spec.TaskID,
-		"JUPYTER_TOKEN=" + spec.JupyterToken,
 		"DET_STARTUP_HOOK=" + hook,
 	}, spec.Env...)
+	if spec.Kind != api.KindShell {
+		env = append(env, "JUPYTER_TOKEN="+spec.JupyterToken)
+	}
 	if spec.UserToken != "" {
 		env = append(env, "DET_MASTER="+spec.Master, "DET_USER_TOKEN="+spec.UserToken)
 	}
-	if !rt.Capabilities().Isolated {
-		env = append(env, "DET_CONTAINER_WORKDIR="+hostWork)
+	return &prepared{rt: rt, hostWork: hostWork, hook: hook, env: env}, nil
+}
+
+func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
+	port, err := freePort()
+	if err != nil {
+		return 1, fmt.Sprintf("pick a port: %v", err)
 	}
+	p, err := prepare(spec, port, log)
+	if err != nil {
+		return 1, err.Error()
+	}
+	if spec.Kind == api.KindShell {
+		return runShell(ctx, spec, o, log, p, port)
+	}
+	rt, hostWork, hook, env := p.rt, p.hostWork, p.hook, p.env
 	argv, procEnv := rt.Command(spec, hostWork, jupyterCommand(), env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), procEnv...)

@@ -44,6 +44,7 @@ const (
 	wsOther    wsKind = iota // every data message counts
 	wsKernel                 // Jupyter kernel channels: status and info replies do not count
 	wsTerminal               // Jupyter terminal: only the user's input counts
+	wsShell                  // a det shell: only keystrokes (binary messages to the server) count
 )
 
 func kindOf(rest string) wsKind {
@@ -52,14 +53,18 @@ func kindOf(rest string) wsKind {
 		return wsKernel
 	case strings.HasPrefix(rest, "terminals/websocket/"):
 		return wsTerminal
+	case rest == "shell":
+		return wsShell
 	}
 	return wsOther
 }
 
-// countsMessage judges one websocket message by its first bytes. toServer
-// is true for messages from the browser to the notebook server.
-func countsMessage(kind wsKind, toServer bool, head []byte) bool {
+// countsMessage judges one websocket message by its opcode and first
+// bytes. toServer is true for messages from the client to the server.
+func countsMessage(kind wsKind, toServer bool, opcode byte, head []byte) bool {
 	switch kind {
+	case wsShell:
+		return toServer && opcode == 0x2
 	case wsKernel:
 		switch msgType(head) {
 		case "status", "kernel_info_request", "kernel_info_reply", "comm_info_request", "comm_info_reply":

@@ -60,8 +60,11 @@ func TestCountsMessage(t *testing.T) {
 		{wsTerminal, false, `["stdout", "x"]`, false},
 		{wsOther, false, `anything`, true},
 	}
+	if !countsMessage(wsShell, true, 0x2, []byte("l")) || countsMessage(wsShell, true, 0x1, []byte(`{"type":"resize"}`)) || countsMessage(wsShell, false, 0x2, []byte("output")) {
+		t.Error("a shell counts only keystrokes")
+	}
 	for _, c := range cases {
-		if got := countsMessage(c.kind, c.toServer, []byte(c.msg)); got != c.want {
+		if got := countsMessage(c.kind, c.toServer, 0x1, []byte(c.msg)); got != c.want {
 			t.Errorf("%v %v %s: %v, want %v", c.kind, c.toServer, c.msg, got, c.want)
 		}
 	}
@@ -108,7 +111,7 @@ func TestFrameScannerAnyChunking(t *testing.T) {
 		}
 		for trial := 0; trial < 50; trial++ {
 			var heads [][]byte
-			s := newFrameScanner(func(h []byte) { heads = append(heads, append([]byte(nil), h...)) })
+			s := newFrameScanner(func(_ byte, h []byte) { heads = append(heads, append([]byte(nil), h...)) })
 			rest := stream
 			for len(rest) > 0 {
 				n := 1 + rand.IntN(min(len(rest), 2000))

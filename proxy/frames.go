@@ -6,8 +6,9 @@ import "encoding/binary"
 const peekSize = 512
 
 // frameScanner follows the websocket frames in one direction of a byte
-// stream, as it passes, without buffering it, and calls onMessage with
-// the (unmasked) start of each data message's first frame.
+// stream, as it passes, without buffering it, and calls onMessage with the
+// opcode (1 text, 2 binary) and the (unmasked) start of each data
+// message's first frame.
 type frameScanner struct {
 	hdr       [14]byte
 	hdrLen    int
@@ -18,10 +19,11 @@ type frameScanner struct {
 	maskPos   int
 	peek      []byte
 	peeking   bool
-	onMessage func(head []byte)
+	opcode    byte
+	onMessage func(opcode byte, head []byte)
 }
 
-func newFrameScanner(onMessage func([]byte)) *frameScanner {
+func newFrameScanner(onMessage func(byte, []byte)) *frameScanner {
 	return &frameScanner{need: 2, onMessage: onMessage, peek: make([]byte, 0, peekSize)}
 }
 
@@ -94,6 +96,7 @@ func (s *frameScanner) parseHeader() {
 		copy(s.mask[:], s.hdr[size-4:size])
 	}
 	opcode := s.hdr[0] & 0x0f
+	s.opcode = opcode
 	s.remaining = l
 	s.maskPos = 0
 	s.peek = s.peek[:0]
@@ -109,7 +112,7 @@ func (s *frameScanner) parseHeader() {
 
 func (s *frameScanner) finishPeek() {
 	s.peeking = false
-	s.onMessage(s.peek)
+	s.onMessage(s.opcode, s.peek)
 }
 
 func (s *frameScanner) endFrame() {

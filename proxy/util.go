@@ -23,13 +23,13 @@ type activityConn struct {
 func newActivityConn(rwc io.ReadWriteCloser, kind wsKind, last *atomic.Int64) *activityConn {
 	return &activityConn{
 		ReadWriteCloser: rwc,
-		fromServer: newFrameScanner(func(head []byte) {
-			if countsMessage(kind, false, head) {
+		fromServer: newFrameScanner(func(op byte, head []byte) {
+			if countsMessage(kind, false, op, head) {
 				touch(last)
 			}
 		}),
-		toServer: newFrameScanner(func(head []byte) {
-			if countsMessage(kind, true, head) {
+		toServer: newFrameScanner(func(op byte, head []byte) {
+			if countsMessage(kind, true, op, head) {
 				touch(last)
 			}
 		}),

@@ -104,6 +104,12 @@ type Error struct {
 	Error string `json:"error"`
 }
 
+// Task kinds.
+const (
+	KindNotebook = "notebook"
+	KindShell    = "shell"
+)
+
 // Header names used by the launcher's callbacks.
 const SecretHeader = "X-Det-Task-Secret"
 
@@ -112,6 +118,7 @@ const SecretHeader = "X-Det-Task-Secret"
 // script.
 type Spec struct {
 	TaskID       string   `json:"task_id"`
+	Kind         string   `json:"kind"` // KindNotebook or KindShell
 	JobDir       string   `json:"job_dir"`
 	Runtime      string   `json:"runtime"`        // apptainer, singularity or none
 	RuntimeBin   string   `json:"runtime_binary"` // path or name of the runtime's binary
@@ -156,6 +163,10 @@ type JupyterReport struct {
 	ActivityAgeSeconds float64 `json:"activity_age_seconds"`
 	// Error is set when Jupyter's API could not be read.
 	Error string `json:"error,omitempty"`
+	// Shells only: how many clients are attached, and whether a command
+	// other than the shell itself holds the terminal.
+	Attachments    int  `json:"attachments"`
+	ForegroundBusy bool `json:"foreground_busy"`
 }
 
 // KernelState is one kernel in a JupyterReport.

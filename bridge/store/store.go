@@ -70,6 +70,11 @@ var migrations = []string{
 	`ALTER TABLE users ADD COLUMN agent_uid INTEGER NOT NULL DEFAULT -1;
 	ALTER TABLE users ADD COLUMN agent_group TEXT NOT NULL DEFAULT '';
 	ALTER TABLE users ADD COLUMN agent_gid INTEGER NOT NULL DEFAULT -1;`,
+	// 4: each user's WebUI settings.
+	`CREATE TABLE settings (
+		user_id INTEGER PRIMARY KEY REFERENCES users(id),
+		launch_shortcut TEXT NOT NULL
+	);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -1,0 +1,211 @@
+// The Tasks page: the user's notebooks (an admin's: everyone's), kept
+// current by polling, with Open, Logs and Kill, and filters by state and
+// owner.
+import { api } from './api.js';
+import { h, setText, duration, clock, announce, poll, shortId } from './util.js';
+import { kbd } from './shortcut.js';
+import { launchDialog } from './launch.js';
+import { confirmDialog } from './confirm.js';
+
+const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED'];
+
+export function tasksPage(main, app) {
+  const admin = app.me.admin;
+  const query = new URLSearchParams(location.search);
+  const filter = { state: query.get('state') || 'all', owner: query.get('owner') || '' };
+  let notebooks = [];
+  let loaded = false;
+  const rows = new Map();
+  const seen = new Map(); // id -> last state, to announce changes
+
+  const shortcut = app.settings.launch_shortcut;
+  const launchBtn = h('button', { type: 'button', class: 'primary', id: 'launch-button', 'aria-keyshortcuts': shortcut ? shortcut.replace('Ctrl', 'Control') : null },
+    'Launch JupyterLab');
+  if (shortcut) { const k = kbd(shortcut); k.setAttribute('aria-hidden', 'true'); launchBtn.append(' ', k); }
+
+  const stateSel = h('select', { id: 'filter-state' },
+    h('option', { value: 'all' }, 'All'), h('option', { value: 'active' }, 'Active (not terminated)'),
+    STATES.map((s) => h('option', { value: s }, s)));
+  stateSel.value = filter.state;
+  const ownerSel = h('select', { id: 'filter-owner' }, h('option', { value: '' }, 'All users'));
+  const error = h('p', { class: 'error', role: 'alert', id: 'tasks-error' });
+  const count = h('p', { class: 'count', id: 'task-count' });
+  const body = h('tbody', { id: 'tasks-body' });
+  const empty = h('p', { class: 'empty', id: 'tasks-empty' }, 'Loading…');
+  const headers = ['ID', 'Description', admin && 'Owner', 'State', 'Pool', 'Slots', 'Node', 'Age', 'Time left', 'Actions'].filter(Boolean);
+  const table = h('table', { class: 'tasks', id: 'tasks-table' },
+    h('caption', { class: 'visually-hidden' }, 'Notebooks'),
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), body);
+
+  const dialog = launchDialog(app, (nb) => {
+    notebooks = [nb, ...notebooks.filter((n) => n.id !== nb.id)];
+    seen.set(nb.id, nb.state);
+    announce(`Launched ${nb.description}; it is ${nb.state}.`);
+    if (filter.state !== 'all' && filter.state !== 'active' && filter.state !== nb.state) setFilter('state', 'all');
+    else refresh();
+  });
+  const confirm = confirmDialog();
+  app.openLaunch = () => dialog.open();
+  launchBtn.addEventListener('click', () => dialog.open());
+
+  main.append(
+    h('div', { class: 'page-head' }, h('h1', {}, 'Tasks'), launchBtn),
+    h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
+      h('label', { for: 'filter-state' }, 'State'), stateSel,
+      admin && h('label', { for: 'filter-owner' }, 'Owner'), admin && ownerSel),
+    error, count, h('div', { class: 'table-wrap' }, table), empty, dialog.el, confirm.el,
+  );
+
+  function setFilter(key, value) {
+    filter[key] = value;
+    if (key === 'state') stateSel.value = value;
+    const q = new URLSearchParams();
+    if (filter.state !== 'all') q.set('state', filter.state);
+    if (filter.owner) q.set('owner', filter.owner);
+    history.replaceState(null, '', `/det/${q.toString() ? `?${q}` : ''}`);
+    refresh();
+  }
+  stateSel.addEventListener('change', () => setFilter('state', stateSel.value));
+  ownerSel.addEventListener('change', () => setFilter('owner', ownerSel.value));
+
+  function shown(nb) {
+    if (filter.owner && nb.owner !== filter.owner) return false;
+    if (filter.state === 'all') return true;
+    if (filter.state === 'active') return nb.state !== 'TERMINATED';
+    return nb.state === filter.state;
+  }
+
+  async function kill(nb, button) {
+    const ok = await confirm.ask(`Kill ${nb.description}?`, `Notebook ${shortId(nb.id)} stops and its Slurm job ends. Unsaved work in it is lost.`, 'Kill notebook');
+    if (!ok) return;
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      const updated = await api(`/notebooks/${encodeURIComponent(nb.id)}/kill`, { method: 'POST' });
+      notebooks = notebooks.map((n) => (n.id === updated.id ? updated : n));
+      announce(`Killing ${nb.description}.`);
+      refresh();
+    } catch (e) {
+      error.textContent = `Could not kill ${nb.description}: ${e.message}`;
+      button.disabled = false;
+    }
+  }
+
+  function makeRow(nb) {
+    const c = {
+      tr: h('tr', { 'data-id': nb.id }),
+      desc: h('td', { class: 'desc' }),
+      owner: admin ? h('td', { class: 'owner' }) : null,
+      badge: h('span', { class: 'badge' }),
+      reason: h('div', { class: 'reason' }),
+      start: h('div', { class: 'reason estimate' }),
+      pool: h('td', { class: 'pool' }),
+      slots: h('td', { class: 'num slots' }),
+      node: h('td', { class: 'node' }),
+      age: h('td', { class: 'age' }),
+      left: h('td', { class: 'left' }),
+      open: h('a', { class: 'button', target: '_blank', rel: 'noopener', 'data-action': 'open' }, 'Open'),
+      logs: h('a', { class: 'button', href: `/det/tasks/${encodeURIComponent(nb.id)}/logs`, 'data-action': 'logs' }, 'Logs'),
+      kill: h('button', { type: 'button', class: 'danger', 'data-action': 'kill' }, 'Kill'),
+    };
+    c.kill.addEventListener('click', () => kill(c.nb, c.kill));
+    c.tr.append(
+      h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner,
+      h('td', { class: 'state' }, c.badge, c.reason, c.start),
+      c.pool, c.slots, c.node, c.age, c.left,
+      h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.kill),
+    );
+    return c;
+  }
+
+  function updateRow(c, nb, now) {
+    c.nb = nb;
+    c.tr.dataset.state = nb.state;
+    setText(c.desc, nb.description);
+    if (c.owner) setText(c.owner, nb.owner);
+    setText(c.badge, nb.state);
+    c.badge.className = `badge state-${nb.state.toLowerCase()}`;
+    setText(c.reason, nb.reason || '');
+    const est = nb.estimated_start ? new Date(nb.estimated_start) : null;
+    setText(c.start, est ? `Estimated start ${clock(est)}${est > now ? ` (in ${duration((est - now) / 1000)})` : ''}` : '');
+    setText(c.pool, nb.resource_pool);
+    setText(c.slots, nb.slots);
+    setText(c.node, nb.node || '—');
+    setText(c.age, duration((now - new Date(nb.registered_time)) / 1000));
+    let left = '—';
+    if (nb.time_remaining_seconds != null) left = duration(nb.time_remaining_seconds);
+    else if (nb.state === 'RUNNING') left = 'no limit';
+    setText(c.left, left);
+    const running = nb.state === 'RUNNING';
+    if (running) {
+      c.open.href = nb.service_address || `/proxy/${nb.id}/`;
+      c.open.removeAttribute('aria-disabled');
+    } else {
+      c.open.removeAttribute('href');
+      c.open.setAttribute('aria-disabled', 'true');
+    }
+    c.open.title = running ? '' : 'Open becomes available when the notebook is RUNNING';
+    c.kill.disabled = nb.state === 'TERMINATED';
+    for (const [el, verb] of [[c.open, 'Open'], [c.logs, 'Logs of'], [c.kill, 'Kill']]) {
+      el.setAttribute('aria-label', `${verb} ${nb.description}`);
+    }
+  }
+
+  function refresh() {
+    const now = new Date();
+    const list = notebooks.filter(shown).sort((a, b) => new Date(b.registered_time) - new Date(a.registered_time));
+    const keep = new Set(list.map((n) => n.id));
+    for (const [id, c] of rows) if (!keep.has(id)) { c.tr.remove(); rows.delete(id); }
+    let prev = null;
+    for (const nb of list) {
+      let c = rows.get(nb.id);
+      if (!c) { c = makeRow(nb); rows.set(nb.id, c); }
+      updateRow(c, nb, now);
+      // Move a row only when it is out of place, so focus inside stays put.
+      const want = prev ? prev.nextSibling : body.firstChild;
+      if (want !== c.tr) body.insertBefore(c.tr, want);
+      prev = c.tr;
+    }
+    table.hidden = list.length === 0;
+    let msg = '';
+    if (!loaded) msg = 'Loading…';
+    else if (notebooks.length === 0) msg = 'No notebooks yet. Press “Launch JupyterLab” to start one.';
+    else if (list.length === 0) msg = 'No tasks match the filters.';
+    setText(empty, msg);
+    empty.hidden = !msg;
+    setText(count, loaded && list.length ? `${list.length} of ${notebooks.length} tasks` : '');
+    if (admin) {
+      const owners = [...new Set(notebooks.map((n) => n.owner))].sort();
+      if (filter.owner && !owners.includes(filter.owner)) owners.push(filter.owner);
+      const have = [...ownerSel.options].slice(1).map((o) => o.value);
+      if (have.join() !== owners.join()) {
+        ownerSel.replaceChildren(h('option', { value: '' }, 'All users'), owners.map((o) => h('option', { value: o }, o)));
+      }
+      ownerSel.value = filter.owner;
+    }
+  }
+
+  async function load() {
+    const res = await api('/notebooks');
+    app.online();
+    if (error.dataset.from === 'list') { error.textContent = ''; delete error.dataset.from; }
+    const changes = [];
+    for (const nb of res.notebooks) {
+      const before = seen.get(nb.id);
+      if (loaded && before && before !== nb.state) changes.push(`${nb.description} is ${nb.state}`);
+      seen.set(nb.id, nb.state);
+    }
+    if (changes.length) announce(`${changes.join('; ')}.`);
+    notebooks = res.notebooks;
+    loaded = true;
+    refresh();
+  }
+
+  refresh();
+  const stop = poll(load, 2000, (e) => {
+    app.offline(e);
+    if (e.status !== 0) { error.textContent = `Cannot list the notebooks: ${e.message}`; error.dataset.from = 'list'; }
+  });
+  if (app.launchPending) { app.launchPending = false; dialog.open(); }
+  return () => { stop(); app.openLaunch = null; };
+}

@@ -1,0 +1,196 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/gorilla/websocket"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
+)
+
+func newShellCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "shell", Aliases: []string{"shells"}, Short: "An interactive shell in a Slurm allocation, in the notebook's container"}
+	o := &startOptions{}
+	start := &cobra.Command{
+		Use:   "start",
+		Short: "Start a shell as a Slurm job and attach to it (~. detaches)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.buildConfig()
+			if err != nil {
+				return err
+			}
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var nb api.Notebook
+			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/shells", api.NotebookRequest{Config: cfg}, &nb); err != nil {
+				return err
+			}
+			if o.detach {
+				fmt.Fprintln(g.io.Out, nb.ID)
+				return nil
+			}
+			fmt.Fprintf(g.io.ErrOut, "Scheduling shell %s (id: %s)...\n", nb.Description, nb.ID)
+			if _, err := waitRunning(cmd, g, c, &nb); err != nil {
+				return err
+			}
+			return attachShell(cmd.Context(), g, c, nb.ID)
+		},
+	}
+	f := start.Flags()
+	f.StringVar(&o.configFile, "config-file", "", "config file (YAML), as for notebooks")
+	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value (repeatable)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
+	f.BoolVarP(&o.detach, "detach", "d", false, "print the shell's id and do not attach")
+
+	open := &cobra.Command{
+		Use:               "open ID",
+		Short:             "Attach to a running shell again",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: g.completeIDs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var nb api.Notebook
+			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/shells/"+args[0], nil, &nb); err != nil {
+				return err
+			}
+			return attachShell(cmd.Context(), g, c, nb.ID)
+		},
+	}
+	cmd.AddCommand(start, open, newListCmdFor(g, "shells"), newKillCmd(g), newLogsCmd(g))
+	return cmd
+}
+
+// exitError carries the remote shell's exit status to det's own.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("the shell exited with status %d", e.code) }
+
+// attachShell connects the local terminal to a shell through the bridge:
+// raw mode, resizes forwarded, Ctrl-C to the remote side, "~." at the start
+// of a line detaches and leaves the shell running.
+func attachShell(ctx context.Context, g *globals, c *client.Client, id string) error {
+	url := "ws" + strings.TrimPrefix(c.Master, "http") + "/proxy/" + id + "/shell"
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, url, http.Header{"Authorization": {"Bearer " + c.Token}})
+	if err != nil {
+		if resp != nil {
+			return fmt.Errorf("attach to shell %s: the bridge answered %s", id, resp.Status)
+		}
+		return fmt.Errorf("attach to shell %s: %w", id, err)
+	}
+	defer conn.Close()
+	in, _ := g.io.In.(*os.File)
+	if in != nil && term.IsTerminal(int(in.Fd())) {
+		old, err := term.MakeRaw(int(in.Fd()))
+		if err != nil {
+			return fmt.Errorf("put the terminal in raw mode: %w", err)
+		}
+		defer term.Restore(int(in.Fd()), old)
+		sendSize := func() {
+			if w, h, err := term.GetSize(int(in.Fd())); err == nil {
+				msg, _ := json.Marshal(map[string]any{"type": "resize", "rows": h, "cols": w})
+				_ = conn.WriteMessage(websocket.TextMessage, msg)
+			}
+		}
+		sendSize()
+		winch := make(chan os.Signal, 1)
+		signal.Notify(winch, syscall.SIGWINCH)
+		defer signal.Stop(winch)
+		go func() {
+			for range winch {
+				sendSize()
+			}
+		}()
+	}
+	result := make(chan error, 2)
+	go func() { result <- copyOutput(conn, g.io.Out) }()
+	go func() { result <- copyInput(g.io.In, conn) }()
+	err = <-result
+	if errors.Is(err, errDetached) {
+		fmt.Fprintf(g.io.ErrOut, "\r\nDetached from shell %s; it goes on running. `det shell open %s` attaches again.\r\n", id, id[:8])
+		return nil
+	}
+	return err
+}
+
+var errDetached = errors.New("detached")
+
+// copyOutput writes the shell's output until it exits (an exit message
+// with its status) or the connection ends.
+func copyOutput(conn *websocket.Conn, out io.Writer) error {
+	for {
+		mt, data, err := conn.ReadMessage()
+		if err != nil {
+			return fmt.Errorf("the connection to the shell ended: %w", err)
+		}
+		if mt == websocket.TextMessage {
+			var ctl struct {
+				Type string `json:"type"`
+				Code int    `json:"code"`
+			}
+			if json.Unmarshal(data, &ctl) == nil && ctl.Type == "exit" {
+				if ctl.Code == 0 {
+					return nil
+				}
+				return &exitError{code: ctl.Code}
+			}
+			continue
+		}
+		if _, err := out.Write(data); err != nil {
+			return err
+		}
+	}
+}
+
+// copyInput sends keystrokes; "~." at the start of a line detaches.
+func copyInput(in io.Reader, conn *websocket.Conn) error {
+	buf := make([]byte, 4096)
+	lineStart, tilde := true, false
+	for {
+		n, err := in.Read(buf)
+		if err != nil {
+			return errDetached
+		}
+		var out []byte
+		for _, b := range buf[:n] {
+			switch {
+			case tilde && b == '.':
+				if len(out) > 0 {
+					_ = conn.WriteMessage(websocket.BinaryMessage, out)
+				}
+				return errDetached
+			case tilde:
+				out = append(out, '~', b)
+				tilde = false
+			case lineStart && b == '~':
+				tilde = true
+				continue
+			default:
+				out = append(out, b)
+			}
+			lineStart = b == '\r' || b == '\n'
+		}
+		if len(out) > 0 {
+			if err := conn.WriteMessage(websocket.BinaryMessage, out); err != nil {
+				return fmt.Errorf("send to the shell: %w", err)
+			}
+		}
+	}
+}

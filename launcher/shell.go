@@ -1,0 +1,250 @@
+package launcher
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/gorilla/websocket"
+	"golang.org/x/sys/unix"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+// scrollbackSize is how much of the terminal's output a new attachment
+// is shown first.
+const scrollbackSize = 64 << 10
+
+// ShellControl is a text message on a shell's websocket: "resize" from a
+// client, "exit" (with the shell's status) to the clients.
+type ShellControl struct {
+	Type string `json:"type"`
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+	Code int    `json:"code,omitempty"`
+}
+
+// shellSession is one shell under a pseudo-terminal, shared by every
+// attached client.
+type shellSession struct {
+	ptmx  *os.File
+	token string
+	log   *slog.Logger
+
+	mu         sync.Mutex
+	scrollback []byte
+	clients    map[*websocket.Conn]chan []byte
+	shellPgrp  int
+	typed      bool
+}
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize: 32 << 10, WriteBufferSize: 32 << 10,
+	// Only the bridge, which checks the user's origin, holds the token.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// ServeHTTP attaches a client: the task's token is required; the client
+// gets the scrollback, then the live output; its binary messages are
+// keystrokes, its text messages resizes.
+func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	got := r.Header.Get("Authorization")
+	if subtle.ConstantTimeCompare([]byte(got), []byte("token "+s.token)) != 1 {
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	out := make(chan []byte, 256)
+	s.mu.Lock()
+	if len(s.scrollback) > 0 {
+		out <- append([]byte(nil), s.scrollback...)
+	}
+	s.clients[conn] = out
+	s.mu.Unlock()
+	s.log.Info("client attached to the shell")
+	go func() {
+		for b := range out {
+			if b == nil {
+				return
+			}
+			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			mt := websocket.BinaryMessage
+			if len(b) > 0 && b[0] == '{' && json.Valid(b) && isControl(b) {
+				mt = websocket.TextMessage
+			}
+			if err := conn.WriteMessage(mt, b); err != nil {
+				conn.Close()
+				return
+			}
+		}
+	}()
+	defer func() {
+		s.mu.Lock()
+		if ch, ok := s.clients[conn]; ok {
+			delete(s.clients, conn)
+			close(ch)
+		}
+		s.mu.Unlock()
+		conn.Close()
+		s.log.Info("client detached from the shell")
+	}()
+	for {
+		mt, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		switch mt {
+		case websocket.BinaryMessage:
+			s.mu.Lock()
+			s.typed = true
+			s.mu.Unlock()
+			_, _ = s.ptmx.Write(data)
+		case websocket.TextMessage:
+			var c ShellControl
+			if json.Unmarshal(data, &c) == nil && c.Type == "resize" && c.Rows > 0 && c.Cols > 0 {
+				_ = pty.Setsize(s.ptmx, &pty.Winsize{Rows: c.Rows, Cols: c.Cols})
+			}
+		}
+	}
+}
+
+func isControl(b []byte) bool {
+	var c ShellControl
+	return json.Unmarshal(b, &c) == nil && c.Type == "exit"
+}
+
+// pump copies the terminal's output to the scrollback and every client.
+func (s *shellSession) pump() {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := s.ptmx.Read(buf)
+		if n > 0 {
+			chunk := append([]byte(nil), buf[:n]...)
+			s.mu.Lock()
+			s.scrollback = append(s.scrollback, chunk...)
+			if over := len(s.scrollback) - scrollbackSize; over > 0 {
+				s.scrollback = append([]byte(nil), s.scrollback[over:]...)
+			}
+			if !s.typed {
+				s.shellPgrp = s.foreground()
+			}
+			for _, ch := range s.clients {
+				select {
+				case ch <- chunk:
+				default: // a client that cannot keep up misses output
+				}
+			}
+			s.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// foreground returns the terminal's foreground process group.
+func (s *shellSession) foreground() int {
+	pg, err := unix.IoctlGetInt(int(s.ptmx.Fd()), unix.TIOCGPGRP)
+	if err != nil {
+		return 0
+	}
+	return pg
+}
+
+// report says how many clients are attached and whether a command other
+// than the shell holds the terminal.
+func (s *shellSession) report() api.JupyterReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fg := s.foreground()
+	return api.JupyterReport{ActivityAgeSeconds: -1, Attachments: len(s.clients), ForegroundBusy: s.shellPgrp != 0 && fg != 0 && fg != s.shellPgrp}
+}
+
+// exit tells every client the shell's status and lets them go.
+func (s *shellSession) exit(code int) {
+	msg, _ := json.Marshal(ShellControl{Type: "exit", Code: code})
+	s.mu.Lock()
+	for c, ch := range s.clients {
+		select {
+		case ch <- msg:
+		default:
+		}
+		close(ch)
+		delete(s.clients, c)
+		go func(c *websocket.Conn) {
+			time.Sleep(500 * time.Millisecond)
+			c.Close()
+		}(c)
+	}
+	s.mu.Unlock()
+	time.Sleep(600 * time.Millisecond)
+}
+
+// runShell runs the container's login shell under a pseudo-terminal and
+// serves it over a websocket only the bridge can use, until it exits.
+func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, port int) (int, string) {
+	argv, procEnv := p.rt.Command(spec, p.hostWork, []string{"/bin/sh", "-c", shellScript}, p.env)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(append(os.Environ(), procEnv...), "TERM=xterm-256color")
+	cmd.Dir = p.hostWork
+	ptmx, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 24, Cols: 80})
+	if err != nil {
+		return 1, fmt.Sprintf("start the shell: %v", err)
+	}
+	defer ptmx.Close()
+	sess := &shellSession{ptmx: ptmx, token: spec.JupyterToken, log: log, clients: map[*websocket.Conn]chan []byte{}}
+	go sess.pump()
+	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return 1, fmt.Sprintf("listen for the shell's clients: %v", err)
+	}
+	srv := &http.Server{Handler: sess, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+	log.Info("shell started; reporting to the bridge", "port", port)
+	if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
+		_ = cmd.Process.Kill()
+		return 1, "could not report to the bridge: " + err.Error()
+	}
+	hbCtx, stopHeartbeat := context.WithCancel(ctx)
+	defer stopHeartbeat()
+	go beat(hbCtx, o.HTTPClient, spec, log, sess.report)
+
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case s := <-sigs:
+			log.Info("passing signal on to the shell", "signal", s.String())
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP)
+			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
+		case err := <-done:
+			code, _ := exitCode(err)
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				code = 1
+			}
+			sess.exit(code)
+			return code, fmt.Sprintf("shell exited with %d", code)
+		}
+	}
+}
