@@ -140,9 +140,13 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Serve runs the reconciler and serves HTTP on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	go s.reconcileLoop(ctx)
-	go s.reapLoop(ctx)
-	go s.orphanLoop(ctx)
+	go every(ctx, s.cfg.Interval, s.kick, s.reconcile)
+	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
+	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
+		if !s.view.status().Stale {
+			s.sweepOrphans(ctx)
+		}
+	})
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -173,6 +177,22 @@ func (s *Server) refreshNodes(ctx context.Context) ([]slurm.Node, error) {
 	}
 	s.nodes, s.nodesTime = nodes, time.Now()
 	return nodes, nil
+}
+
+// every runs fn each interval, and whenever kick (may be nil) fires,
+// until ctx ends.
+func every(ctx context.Context, interval time.Duration, kick <-chan struct{}, fn func(context.Context)) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-kick:
+		}
+		fn(ctx)
+	}
 }
 
 // poke asks the reconciler to run now.

@@ -100,21 +100,6 @@ func (s *Server) sweepOrphans(ctx context.Context) {
 	}
 }
 
-func (s *Server) orphanLoop(ctx context.Context) {
-	tick := time.NewTicker(orphanSweep)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if !s.view.status().Stale {
-				s.sweepOrphans(ctx)
-			}
-		}
-	}
-}
-
 // controllerTrouble reports whether a failed Slurm command may not have
 // reached the controller (a time-out or a connection error), as opposed
 // to a refusal.

@@ -65,20 +65,6 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// reapLoop checks every running notebook for idleness once per interval.
-func (s *Server) reapLoop(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		s.reap(ctx, time.Now())
-	}
-}
-
 // reap cancels the running notebooks that are idle.
 func (s *Server) reap(ctx context.Context, now time.Time) {
 	live, err := s.store.LiveTasks(ctx)

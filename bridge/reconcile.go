@@ -17,21 +17,6 @@ import (
 	"github.com/det-slurm/bridge/slurm"
 )
 
-// reconcileLoop runs reconcile every interval, or sooner when poked.
-func (s *Server) reconcileLoop(ctx context.Context) {
-	tick := time.NewTicker(s.cfg.Interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		case <-s.kick:
-		}
-		s.reconcile(ctx)
-	}
-}
-
 // reconcile asks Slurm about every live task in one call and moves each
 // task's state to match. A failed query changes nothing: the view is
 // marked stale and queries back off until the controller answers.

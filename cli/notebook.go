@@ -43,15 +43,22 @@ func newStartCmd(g *globals) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runStart(cmd, g, o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.configFile, "config-file", "", "notebook config file (YAML)")
-	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value, e.g. resources.slots=2 (repeatable)")
-	f.BoolVarP(&o.detach, "detach", "d", false, "print the notebook's id and return at once")
+	o.addConfigFlags(cmd)
 	f.BoolVar(&o.noBrowser, "no-browser", false, "do not open a browser when the notebook is ready")
 	f.BoolVar(&o.preview, "preview", false, "print the merged config and submit nothing")
 	f.StringVarP(&o.contextDir, "context", "c", "", "folder to copy into the working directory (.detignore honoured)")
 	f.StringArrayVarP(&o.includes, "include", "i", nil, "file or folder to copy into the working directory (repeatable)")
-	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
 	return cmd
+}
+
+// addConfigFlags adds the flags that build a task's config, shared by
+// notebooks and shells.
+func (o *startOptions) addConfigFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.configFile, "config-file", "", "config file (YAML), with Determined's field names")
+	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value, e.g. resources.slots=2 (repeatable)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
+	f.BoolVarP(&o.detach, "detach", "d", false, "print the id and return at once")
 }
 
 // buildConfig merges --config-file and each --config, in that order.

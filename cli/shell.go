@@ -51,11 +51,7 @@ func newShellCmd(g *globals) *cobra.Command {
 			return attachShell(cmd.Context(), g, c, nb.ID)
 		},
 	}
-	f := start.Flags()
-	f.StringVar(&o.configFile, "config-file", "", "config file (YAML), as for notebooks")
-	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value (repeatable)")
-	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
-	f.BoolVarP(&o.detach, "detach", "d", false, "print the shell's id and do not attach")
+	o.addConfigFlags(start)
 
 	open := &cobra.Command{
 		Use:               "open ID",

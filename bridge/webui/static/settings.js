@@ -1,7 +1,7 @@
 // The Settings page: the keyboard shortcut that opens the Launch
 // JupyterLab dialog, kept by the bridge per user.
 import { api } from './api.js';
-import { h, announce } from './util.js';
+import { h } from './util.js';
 import { chordOf } from './shortcut.js';
 
 export function settingsPage(main, app) {
@@ -64,7 +64,6 @@ export function settingsPage(main, app) {
       input.value = app.settings.launch_shortcut;
       const msg = app.settings.launch_shortcut ? `Saved. ${app.settings.launch_shortcut} now launches JupyterLab.` : 'Saved. The launch shortcut is off.';
       status.textContent = msg;
-      announce(msg);
     } catch (err) {
       error.textContent = `Not saved: ${err.message}`;
       input.focus();
