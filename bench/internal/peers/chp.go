@@ -1,0 +1,31 @@
+package peers
+
+import (
+	"net"
+	"path/filepath"
+
+	"github.com/det-slurm/bridge/bench/internal/proc"
+)
+
+// CHP starts configurable-http-proxy (from bench/node_modules) on listen
+// with target as its default route. auth, when set, is sent upstream as
+// the Authorization header.
+func CHP(benchDir, logDir, listen, target, auth string) (*proc.Proc, error) {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return nil, err
+	}
+	api, err := proc.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	_, apiPort, _ := net.SplitHostPort(api)
+	args := []string{"node", filepath.Join(benchDir, "node_modules", "configurable-http-proxy", "bin", "configurable-http-proxy"),
+		"--ip", host, "--port", port, "--api-ip", "127.0.0.1", "--api-port", apiPort,
+		"--default-target", target, "--log-level", "warn"}
+	if auth != "" {
+		args = append(args, "--custom-header", "Authorization:"+auth)
+	}
+	return proc.Start("configurable-http-proxy", filepath.Join(logDir, "chp.log"),
+		[]string{"CONFIGPROXY_AUTH_TOKEN=bench"}, args...)
+}

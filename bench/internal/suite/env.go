@@ -1,0 +1,110 @@
+package suite
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/det-slurm/bridge/bench/internal/proc"
+	"github.com/det-slurm/bridge/bench/internal/report"
+)
+
+// plan is how much each phase does: the full run fits 10 minutes on two
+// cores, the smoke run about 2.
+type plan struct {
+	dur       time.Duration // one wrk run
+	conns     []int
+	wsEcho    int // echoed small messages
+	wsMsgs    int // 1 MiB messages streamed
+	idle      int // idle websockets for the memory figure
+	ttnReps   int // time to notebook (and floor) repetitions
+	loadN     []int
+	window    time.Duration // sdiag window
+	apiTasks  int
+	apiReps   int
+	profile   time.Duration
+	jupyterCs []int
+}
+
+func planFor(smoke bool) plan {
+	if smoke {
+		return plan{dur: time.Second, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, ttnReps: 1,
+			loadN: []int{1, 3}, window: 30 * time.Second, apiTasks: 1000, apiReps: 3, profile: time.Second, jupyterCs: []int{8}}
+	}
+	return plan{dur: 3 * time.Second, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, ttnReps: 3,
+		loadN: []int{1, 10, 50}, window: time.Minute, apiTasks: 10000, apiReps: 10, profile: 4 * time.Second, jupyterCs: []int{1, 32, 256}}
+}
+
+// env is what the phases share.
+type env struct {
+	opts     options
+	plan     plan
+	work     string // temporary folder, removed at the end
+	exe      string // this program, for the backend and bridge subcommands
+	res      report.Results
+	procs    []*proc.Proc
+	px       *proxies // started by the first phase that needs them
+	pxErr    error
+	ba       []report.Row        // before/after rows of the proposed changes
+	locked   bool                // the cluster lock is held
+	profiles map[string][]string // top lines of each CPU profile, by name
+	listKiB  int                 // size of the notebook list answer
+	keep     bool                // keep the work folder (its logs) for a look after a failure
+}
+
+func newEnv(o options) (*env, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	work, err := os.MkdirTemp("", "det-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(work, 0o755); err != nil {
+		return nil, err
+	}
+	e := &env{opts: o, plan: planFor(o.smoke), work: work, exe: exe}
+	e.res.Started = time.Now()
+	e.res.Smoke = o.smoke
+	return e, nil
+}
+
+// start runs a process and stops it when the suite ends.
+func (e *env) start(name string, env []string, argv ...string) (*proc.Proc, string, error) {
+	logPath := filepath.Join(e.work, name+".log")
+	p, err := proc.Start(name, logPath, env, argv...)
+	if err != nil {
+		return nil, "", err
+	}
+	e.procs = append(e.procs, p)
+	return p, logPath, nil
+}
+
+func (e *env) close() {
+	for i := len(e.procs) - 1; i >= 0; i-- {
+		e.procs[i].Stop()
+	}
+	if e.keep {
+		e.logf("logs kept in %s", e.work)
+		return
+	}
+	_ = os.RemoveAll(e.work)
+}
+
+func (e *env) logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+}
+
+func (e *env) note(s string) { e.res.Notes = append(e.res.Notes, s) }
+
+func (e *env) finding(s string) { e.res.Findings = append(e.res.Findings, s) }
+
+func (e *env) section(s report.Section) { e.res.Sections = append(e.res.Sections, s) }
+
+// value returns a figure already measured in this run.
+func (e *env) value(key string) (float64, bool) {
+	v, ok := e.res.Data()[key]
+	return v, ok
+}

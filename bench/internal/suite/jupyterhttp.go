@@ -1,0 +1,113 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/det-slurm/bridge/bench/internal/cluster"
+	"github.com/det-slurm/bridge/bench/internal/peers"
+	"github.com/det-slurm/bridge/bench/internal/proc"
+	"github.com/det-slurm/bridge/bench/internal/report"
+	"github.com/det-slurm/bridge/client"
+)
+
+// benchNotebook is the file whose /api/contents the Jupyter rows fetch:
+// 20 code cells with a little output each.
+func benchNotebook() map[string]any {
+	cells := make([]map[string]any, 20)
+	for i := range cells {
+		cells[i] = map[string]any{
+			"cell_type": "code", "execution_count": i + 1, "metadata": map[string]any{},
+			"source":  fmt.Sprintf("import math\nx%d = [math.sqrt(i) for i in range(%d)]\nprint(len(x%d))", i, 100*i, i),
+			"outputs": []any{map[string]any{"output_type": "stream", "name": "stdout", "text": fmt.Sprintf("%d\n", 100*i)}},
+		}
+	}
+	return map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": cells}
+}
+
+// jupyterHTTP loads a running notebook's /api/contents/bench.ipynb
+// through the dev cluster's det-bridge, directly, and through nginx and
+// configurable-http-proxy started in front of that Jupyter.
+func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error {
+	j, err := cluster.FindJupyter(id)
+	if err != nil {
+		return err
+	}
+	path := "/proxy/" + id + "/api/contents/bench.ipynb"
+	body := map[string]any{"type": "notebook", "format": "json", "content": benchNotebook()}
+	if err := c.Do(ctx, http.MethodPut, path, body, nil); err != nil {
+		return fmt.Errorf("write bench.ipynb through the proxy: %w", err)
+	}
+	upstream := fmt.Sprintf("127.0.0.1:%d", j.Port)
+	ngAddr, _ := proc.FreePort()
+	ng, err := peers.Nginx(filepath.Join(e.work, "nginx-jupyter"), ngAddr, upstream, "token "+j.Token)
+	if err != nil {
+		return err
+	}
+	defer ng.Stop()
+	chpAddr, _ := proc.FreePort()
+	chp, err := peers.CHP(filepath.Join(e.opts.repo, "bench"), filepath.Join(e.work, "nginx-jupyter"), chpAddr, "http://"+upstream, "token "+j.Token)
+	if err != nil {
+		return err
+	}
+	defer chp.Stop()
+	for _, a := range []string{ngAddr, chpAddr} {
+		if err := proc.WaitPort(ctx, a, 15*time.Second); err != nil {
+			return err
+		}
+	}
+	bearer := []string{"Authorization: Bearer " + c.Token}
+	loads := map[string]load{
+		pBridge: {url: e.opts.master + path, headers: bearer},
+		pDirect: {url: "http://" + upstream + path, headers: []string{"Authorization: token " + j.Token}},
+		pNginx:  {url: "http://" + ngAddr + path, headers: bearer},
+		pCHP:    {url: "http://" + chpAddr + path, headers: bearer},
+	}
+	size := 0
+	for _, p := range pathOrder {
+		n, err := getSize(ctx, loads[p])
+		if err != nil {
+			return fmt.Errorf("%s path to Jupyter: %w", p, err)
+		}
+		size = n
+	}
+	label := fmt.Sprintf("Jupyter /api/contents (%.1f KiB)", float64(size)/1024)
+	rows, err := e.matrix(ctx, "http.jupyter", label, pathOrder, loads, e.plan.jupyterCs, false)
+	if err != nil {
+		return err
+	}
+	e.section(report.Section{
+		Title: "1b. Proxy, HTTP: real Jupyter backend", Columns: pathOrder, Compare: true, Rows: rows,
+		Notes: []string{"The notebook is a real JupyterLab in a Slurm job on the dev cluster (pool cpu). bridge = the dev cluster's running det-bridge " +
+			"(the real path: its store, auth and activity tracking); direct = that Jupyter with its own token; nginx and CHP are started in front of it " +
+			"for this table, injecting the token as the bridge does. GET of a 20-cell notebook's contents (JSON)."},
+	})
+	return nil
+}
+
+func getSize(ctx context.Context, l load) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.url, nil)
+	for _, h := range l.headers {
+		k, v, _ := bytes.Cut([]byte(h), []byte(": "))
+		req.Header.Set(string(k), string(v))
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	dec := json.NewDecoder(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: HTTP %d", l.url, resp.StatusCode)
+	}
+	if err := dec.Decode(&v); err != nil {
+		return 0, fmt.Errorf("GET %s: %w", l.url, err)
+	}
+	return int(dec.InputOffset()), nil
+}

@@ -1,0 +1,98 @@
+package suite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// cpuProfile records a CPU profile from a pprof server while load runs,
+// saves it under the results folder and returns the top of
+// `go tool pprof -top -cum`.
+func (e *env) cpuProfile(ctx context.Context, pprofAddr, name string, load func() error) ([]string, error) {
+	secs := max(1, int(e.plan.profile.Seconds()))
+	type got struct {
+		data []byte
+		err  error
+	}
+	ch := make(chan got, 1)
+	go func() {
+		time.Sleep(300 * time.Millisecond) // let the load start
+		c := &http.Client{Timeout: time.Duration(secs+20) * time.Second}
+		resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, secs))
+		if err != nil {
+			ch <- got{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		ch <- got{data, err}
+	}()
+	if err := load(); err != nil {
+		return nil, err
+	}
+	g := <-ch
+	if g.err != nil {
+		return nil, fmt.Errorf("CPU profile: %w", g.err)
+	}
+	dir := filepath.Join(e.opts.out, "profiles")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, e.res.Started.UTC().Format("20060102T150405Z")+"-"+name+".pprof")
+	if err := os.WriteFile(path, g.data, 0o644); err != nil {
+		return nil, err
+	}
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=60", e.exe, path).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go tool pprof: %w\n%s", err, out)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	e.logf("profile %s saved to %s", name, path)
+	if e.profiles == nil {
+		e.profiles = map[string][]string{}
+	}
+	e.profiles[name] = lines
+	return lines, nil
+}
+
+// version runs a command and returns the first match of what in its
+// output, or "?".
+func version(what string, argv ...string) string {
+	out, _ := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	for _, f := range strings.Fields(string(bytes.TrimSpace(out))) {
+		if strings.Contains(f, what) {
+			return strings.TrimPrefix(strings.TrimPrefix(f, what), "v")
+		}
+	}
+	return "?"
+}
+
+func nginxVersion() string { return version("nginx/", "nginx", "-v") }
+
+func nodeVersion() string { return version("v", "node", "--version") }
+
+// share returns the cumulative share of the CPU profile name that fn
+// (a substring of the function's name) took, e.g. "36%"; "?" if absent.
+func (e *env) share(name, fn string) string {
+	for _, l := range e.profiles[name] {
+		f := strings.Fields(l)
+		if len(f) >= 6 && strings.Contains(f[5], fn) {
+			return f[4]
+		}
+	}
+	return "?"
+}

@@ -1,0 +1,111 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/det-slurm/bridge/bench/internal/report"
+	"github.com/det-slurm/bridge/bench/internal/wrk"
+)
+
+// load is one wrk measurement target.
+type load struct {
+	url     string
+	headers []string
+}
+
+// matrix runs wrk on every path for every connection count and returns
+// three rows per count: req/s, p50 and p99. With strict, errors on the
+// bridge or direct path mean the setup is broken; otherwise they are noted.
+func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load, conns []int, strict bool) ([]report.Row, error) {
+	var rows []report.Row
+	for _, c := range conns {
+		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
+		p50 := report.Row{Key: fmt.Sprintf("%s.c%d.p50", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p50", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		for _, p := range paths {
+			l := loads[p]
+			r, err := wrk.Run(ctx, l.url, c, e.plan.dur, l.headers)
+			if err != nil {
+				return nil, err
+			}
+			e.logf("%-6s %-28s %5d conns: %9.0f req/s  p50 %8s  p99 %8s  errors %d", p, label, c, r.RPS, r.P50, r.P99, r.Errors)
+			if r.Requests == 0 || float64(r.Errors) > 0.01*float64(r.Requests) {
+				msg := fmt.Sprintf("%s via %s at %d connections: %d errors in %d requests", label, p, c, r.Errors, r.Requests)
+				if strict && (p == pBridge || p == pDirect) {
+					return nil, fmt.Errorf("%s", msg)
+				}
+				e.note(msg + " (figures kept)")
+			}
+			rps.Values[p] = r.RPS
+			p50.Values[p] = us(r.P50)
+			p99.Values[p] = us(r.P99)
+		}
+		rows = append(rows, rps, p50, p99)
+	}
+	return rows, nil
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// proxyHTTP measures 1 KiB and 1 MiB responses from the static backend
+// through the four paths, then profiles the bridge at 32 connections.
+func proxyHTTP(ctx context.Context, e *env) error {
+	px, err := e.setupProxies(ctx)
+	if err != nil {
+		return err
+	}
+	auth := []string{"Authorization: Bearer " + px.token}
+	for _, p := range pathOrder { // warm up connection pools and Node's JIT
+		if _, err := wrk.Run(ctx, px.base[p]+"1k", 32, time.Second, auth); err != nil {
+			return err
+		}
+	}
+	var rows []report.Row
+	for _, size := range []struct{ name, label string }{{"1k", "1 KiB"}, {"1m", "1 MiB"}} {
+		loads := map[string]load{}
+		for _, p := range pathOrder {
+			loads[p] = load{url: px.base[p] + size.name, headers: auth}
+		}
+		r, err := e.matrix(ctx, "http.static."+size.name, size.label, pathOrder, loads, e.plan.conns, true)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r...)
+	}
+	e.section(report.Section{
+		Title:   "1. Proxy, HTTP: static backend",
+		Columns: pathOrder, Compare: true, Rows: rows,
+		Notes: []string{"bridge = a real bridge.Server (SQLite store, bearer-token auth per request, activity tracking) in its own process, " +
+			"routed to the backend; direct = the backend itself; nginx " + nginxVersion() + " (worker_processes auto, upstream keepalive 256, proxy_buffering off); " +
+			"CHP = configurable-http-proxy 5.3.0 on Node " + nodeVersion() + ". Load: wrk -t1, " + e.plan.dur.String() + " per cell, all on the same machine. " +
+			"Latency rows compare as differences (bridge − peer), rates as ratios."},
+	})
+	for _, size := range []string{"1k", "1m"} {
+		if err := e.profileBridge(ctx, px, size, 32); err != nil {
+			return err
+		}
+	}
+	if err := e.tryTokenCache(ctx, px); err != nil {
+		return err
+	}
+	return e.tryBigBuffers(ctx, px)
+}
+
+// profileBridge takes a CPU profile of the benchmark bridge while wrk
+// loads it and keeps its top functions in the notes.
+func (e *env) profileBridge(ctx context.Context, px *proxies, size string, conns int) error {
+	name := fmt.Sprintf("bridge-%s-c%d", size, conns)
+	top, err := e.cpuProfile(ctx, px.pprof, name, func() error {
+		_, err := wrk.Run(ctx, px.base[pBridge]+size, conns, e.plan.profile+time.Second, []string{"Authorization: Bearer " + px.token})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e.finding(fmt.Sprintf("### CPU profile: bridge, %s responses, %d connections (%s)\n\n```\n%s\n```",
+		size, conns, name, strings.Join(top[:min(len(top), 26)], "\n")))
+	return nil
+}

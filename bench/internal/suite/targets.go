@@ -1,0 +1,91 @@
+package suite
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/det-slurm/bridge/bench/internal/report"
+)
+
+// targets judges the goals on this run's figures.
+func targets(e *env) []report.Target {
+	d := e.res.Data()
+	get := func(k string) (float64, bool) { v, ok := d[k]; return v, ok }
+	ratio := func(a, b string) (float64, bool) {
+		x, ok1 := get(a)
+		y, ok2 := get(b)
+		if !ok1 || !ok2 || y == 0 {
+			return 0, false
+		}
+		return x / y, true
+	}
+	diff := func(a, b string) (float64, bool) {
+		x, ok1 := get(a)
+		y, ok2 := get(b)
+		return x - y, ok1 && ok2
+	}
+	var out []report.Target
+	add := func(key, name, figure, want string, v float64, ok bool, met func(float64) bool) {
+		t := report.Target{Key: "target." + key, Name: name, Figure: figure, Want: want, Value: v, Known: ok}
+		if ok {
+			t.Met = met(v)
+		}
+		out = append(out, t)
+	}
+	atLeast := func(x float64) func(float64) bool { return func(v float64) bool { return v >= x } }
+	atMost := func(x float64) func(float64) bool { return func(v float64) bool { return v <= x } }
+
+	v, ok := ratio("http.static.1k.c32.rps.bridge", "http.static.1k.c32.rps.CHP")
+	add("rps_vs_chp", "proxy throughput vs CHP", "1 KiB, 32 conns: bridge ÷ CHP req/s", "≥ 3", v, ok, atLeast(3))
+	v, ok = ratio("http.static.1k.c32.rps.bridge", "http.static.1k.c32.rps.nginx")
+	add("rps_vs_nginx", "proxy throughput vs nginx", "1 KiB, 32 conns: bridge ÷ nginx req/s", "≥ 0.5", v, ok, atLeast(0.5))
+	for _, c := range []int{1, 32} {
+		v, ok = diff(fmt.Sprintf("http.static.1k.c%d.p99.bridge", c), fmt.Sprintf("http.static.1k.c%d.p99.direct", c))
+		add(fmt.Sprintf("p99_added_c%d", c), fmt.Sprintf("p99 added latency (%d conns)", c),
+			fmt.Sprintf("1 KiB, %d conns: bridge − direct p99, ms", c), "≤ 1 ms", v/1000, ok, atMost(1))
+	}
+	v, ok = ratio("http.static.1m.c32.rps.bridge", "http.static.1m.c32.rps.direct")
+	add("large_vs_direct", "1 MiB throughput vs direct", "1 MiB, 32 conns: bridge ÷ direct req/s", "≥ 0.9", v, ok, atLeast(0.9))
+	v, ok = diff("ws.echo.p50.bridge", "ws.echo.p50.direct")
+	add("ws_added_p50", "websocket echo added latency", "bridge − direct p50, µs", "≤ 100 µs", v, ok, atMost(100))
+	v, ok = get("mem.idle.after.bridge")
+	add("idle_ws_rss", "memory with idle websockets", fmt.Sprintf("bridge RSS with %d idle websockets, MiB", e.plan.idle), "≤ 100 MiB", v, ok, atMost(100))
+	v, ok = get("ttn.over.median")
+	add("ttn_over_floor", "time to notebook", "median time to notebook − median floor, s", "≤ 1 s", v, ok, atMost(1))
+	v, ok = controllerFigure(d)
+	add("ctl_per_tick", "controller load independent of notebooks", "most bridge job-info RPCs per reconcile tick at any count (−1 if they grow with the count)",
+		"≤ 1 per tick, flat", v, ok, func(v float64) bool { return v >= 0 && v <= 1.1 })
+	v, ok = get("api.list.http.median")
+	add("api_list", "API list", fmt.Sprintf("GET /api/v1/notebooks with %d tasks, median ms", e.plan.apiTasks), "≤ 100 ms", v, ok, atMost(100))
+	return out
+}
+
+// controllerFigure is the largest per-tick job-info count over the
+// notebook counts measured, or -1 when the per-minute counts grow with
+// the number of notebooks (largest over smallest beyond 1.2, with 2
+// RPCs/min of slack for the once-a-minute orphan sweep).
+func controllerFigure(d map[string]float64) (float64, bool) {
+	var ticks, perMin []float64
+	for k, v := range d {
+		if strings.HasPrefix(k, "ctl.n") && strings.HasSuffix(k, ".pertick.bridge") {
+			ticks = append(ticks, v)
+		}
+		if strings.HasPrefix(k, "ctl.n") && strings.HasSuffix(k, ".jobinfo.bridge") {
+			perMin = append(perMin, v)
+		}
+	}
+	if len(ticks) == 0 || len(perMin) == 0 {
+		return 0, false
+	}
+	sort.Float64s(perMin)
+	if perMin[len(perMin)-1] > 1.2*perMin[0]+2 {
+		return -1, true
+	}
+	worst := 0.0
+	for _, t := range ticks {
+		worst = math.Max(worst, t)
+	}
+	return worst, true
+}

@@ -1,0 +1,131 @@
+package suite
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/det-slurm/bridge/bench/internal/proc"
+	"github.com/det-slurm/bridge/bench/internal/report"
+	"github.com/det-slurm/bridge/bench/internal/wrk"
+	"github.com/det-slurm/bridge/proxy"
+)
+
+// The before/after table: each proposed change, tried from bench/ on
+// the same machine in the same run, next to the code as it is.
+const (
+	cNow    = "now"
+	cChange = "with the change"
+)
+
+func (e *env) beforeAfter(rows ...report.Row) { e.ba = append(e.ba, rows...) }
+
+// abRows measures url a (now) and b (with the change) alternately with
+// wrk at each connection count.
+func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []int) ([]report.Row, error) {
+	var rows []report.Row
+	for _, c := range conns {
+		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", key, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
+		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", key, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		for _, side := range []struct {
+			col string
+			l   load
+		}{{cNow, a}, {cChange, b}} {
+			r, err := wrk.Run(ctx, side.l.url, c, e.plan.dur, side.l.headers)
+			if err != nil {
+				return nil, err
+			}
+			e.logf("%-16s %-32s %4d conns: %8.0f req/s p99 %s", side.col, label, c, r.RPS, r.P99)
+			rps.Values[side.col], p99.Values[side.col] = r.RPS, us(r.P99)
+		}
+		rows = append(rows, rps, p99)
+	}
+	return rows, nil
+}
+
+// tryTokenCache runs a second benchmark bridge whose store answers token
+// lookups from a 5 s cache, and compares it with the bridge as it is.
+func (e *env) tryTokenCache(ctx context.Context, px *proxies) error {
+	br, err := e.startBridge(ctx, "bridge-cache", "-backend", "http://"+px.backend, "-cache-auth")
+	if err != nil {
+		return err
+	}
+	defer br.p.Stop()
+	now := load{url: px.base[pBridge] + "1k", headers: []string{"Authorization: Bearer " + px.token}}
+	change := load{url: "http://" + br.addr + px.path + "1k", headers: []string{"Authorization: Bearer " + br.token}}
+	rows, err := e.abRows(ctx, "ba.tokencache.1k", "token cache: 1 KiB", now, change, e.plan.conns)
+	if err != nil {
+		return err
+	}
+	e.beforeAfter(rows...)
+	top, err := e.cpuProfile(ctx, br.pprof, "bridge-tokencache-1k-c32", func() error {
+		_, err := wrk.Run(ctx, change.url, 32, e.plan.profile+time.Second, change.headers)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	e.finding(fmt.Sprintf("### CPU profile: bridge with the token cache, 1 KiB responses, 32 connections\n\n```\n%s\n```", joinLines(top[:min(len(top), 26)])))
+	return nil
+}
+
+// tryBigBuffers compares, for 1 MiB responses, httputil.ReverseProxy with
+// the bridge's transport and its 32 KiB copy buffers against the same
+// proxy with 256 KiB buffers (proxy.New's buffer size is not settable from
+// outside the package, so this is the isolated A/B).
+func (e *env) tryBigBuffers(ctx context.Context, px *proxies) error {
+	var addrs [2]string
+	for i, buf := range []int{32 << 10, 256 << 10} {
+		addr, _ := proc.FreePort()
+		p, _, err := e.start(fmt.Sprintf("rproxy-%d", buf>>10), nil, e.exe, "rproxy", "-listen", addr, "-backend", "http://"+px.backend, "-buf", fmt.Sprint(buf))
+		if err != nil {
+			return err
+		}
+		defer p.Stop()
+		if err := proc.WaitPort(ctx, addr, 10*time.Second); err != nil {
+			return err
+		}
+		addrs[i] = addr
+	}
+	a := load{url: "http://" + addrs[0] + px.path + "1m"}
+	b := load{url: "http://" + addrs[1] + px.path + "1m"}
+	rows, err := e.abRows(ctx, "ba.buffer.1m", "256 KiB copy buffer: 1 MiB", a, b, []int{1, 32})
+	if err != nil {
+		return err
+	}
+	e.beforeAfter(rows...)
+	return nil
+}
+
+// runRProxy is the "rproxy" subcommand: a bare httputil.ReverseProxy with
+// proxy.DefaultTransport() and copy buffers of the given size.
+func runRProxy(ctx context.Context, addr, backend string, buf int) error {
+	u, err := url.Parse(backend)
+	if err != nil {
+		return err
+	}
+	pool := &sync.Pool{New: func() any { return make([]byte, buf) }}
+	rp := &httputil.ReverseProxy{
+		Rewrite:    func(pr *httputil.ProxyRequest) { pr.SetURL(u) },
+		Transport:  proxy.DefaultTransport(),
+		BufferPool: bytesPool{pool},
+	}
+	srv := &http.Server{Addr: addr, Handler: rp, ReadHeaderTimeout: 10 * time.Second}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}
+
+type bytesPool struct{ p *sync.Pool }
+
+func (b bytesPool) Get() []byte  { return b.p.Get().([]byte) }
+func (b bytesPool) Put(x []byte) { b.p.Put(x) }
+
+func joinLines(lines []string) string { return strings.Join(lines, "\n") }
