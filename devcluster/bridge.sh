@@ -29,7 +29,7 @@ wait_ready() {
 # Jobs run as the linked POSIX user: `determined` (what `det` uses when no
 # one logged in) runs its notebooks as alice on the dev cluster.
 link_default_user() {
-  DET_USER=admin DET_PASS= DET_MASTER=http://127.0.0.1:8080 \
+  DET_USER=admin DET_PASS='' DET_MASTER=http://127.0.0.1:8080 \
     "$REPO/bin/det" user link-with-agent-user determined --agent-user alice >/dev/null
 }
 

@@ -65,6 +65,30 @@ MUNGED_PIDFILE=/run/munge/munged.pid
 # Present only when up.sh started munged, so down.sh stops only what up.sh started.
 MUNGED_OURS=$STATE/run/munged.started-by-up
 
+# Accounting: MariaDB (data in the state folder, run as user mysql, which owns its
+# run folder for the pid file and socket) and slurmdbd.
+CLUSTER=devcluster
+MARIADB_DATA=$STATE/mariadb
+MARIADB_RUN=$STATE/run/mariadb
+# A Unix socket path must stay under 108 bytes; deep checkouts use /run instead.
+if ((${#MARIADB_RUN} > 80)); then
+  MARIADB_RUN=/run/det-devcluster-$(printf '%s' "$STATE" | sha256sum | cut -c1-12)
+fi
+MARIADB_PIDFILE=$MARIADB_RUN/mariadbd.pid
+MARIADB_SOCKET=$MARIADB_RUN/mariadbd.sock
+MARIADB_PORT=16306
+SLURMDBD_PORT=6819
+SLURMDBD_PIDFILE=$STATE/run/slurmdbd.pid
+
+# accounting_on: whether slurm.conf sends jobs to slurmdbd.
+accounting_on() { grep -qx 'AccountingStorageType=accounting_storage/slurmdbd' "$SLURM_CONF" 2>/dev/null; }
+
+# Stop slurmctld before these, so that it hands its last records to slurmdbd.
+stop_accounting() {
+  stop_pids slurmdbd "$SLURMDBD_PIDFILE"
+  stop_pids mariadbd "$MARIADB_PIDFILE"
+}
+
 stop_slurm() {
   local n files=()
   for n in "${NODES[@]}"; do files+=("$(slurmd_pidfile "$n")"); done

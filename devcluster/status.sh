@@ -18,6 +18,12 @@ show() {
 show munged "$MUNGED_PIDFILE" munged
 show slurmctld "$(slurmctld_pidfile)" slurmctld
 for n in "${NODES[@]}"; do show "slurmd $n" "$(slurmd_pidfile "$n")" slurmd; done
+if accounting_on; then
+  show slurmdbd "$SLURMDBD_PIDFILE" slurmdbd
+  show mariadbd "$MARIADB_PIDFILE" mariadbd
+else
+  printf '%-22s off (DEVCLUSTER_ACCOUNTING=0)\n' accounting
+fi
 if [[ -x $STATE/bin/apptainer ]]; then
   printf '%-22s %s\n' apptainer "$STATE/bin/apptainer"
 else
