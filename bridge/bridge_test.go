@@ -435,3 +435,12 @@ func TestRefusesEmptyDefaultPasswords(t *testing.T) {
 		t.Fatalf("with passwords set: %v", err)
 	}
 }
+
+func TestExplainPending(t *testing.T) {
+	if got := explainPending("QOSMaxGRESPerUser", "interactive"); got != "QOSMaxGRESPerUser: your GPU limit under QOS interactive is reached" {
+		t.Errorf("got %q", got)
+	}
+	if got := explainPending("SomethingNew", ""); got != "SomethingNew" {
+		t.Errorf("got %q", got)
+	}
+}
