@@ -3,6 +3,8 @@ module github.com/det-slurm/bridge
 go 1.26.0
 
 require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/creack/pty v1.1.24
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/mux v1.8.1
@@ -18,8 +20,6 @@ require (
 
 require (
 	github.com/ccoveille/go-safecast/v2 v2.0.1 // indirect
-	github.com/chromedp/cdproto v0.159.0 // indirect
-	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/go-containerregistry v0.21.6 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect

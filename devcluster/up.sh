@@ -25,7 +25,7 @@ done
 [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts Slurm daemons)"
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
-PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux
+PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium
   slurmdbd mariadb-server)
 JOB_USERS=("alice 2001" "bob 2002")
 SLURMCTLD_PORT=6817

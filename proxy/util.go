@@ -119,8 +119,9 @@ func relativeLocation(loc, host string) (string, bool) {
 }
 
 const errorPage = `<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>%d %s</title></head>
-<body><h1>%s</h1><p>%s</p><p><a href="/det/">Back to notebooks</a></p></body></html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>%d %s</title><link rel="stylesheet" href="/det/app.css"></head>
+<body><main><h1>%s</h1><p>%s</p><p><a href="/det/">Back to Tasks</a></p></main></body></html>
 `
 
 // writeError answers with a small HTML page when the client accepts HTML,

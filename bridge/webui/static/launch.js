@@ -35,7 +35,6 @@ export function launchDialog(app, onLaunched) {
   function poolChanged() {
     const p = selected();
     if (!p) return;
-    for (const card of pools.querySelectorAll('.pool-option')) card.classList.toggle('checked', card.dataset.pool === p.name);
     const most = p.max_slots ? Math.min(p.max_slots, p.slots_per_node) : p.slots_per_node;
     slots.max = String(most);
     if (most === 0) {

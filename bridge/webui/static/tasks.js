@@ -110,7 +110,7 @@ export function tasksPage(main, app) {
     };
     c.kill.addEventListener('click', () => kill(c.nb, c.kill));
     c.tr.append(
-      h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner,
+      h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner || '',
       h('td', { class: 'state' }, c.badge, c.reason, c.start),
       c.pool, c.slots, c.node, c.age, c.left,
       h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.kill),
