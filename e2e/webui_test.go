@@ -113,6 +113,14 @@ func (b *tab) until(what string, d time.Duration, expr string) {
 	}
 }
 
+// try reports whether the JavaScript expression turns true within d.
+func (b *tab) try(d time.Duration, expr string) bool {
+	ctx, cancel := context.WithTimeout(b.ctx, d+5*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingInterval(200*time.Millisecond), chromedp.WithPollingTimeout(d)))
+	return err == nil
+}
+
 // eval returns the value of a JavaScript expression.
 func eval[T any](b *tab, expr string) T {
 	b.t.Helper()
@@ -276,11 +284,24 @@ func TestWebUI(t *testing.T) {
 	jl.do("new notebook", time.Minute,
 		chromedp.Click(css(`.jp-LauncherCard[data-category="Notebook"]`)),
 		chromedp.WaitVisible(css(`.jp-NotebookPanel .jp-Cell .cm-content`)))
-	jl.do("type 6*7 and run it", time.Minute,
-		chromedp.Click(css(`.jp-NotebookPanel .jp-Cell .cm-content`)),
-		chromedp.KeyEvent("6*7"),
-		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)))
-	jl.until("the cell shows 42", 2*time.Minute, `[...document.querySelectorAll(".jp-NotebookPanel .jp-OutputArea-output")].some(e => e.textContent.trim() === "42")`)
+	// A cell run before JupyterLab has connected to the kernel can be lost
+	// (a person would run it again): wait for the kernel, and run the cell
+	// again when no result comes.
+	jl.until("the kernel is idle", 2*time.Minute, `/\(ipykernel\) \| Idle/.test(document.body.innerText)`)
+	firstCell := css(`.jp-NotebookPanel .jp-Cell .cm-content`)
+	jl.do("type 6*7", time.Minute, chromedp.Click(firstCell), chromedp.KeyEvent("6*7"))
+	for attempt := 1; ; attempt++ {
+		jl.do("run the cell", 30*time.Second, chromedp.Click(firstCell), chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierShift)))
+		const shows42 = `[...document.querySelectorAll(".jp-NotebookPanel .jp-OutputArea-output")].some(e => e.textContent.trim() === "42")`
+		if attempt == 3 {
+			jl.until("the cell shows 42", time.Minute, shows42)
+			break
+		}
+		if jl.try(20*time.Second, shows42) {
+			break
+		}
+		t.Logf("no 42 after run %d of the cell; running it again", attempt)
+	}
 	jl.shot("jupyterlab")
 	closeJupyter()
 	b.front()
