@@ -9,13 +9,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/report"
 )
 
 // apiScale lists notebooks from a bridge whose store holds many ended
-// tasks: GET /api/v1/notebooks, and `det notebook list` end to end.
+// tasks: GET /api/v1/notebooks, and `det notebook list` end to end. A
+// second bridge on the same tasks lists them with the proposed index and
+// narrow query; the two take turns.
 func apiScale(ctx context.Context, e *env) error {
 	n := e.plan.apiTasks
 	t0 := time.Now()
@@ -24,62 +27,43 @@ func apiScale(ctx context.Context, e *env) error {
 		return err
 	}
 	e.logf("stored %d tasks in %s", n, time.Since(t0).Round(time.Millisecond))
-	master := "http://" + br.addr
-	size := 0
-	if _, err := listOnce(ctx, master+"/api/v1/notebooks", br.token); err != nil { // warm-up
-		return err
-	}
-	api, err := timeReps(e.plan.apiReps, func() error {
-		k, err := listOnce(ctx, master+"/api/v1/notebooks", br.token)
-		size = k
-		return err
-	})
+	fast, err := e.startBridge(ctx, "bridge-api-fast", "-seed", fmt.Sprint(n), "-fast-list")
 	if err != nil {
 		return err
 	}
-	det := filepath.Join(e.opts.repo, "bin", "det")
-	home := filepath.Join(e.work, "home")
-	if err := os.MkdirAll(home, 0o700); err != nil {
-		return err
-	}
-	cli, err := timeReps(max(1, e.plan.apiReps/2), func() error {
-		cmd := exec.CommandContext(ctx, det, "notebook", "list")
-		cmd.Env = append(os.Environ(), "HOME="+home, "DET_MASTER="+master, "DET_USER_TOKEN="+br.token)
-		cmd.Stdout = io.Discard
-		out, err := cmd.StderrPipe()
-		if err != nil {
-			return err
-		}
-		if err := cmd.Start(); err != nil {
-			return err
-		}
-		msg, _ := io.ReadAll(out)
-		if err := cmd.Wait(); err != nil {
-			return fmt.Errorf("det notebook list: %w: %s", err, msg)
-		}
-		return nil
-	})
+	defer fast.p.Stop()
+	nowURL, fastURL := "http://"+br.addr+"/api/v1/notebooks", "http://"+fast.addr+"/api/v1/notebooks"
+	size, err := listOnce(ctx, nowURL, br.token) // warm-up
 	if err != nil {
 		return err
 	}
-	top, err := e.cpuProfile(ctx, br.pprof, "bridge-list", func() error {
-		end := time.Now().Add(e.plan.profile + time.Second)
-		for time.Now().Before(end) {
-			if _, err := listOnce(ctx, master+"/api/v1/notebooks", br.token); err != nil {
+	if _, err := listOnce(ctx, fastURL, fast.token); err != nil {
+		return err
+	}
+	e.listKiB = size >> 10
+	var api, quick []time.Duration
+	for i := 0; i < e.plan.apiReps; i++ {
+		for _, side := range []struct {
+			url, token string
+			into       *[]time.Duration
+		}{{nowURL, br.token, &api}, {fastURL, fast.token, &quick}} {
+			t := time.Now()
+			if _, err := listOnce(ctx, side.url, side.token); err != nil {
 				return err
 			}
+			*side.into = append(*side.into, time.Since(t))
 		}
-		return nil
-	})
+	}
+	sortDurations(api)
+	sortDurations(quick)
+	cli, err := e.timeCLIList(ctx, "http://"+br.addr, br.token)
 	if err != nil {
 		return err
 	}
-	e.finding(fmt.Sprintf("### CPU profile: GET /api/v1/notebooks with %d tasks, one request at a time\n\n```\n%s\n```", n, joinLines(top[:min(len(top), 26)])))
-	e.listKiB = size >> 10
-	if err := e.tryFastList(ctx, n, api); err != nil {
-		return err
-	}
-	e.logf("GET /api/v1/notebooks with %d tasks: median %s (%d KiB); det notebook list: median %s", n, api[len(api)/2], size>>10, cli[len(cli)/2])
+	e.logf("GET /api/v1/notebooks with %d tasks: median %s (%d KiB), with the index and narrow query %s; det notebook list: median %s",
+		n, api[len(api)/2], size>>10, quick[len(quick)/2], cli[len(cli)/2])
+	e.beforeAfter(report.Row{Key: "ba.fastlist.median", Label: fmt.Sprintf("list index + fewer columns: GET /api/v1/notebooks, %d tasks, median", n),
+		Unit: "ms", Kind: report.Latency, Values: map[string]float64{cNow: ms(api[len(api)/2]), cChange: ms(quick[len(quick)/2])}})
 	row := func(key, label string, d []time.Duration) report.Row {
 		return report.Row{Key: key, Label: label, Unit: "ms", Kind: report.Plain, Values: map[string]float64{
 			"median": ms(d[len(d)/2]), "fastest": ms(d[0]), "slowest": ms(d[len(d)-1])}}
@@ -91,10 +75,46 @@ func apiScale(ctx context.Context, e *env) error {
 			row("api.list.cli", "det notebook list (whole command)", cli),
 		},
 		Notes: []string{fmt.Sprintf("A real bridge.Server on a fresh SQLite store holding %d ended notebooks of user determined; %d GET requests "+
-			"(read to the end) and %d runs of bin/det with the user's token. The CLI figure includes starting the process and printing the table.",
-			n, len(api), len(cli))},
+			"(read to the end, after one warm-up) and %d runs of bin/det with the user's token. The CLI figure includes starting the process and "+
+			"printing the table.", n, len(api), len(cli))},
 	})
+	top, err := e.cpuProfile(ctx, br.pprof, "bridge-list", func() error {
+		end := time.Now().Add(e.plan.profile + time.Second)
+		for time.Now().Before(end) {
+			if _, err := listOnce(ctx, nowURL, br.token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e.finding(fmt.Sprintf("### CPU profile: GET /api/v1/notebooks with %d tasks, one request at a time\n\n```\n%s\n```", n, joinLines(top[:min(len(top), 26)])))
 	return nil
+}
+
+// timeCLIList runs `det notebook list` against master with token.
+func (e *env) timeCLIList(ctx context.Context, master, token string) ([]time.Duration, error) {
+	det := filepath.Join(e.opts.repo, "bin", "det")
+	home := filepath.Join(e.work, "home")
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for i := 0; i < max(1, e.plan.apiReps/2); i++ {
+		cmd := exec.CommandContext(ctx, det, "notebook", "list")
+		cmd.Env = append(os.Environ(), "HOME="+home, "DET_MASTER="+master, "DET_USER_TOKEN="+token)
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		t := time.Now()
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("det notebook list: %w: %s", err, stderr.String())
+		}
+		out = append(out, time.Since(t))
+	}
+	sortDurations(out)
+	return out, nil
 }
 
 func listOnce(ctx context.Context, url, token string) (int, error) {
@@ -115,43 +135,6 @@ func listOnce(ctx context.Context, url, token string) (int, error) {
 	return len(data), nil
 }
 
-// timeReps runs fn n times and returns the sorted durations.
-func timeReps(n int, fn func() error) ([]time.Duration, error) {
-	out := make([]time.Duration, 0, n)
-	for i := 0; i < n; i++ {
-		t0 := time.Now()
-		if err := fn(); err != nil {
-			return nil, err
-		}
-		out = append(out, time.Since(t0))
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out, nil
-}
+func sortDurations(d []time.Duration) { sort.Slice(d, func(i, j int) bool { return d[i] < d[j] }) }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// tryFastList stores the same tasks in a bridge that lists through an
-// index and fewer columns, and times the same GET (now = this run's figures).
-func (e *env) tryFastList(ctx context.Context, n int, now []time.Duration) error {
-	br, err := e.startBridge(ctx, "bridge-api-fast", "-seed", fmt.Sprint(n), "-fast-list")
-	if err != nil {
-		return err
-	}
-	defer br.p.Stop()
-	url := "http://" + br.addr + "/api/v1/notebooks"
-	if _, err := listOnce(ctx, url, br.token); err != nil {
-		return err
-	}
-	fast, err := timeReps(e.plan.apiReps, func() error {
-		_, err := listOnce(ctx, url, br.token)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	e.logf("list with index and fewer columns: median %s (now %s)", fast[len(fast)/2], now[len(now)/2])
-	e.beforeAfter(report.Row{Key: "ba.fastlist.median", Label: fmt.Sprintf("list index + fewer columns: GET /api/v1/notebooks, %d tasks, median", n),
-		Unit: "ms", Kind: report.Latency, Values: map[string]float64{cNow: ms(now[len(now)/2]), cChange: ms(fast[len(fast)/2])}})
-	return nil
-}

@@ -13,27 +13,29 @@ import (
 // plan is how much each phase does: the full run fits 10 minutes on two
 // cores, the smoke run about 2.
 type plan struct {
-	dur       time.Duration // one wrk run
-	conns     []int
-	wsEcho    int // echoed small messages
-	wsMsgs    int // 1 MiB messages streamed
-	idle      int // idle websockets for the memory figure
-	ttnReps   int // time to notebook (and floor) repetitions
-	loadN     []int
-	window    time.Duration // sdiag window
-	apiTasks  int
-	apiReps   int
-	profile   time.Duration
-	jupyterCs []int
+	dur        time.Duration // one wrk run
+	rounds     int           // wrk runs per figure, taking turns with the other paths
+	conns      []int
+	wsEcho     int // echoed small messages
+	wsMsgs     int // 1 MiB messages streamed
+	idle       int // idle websockets for the memory figure
+	ttnReps    int // time to notebook (and floor) repetitions
+	loadN      []int
+	window     time.Duration // sdiag window
+	apiTasks   int
+	apiReps    int
+	profile    time.Duration
+	jupyterCs  []int
+	jupyterDur time.Duration // one wrk run on Jupyter (its answers take seconds at 256 connections)
 }
 
 func planFor(smoke bool) plan {
 	if smoke {
-		return plan{dur: time.Second, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, ttnReps: 1,
-			loadN: []int{1, 3}, window: 30 * time.Second, apiTasks: 1000, apiReps: 3, profile: time.Second, jupyterCs: []int{8}}
+		return plan{dur: time.Second, rounds: 1, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, ttnReps: 1,
+			loadN: []int{1, 3}, window: 30 * time.Second, apiTasks: 1000, apiReps: 3, profile: time.Second, jupyterCs: []int{8}, jupyterDur: 2 * time.Second}
 	}
-	return plan{dur: 3 * time.Second, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, ttnReps: 3,
-		loadN: []int{1, 10, 50}, window: time.Minute, apiTasks: 10000, apiReps: 10, profile: 4 * time.Second, jupyterCs: []int{1, 32, 256}}
+	return plan{dur: time.Second, rounds: 3, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, ttnReps: 3,
+		loadN: []int{1, 10, 50}, window: time.Minute, apiTasks: 10000, apiReps: 10, profile: 4 * time.Second, jupyterCs: []int{1, 32, 256}, jupyterDur: 3 * time.Second}
 }
 
 // env is what the phases share.

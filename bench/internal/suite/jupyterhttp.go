@@ -77,7 +77,7 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 		size = n
 	}
 	label := fmt.Sprintf("Jupyter /api/contents (%.1f KiB)", float64(size)/1024)
-	rows, err := e.matrix(ctx, "http.jupyter", label, pathOrder, loads, e.plan.jupyterCs, false)
+	rows, err := e.matrix(ctx, "http.jupyter", label, pathOrder, loads, e.plan.jupyterCs, false, 1, e.plan.jupyterDur)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,8 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 		Title: "1b. Proxy, HTTP: real Jupyter backend", Columns: pathOrder, Compare: true, Rows: rows,
 		Notes: []string{"The notebook is a real JupyterLab in a Slurm job on the dev cluster (pool cpu). bridge = the dev cluster's running det-bridge " +
 			"(the real path: its store, auth and activity tracking); direct = that Jupyter with its own token; nginx and CHP are started in front of it " +
-			"for this table, injecting the token as the bridge does. GET of a 20-cell notebook's contents (JSON)."},
+			"for this table, injecting the token as the bridge does. GET of a 20-cell notebook's contents (JSON), one wrk run of " +
+			e.plan.jupyterDur.String() + " per cell: Jupyter, not the proxies, sets these figures."},
 	})
 	return nil
 }

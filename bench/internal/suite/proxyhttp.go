@@ -19,18 +19,22 @@ type load struct {
 // matrix runs wrk on every path for every connection count and returns
 // three rows per count: req/s, p50 and p99. With strict, errors on the
 // bridge or direct path mean the setup is broken; otherwise they are noted.
-func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load, conns []int, strict bool) ([]report.Row, error) {
+func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load, conns []int, strict bool, rounds int, dur time.Duration) ([]report.Row, error) {
 	var rows []report.Row
 	for _, c := range conns {
 		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
 		p50 := report.Row{Key: fmt.Sprintf("%s.c%d.p50", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p50", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
 		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-		for _, p := range paths {
-			l := loads[p]
-			r, err := wrk.Run(ctx, l.url, c, e.plan.dur, l.headers)
-			if err != nil {
-				return nil, err
-			}
+		ls := make([]load, len(paths))
+		for i, p := range paths {
+			ls[i] = loads[p]
+		}
+		res, err := e.rounds(ctx, ls, c, rounds, dur)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range paths {
+			r := res[i]
 			e.logf("%-6s %-28s %5d conns: %9.0f req/s  p50 %8s  p99 %8s  errors %d", p, label, c, r.RPS, r.P50, r.P99, r.Errors)
 			if r.Requests == 0 || float64(r.Errors) > 0.01*float64(r.Requests) {
 				msg := fmt.Sprintf("%s via %s at %d connections: %d errors in %d requests", label, p, c, r.Errors, r.Requests)
@@ -46,6 +50,28 @@ func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []strin
 		rows = append(rows, rps, p50, p99)
 	}
 	return rows, nil
+}
+
+// rounds loads each of ls in turn, rounds times for dur, and returns for
+// each the median of its rounds (req/s, p50 and p99 each on its own) and
+// the sums of requests and errors: a burst of other work on the machine
+// then spoils one round, not a figure.
+func (e *env) rounds(ctx context.Context, ls []load, conns, rounds int, dur time.Duration) ([]wrk.Result, error) {
+	all := make([][]wrk.Result, len(ls))
+	for r := 0; r < rounds; r++ {
+		for i, l := range ls {
+			res, err := wrk.Run(ctx, l.url, conns, dur, l.headers)
+			if err != nil {
+				return nil, err
+			}
+			all[i] = append(all[i], res)
+		}
+	}
+	out := make([]wrk.Result, len(ls))
+	for i, rs := range all {
+		out[i] = wrk.Median(rs)
+	}
+	return out, nil
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -69,7 +95,7 @@ func proxyHTTP(ctx context.Context, e *env) error {
 		for _, p := range pathOrder {
 			loads[p] = load{url: px.base[p] + size.name, headers: auth}
 		}
-		r, err := e.matrix(ctx, "http.static."+size.name, size.label, pathOrder, loads, e.plan.conns, true)
+		r, err := e.matrix(ctx, "http.static."+size.name, size.label, pathOrder, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
 		if err != nil {
 			return err
 		}

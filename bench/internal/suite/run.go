@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -78,15 +80,18 @@ func runSuite(ctx context.Context, args []string) error {
 		e.locked = true
 		defer unlock()
 	}
+	e.res.Started = time.Now() // the wait for the lock is not the suite's time
+	e.note(machineNote(o.repo))
 	all := []phase{
 		{"http", proxyHTTP}, {"ws", proxyWS}, {"memory", idleMemory}, {"api", apiScale}, {"cluster", clusterPhases},
 	}
-	var broken []string
+	var broken, loads []string
 	for _, p := range all {
 		if !strings.Contains(","+o.phases+",", ","+p.name+",") {
 			continue
 		}
-		e.logf("== %s", p.name)
+		e.logf("== %s (load average %s)", p.name, loadAvg())
+		loads = append(loads, p.name+" "+loadAvg())
 		t0 := time.Now()
 		if err := p.run(ctx, e); err != nil {
 			e.logf("%s: BROKEN: %v", p.name, err)
@@ -99,6 +104,8 @@ func runSuite(ctx context.Context, args []string) error {
 			break
 		}
 	}
+	e.note("Load average (1 min) as each phase began: " + strings.Join(loads, ", ") + "; the suite's own load counts in it, anything " +
+		"else running on the machine shows as a higher figure.")
 	if err := e.finish(); err != nil {
 		return err
 	}
@@ -148,4 +155,43 @@ func (e *env) finish() error {
 	fmt.Println(md)
 	e.logf("results: %s (and latest.md)", filepath.Join(e.opts.out, name))
 	return nil
+}
+
+// machineNote says what ran: the commit, the machine and the tools.
+func machineNote(repo string) string {
+	commit := strings.TrimSpace(output(repo, "git", "rev-parse", "--short", "HEAD"))
+	dirty := strings.TrimSpace(output(repo, "git", "status", "--porcelain", "--", ".", ":!bench"))
+	if dirty != "" {
+		commit += fmt.Sprintf(" plus %d uncommitted changes outside bench/", len(strings.Split(dirty, "\n")))
+	}
+	return fmt.Sprintf("Code: %s. Machine: %d CPUs, %s, Linux %s. Tools: %s, nginx %s, wrk %s, Node %s.",
+		commit, runtime.NumCPU(), memTotal(), strings.TrimSpace(output("", "uname", "-r")), runtime.Version(),
+		nginxVersion(), version("debian/", "wrk", "-v"), nodeVersion())
+}
+
+func output(dir string, argv ...string) string {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
+func memTotal() string {
+	data, _ := os.ReadFile("/proc/meminfo")
+	for _, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
+			var kb float64
+			fmt.Sscan(f[1], &kb)
+			return fmt.Sprintf("%.0f GiB", kb/(1<<20))
+		}
+	}
+	return "? GiB"
+}
+
+func loadAvg() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(data)); len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }

@@ -32,16 +32,13 @@ func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []
 	for _, c := range conns {
 		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", key, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
 		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", key, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-		for _, side := range []struct {
-			col string
-			l   load
-		}{{cNow, a}, {cChange, b}} {
-			r, err := wrk.Run(ctx, side.l.url, c, e.plan.dur, side.l.headers)
-			if err != nil {
-				return nil, err
-			}
-			e.logf("%-16s %-32s %4d conns: %8.0f req/s p99 %s", side.col, label, c, r.RPS, r.P99)
-			rps.Values[side.col], p99.Values[side.col] = r.RPS, us(r.P99)
+		res, err := e.rounds(ctx, []load{a, b}, c, e.plan.rounds, e.plan.dur)
+		if err != nil {
+			return nil, err
+		}
+		for i, col := range []string{cNow, cChange} {
+			e.logf("%-16s %-32s %4d conns: %8.0f req/s p99 %s", col, label, c, res[i].RPS, res[i].P99)
+			rps.Values[col], p99.Values[col] = res[i].RPS, us(res[i].P99)
 		}
 		rows = append(rows, rps, p99)
 	}

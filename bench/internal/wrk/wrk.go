@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os/exec"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func Parse(out string) (Result, error) {
 			r.P99 = d
 		}
 	}
-	if r.P50 == 0 || r.P99 == 0 {
+	if (r.P50 == 0 || r.P99 == 0) && r.Requests > 0 {
 		return r, errors.New("wrk: no latency distribution in its output (run with --latency):\n" + out)
 	}
 	if m := reNon2xx.FindStringSubmatch(out); m != nil {
@@ -90,4 +91,27 @@ func toDuration(v float64, unit string) time.Duration {
 		return time.Duration(v * float64(time.Millisecond))
 	}
 	return time.Duration(v * float64(time.Second))
+}
+
+// Median combines runs of the same load: the median of each of req/s,
+// p50 and p99, and the sums of requests and errors.
+func Median(rs []Result) Result {
+	if len(rs) == 0 {
+		return Result{}
+	}
+	var out Result
+	rps := make([]float64, len(rs))
+	p50 := make([]time.Duration, len(rs))
+	p99 := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		rps[i], p50[i], p99[i] = r.RPS, r.P50, r.P99
+		out.Requests += r.Requests
+		out.Errors += r.Errors
+	}
+	sort.Float64s(rps)
+	sort.Slice(p50, func(i, j int) bool { return p50[i] < p50[j] })
+	sort.Slice(p99, func(i, j int) bool { return p99[i] < p99[j] })
+	m := len(rs) / 2
+	out.RPS, out.P50, out.P99 = rps[m], p50[m], p99[m]
+	return out
 }

@@ -38,7 +38,22 @@ Requests/sec:   2999.50
 	if r.P50 != 812*time.Microsecond || r.P99 != 2250*time.Microsecond || r.Errors != 7 || r.Requests != 3000 || r.RPS != 2999.5 {
 		t.Fatalf("got %+v", r)
 	}
-	if _, err := Parse("Requests/sec: 1\n"); err == nil {
+	if r, err := Parse("  0 requests in 1.02s, 0.00B read\nRequests/sec:      0.00\n"); err != nil || r.Requests != 0 {
+		t.Fatalf("no request finished: got %+v, %v", r, err)
+	}
+	if _, err := Parse("  5 requests in 1.02s, 0.00B read\nRequests/sec: 5\n"); err == nil {
 		t.Fatal("no latency distribution: want an error")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	rs := []Result{
+		{RPS: 100, P50: 3 * time.Millisecond, P99: 9 * time.Millisecond, Requests: 100, Errors: 1},
+		{RPS: 300, P50: 1 * time.Millisecond, P99: 4 * time.Millisecond, Requests: 300},
+		{RPS: 200, P50: 2 * time.Millisecond, P99: 5 * time.Millisecond, Requests: 200, Errors: 2},
+	}
+	m := Median(rs)
+	if m.RPS != 200 || m.P50 != 2*time.Millisecond || m.P99 != 5*time.Millisecond || m.Requests != 600 || m.Errors != 3 {
+		t.Fatalf("got %+v", m)
 	}
 }
