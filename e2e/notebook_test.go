@@ -195,7 +195,9 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("message %q does not name %q", ae.Message, w)
 				}
 			}
-			if j, d, n := leftovers(t, c); j != j0 || d != d0 || n != n0 {
+			// Jobs of earlier tests may still be leaving the queue: only new
+			// ones count.
+			if j, d, n := leftovers(t, c); j > j0 || d != d0 || n != n0 {
 				t.Errorf("left behind: jobs %d->%d, job folders %d->%d, notebooks %d->%d", j0, j, d0, d, n0, n)
 			}
 		})
