@@ -86,6 +86,7 @@ type Server struct {
 	view      slurmView
 	abandoned abandoned
 	limiter   loginLimiter
+	tokens    tokenCache
 
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node

@@ -444,3 +444,13 @@ func TestExplainPending(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestTokenCacheForgetsOnLogout(t *testing.T) {
+	h := newHarness(t)
+	h.do("GET", "/api/v1/notebooks", nil, nil, 200)
+	h.do("GET", "/api/v1/notebooks", nil, nil, 200) // served from the cache
+	h.do("POST", "/api/v1/auth/logout", nil, nil, http.StatusNoContent)
+	if w := h.req("GET", "/api/v1/notebooks", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Fatalf("a logged-out token still works: %d", w.Code)
+	}
+}

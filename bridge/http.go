@@ -92,7 +92,7 @@ func (s *Server) userOf(r *http.Request) (*store.User, error) {
 	if tok == "" {
 		return nil, store.ErrNotFound
 	}
-	return s.store.UserByToken(r.Context(), tok)
+	return s.userByToken(r.Context(), tok)
 }
 
 func (s *Server) requireUser(next http.Handler) http.Handler {

@@ -194,6 +194,7 @@ func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg 
 	s.setRoute(t)
 	if t.State == api.StateTerminated {
 		s.reports.drop(t.ID)
+		s.tokens.clear()
 		if err := s.store.RevokeTaskTokens(ctx, t.ID); err != nil {
 			s.log.Error("revoke the task's tokens", "task_id", t.ID, "err", err)
 		}

@@ -65,6 +65,7 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, fmt.Sprintf("user %s exists already", req.Username))
 		return
 	}
+	s.tokens.clear()
 	u, err := s.store.CreateUser(r.Context(), req.Username, req.Password, req.Admin)
 	if err != nil {
 		s.internal(w, "create user", err)
@@ -97,6 +98,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	s.tokens.clear()
 	if err := s.store.SetPassword(r.Context(), name, req.Password); errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no user "+name)
 		return
@@ -112,6 +114,7 @@ func (s *Server) handleDeactivate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := mux.Vars(r)["name"]
+	defer s.tokens.clear()
 	if err := s.store.SetActive(r.Context(), name, false); errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no user "+name)
 		return
@@ -150,6 +153,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	if req.AgentGID != nil {
 		gid = *req.AgentGID
 	}
+	defer s.tokens.clear()
 	if err := s.store.LinkAgent(r.Context(), name, req.AgentUser, uid, req.AgentGroup, gid); errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no user "+name)
 		return
@@ -161,6 +165,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	defer s.tokens.clear()
 	if err := s.store.RevokeToken(r.Context(), credential(r)); err != nil {
 		s.internal(w, "log out", err)
 		return
