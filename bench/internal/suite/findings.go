@@ -52,8 +52,8 @@ nginx reaches %.2f× direct and CHP %.2f× in this run, against the bridge's %.2
 
 Proposed change: proxy/proxy.go, bufSize: 32 KiB → 256 KiB (the ReverseProxy copy buffers; 8× fewer system calls
 per MiB). Isolated A/B of httputil.ReverseProxy with proxy.DefaultTransport() (section 7): 1 connection %.0f → %.0f
-req/s, 32 connections %.0f → %.0f. The 0.9× target needs the client, the proxy and the backend on separate hosts to
-be measured at all; on one 2-core host it is out of reach for any proxy.`,
+req/s, 32 connections %.0f → %.0f. On one 2-core host the 0.9× target is out of reach for any proxy; judging it
+needs the client, the proxy and the backend on separate hosts.`,
 			e.share("bridge-1m-c32", "linux.Syscall6"),
 			safeDiv(f("http.static.1m.c32.rps.nginx"), f("http.static.1m.c32.rps.direct")),
 			safeDiv(f("http.static.1m.c32.rps.CHP"), f("http.static.1m.c32.rps.direct")),

@@ -22,9 +22,9 @@ type load struct {
 func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load, conns []int, strict bool, rounds int, dur time.Duration) ([]report.Row, error) {
 	var rows []report.Row
 	for _, c := range conns {
-		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
-		p50 := report.Row{Key: fmt.Sprintf("%s.c%d.p50", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p50", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", keyPrefix, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", keyPrefix, c), Label: fmt.Sprintf("%s, %s: req/s", label, connLabel(c)), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
+		p50 := report.Row{Key: fmt.Sprintf("%s.c%d.p50", keyPrefix, c), Label: fmt.Sprintf("%s, %s: p50", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", keyPrefix, c), Label: fmt.Sprintf("%s, %s: p99", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
 		ls := make([]load, len(paths))
 		for i, p := range paths {
 			ls[i] = loads[p]
@@ -134,4 +134,11 @@ func (e *env) profileBridge(ctx context.Context, px *proxies, size string, conns
 	e.finding(fmt.Sprintf("### CPU profile: bridge, %s responses, %d connections (%s)\n\n```\n%s\n```",
 		size, conns, name, strings.Join(top[:min(len(top), 26)], "\n")))
 	return nil
+}
+
+func connLabel(c int) string {
+	if c == 1 {
+		return "1 conn"
+	}
+	return fmt.Sprintf("%d conns", c)
 }

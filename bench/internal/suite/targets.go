@@ -43,8 +43,8 @@ func targets(e *env) []report.Target {
 	add("rps_vs_nginx", "proxy throughput vs nginx", "1 KiB, 32 conns: bridge ÷ nginx req/s", "≥ 0.5", v, ok, atLeast(0.5))
 	for _, c := range []int{1, 32} {
 		v, ok = diff(fmt.Sprintf("http.static.1k.c%d.p99.bridge", c), fmt.Sprintf("http.static.1k.c%d.p99.direct", c))
-		add(fmt.Sprintf("p99_added_c%d", c), fmt.Sprintf("p99 added latency (%d conns)", c),
-			fmt.Sprintf("1 KiB, %d conns: bridge − direct p99, ms", c), "≤ 1 ms", v/1000, ok, atMost(1))
+		add(fmt.Sprintf("p99_added_c%d", c), fmt.Sprintf("p99 added latency (%s)", connLabel(c)),
+			fmt.Sprintf("1 KiB, %s: bridge − direct p99, ms", connLabel(c)), "≤ 1 ms", v/1000, ok, atMost(1))
 	}
 	v, ok = ratio("http.static.1m.c32.rps.bridge", "http.static.1m.c32.rps.direct")
 	add("large_vs_direct", "1 MiB throughput vs direct", "1 MiB, 32 conns: bridge ÷ direct req/s", "≥ 0.9", v, ok, atLeast(0.9))

@@ -30,8 +30,8 @@ func (e *env) beforeAfter(rows ...report.Row) { e.ba = append(e.ba, rows...) }
 func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []int) ([]report.Row, error) {
 	var rows []report.Row
 	for _, c := range conns {
-		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", key, c), Label: fmt.Sprintf("%s, %d conns: req/s", label, c), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
-		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", key, c), Label: fmt.Sprintf("%s, %d conns: p99", label, c), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", key, c), Label: fmt.Sprintf("%s, %s: req/s", label, connLabel(c)), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
+		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", key, c), Label: fmt.Sprintf("%s, %s: p99", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
 		res, err := e.rounds(ctx, []load{a, b}, c, e.plan.rounds, e.plan.dur)
 		if err != nil {
 			return nil, err
