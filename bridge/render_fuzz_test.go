@@ -46,11 +46,9 @@ func FuzzRenderJob(f *testing.F) {
 		if script != want {
 			t.Fatalf("script is not the fixed template:\n%s", script)
 		}
-		for _, user := range []string{desc, envVal, hostPath} {
-			if len(user) > 3 && strings.Contains(script, user) {
-				t.Fatalf("a user value reached the script: %q", user)
-			}
-		}
+		// The script equals the template built from bridge-made paths alone,
+		// so no user byte is in it (a substring test would be fooled by a
+		// user value that happens to spell part of such a path).
 		args := h.srv.sbatchArgs(task, cfg, pool)
 		for _, a := range args {
 			if strings.ContainsAny(a, "\n\r\x00") || !strings.HasPrefix(a, "-") {
