@@ -37,7 +37,6 @@ type Options struct {
 	Backend   string // URL of the backend RouteID proxies to; "" for no route
 	SeedTasks int    // terminated notebooks put in the store before serving
 	TokenFile string // where the user token of "determined" is written
-	CacheAuth bool   // wrap the store in a token cache (a proposed change)
 	FastList  bool   // list through an index and fewer columns (a proposed change)
 }
 
@@ -71,9 +70,6 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	var bs bridge.Store = st
-	if o.CacheAuth {
-		bs = newTokenCache(bs, 5*time.Second)
-	}
 	if o.FastList {
 		fl, err := newFastList(bs, filepath.Join(o.Dir, "bridge.db"))
 		if err != nil {

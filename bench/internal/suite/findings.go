@@ -22,25 +22,7 @@ func (e *env) explain(ts []report.Target) {
 	e.res.Findings = nil
 	defer func() { e.res.Findings = append(e.res.Findings, profiles...) }()
 	if missed["rps_vs_nginx"] || missed["rps_vs_chp"] || missed["p99_added_c1"] || missed["p99_added_c32"] {
-		e.finding(fmt.Sprintf(`### Not met: proxy throughput / added latency under load
-
-Cause: every proxied request looks its bearer token up in SQLite (bridge.(*Server).authorizeProxy → userOf →
-store.(*Store).UserByToken), through cgo and a database/sql pool of one connection (store.Open sets
-SetMaxOpenConns(1)), so all requests queue on it: %s of the bridge's CPU at 32 connections (profile bridge-1k-c32).
-
-Proposed change: bridge/http.go, userOf: answer from an in-memory cache (token → *store.User, a TTL of a few seconds,
-bounded size) before calling store.UserByToken; drop the cache on logout (RevokeToken), RevokeTaskTokens, SetActive
-and SetPassword. Tried here by wrapping the bridge's Store (section 7): 32 connections %.0f → %.0f req/s (%.2f×),
-p99 %s → %s; 1 connection %.0f → %.0f req/s. What is left after it is net/http and httputil.ReverseProxy itself
-(%s of CPU in write/read syscalls in profile bridge-tokencache-1k-c32); nginx does %.0f req/s here, so with the cache
-the bridge is at about %.2f× nginx and %.1f× CHP.`,
-			e.share("bridge-1k-c32", "UserByToken"),
-			f("ba.tokencache.1k.c32.rps."+cNow), f("ba.tokencache.1k.c32.rps."+cChange), safeDiv(f("ba.tokencache.1k.c32.rps."+cChange), f("ba.tokencache.1k.c32.rps."+cNow)),
-			report.Format(f("ba.tokencache.1k.c32.p99."+cNow), "us"), report.Format(f("ba.tokencache.1k.c32.p99."+cChange), "us"),
-			f("ba.tokencache.1k.c1.rps."+cNow), f("ba.tokencache.1k.c1.rps."+cChange),
-			e.share("bridge-tokencache-1k-c32", "linux.Syscall6"), f("http.static.1k.c32.rps.nginx"),
-			safeDiv(f("ba.tokencache.1k.c32.rps."+cChange), f("http.static.1k.c32.rps.nginx")),
-			safeDiv(f("ba.tokencache.1k.c32.rps."+cChange), f("http.static.1k.c32.rps.CHP"))))
+		e.finding(e.explainThroughput(f))
 	}
 	if missed["large_vs_direct"] {
 		e.finding(fmt.Sprintf(`### Not met: 1 MiB responses vs direct
@@ -88,4 +70,48 @@ func safeDiv(a, b float64) float64 {
 		return 0
 	}
 	return a / b
+}
+
+// explainThroughput says where the bridge's time goes for small
+// responses, from the profile bridge-1k-c32 and the bare ReverseProxy's
+// figures of the same run.
+func (e *env) explainThroughput(f func(string) float64) string {
+	const prof = "bridge-1k-c32"
+	br, bare := f("http.static.1k.c32.rps."+pBridge), f("http.static.1k.c32.rps."+pBare)
+	ng, chp := f("http.static.1k.c32.rps."+pNginx), f("http.static.1k.c32.rps."+pCHP)
+	var b strings.Builder
+	b.WriteString("### Not met: proxy throughput / added latency under load\n\n")
+	if auth := pct(e.share(prof, "UserByToken")); auth >= 10 {
+		fmt.Fprintf(&b, "Cause: every proxied request looks its bearer token up in SQLite (bridge.(*Server).authorizeProxy → userOf → "+
+			"store.(*Store).UserByToken), through cgo and a database/sql pool of one connection (store.Open sets SetMaxOpenConns(1)), so "+
+			"requests queue on it: %.0f%% of the bridge's CPU at 32 connections (profile %s). Proposed change: bridge/http.go, userOf: "+
+			"answer from an in-memory cache (token → user, a TTL of a few seconds, emptied when users or tokens change).\n\n", auth, prof)
+	}
+	routing := pct(e.share(prof, "mux.(*Router).ServeHTTP")) - pct(e.share(prof, "proxy.(*Handler).ServeHTTP"))
+	fmt.Fprintf(&b, "At 32 connections the bridge does %.0f req/s; httputil.ReverseProxy alone, with the bridge's transport and buffers, %.0f "+
+		"(the bridge is %.2f× of it); nginx %.0f and CHP %.0f. So the bare ReverseProxy is at %.2f× nginx and %.1f× CHP on this machine. "+
+		"In the bridge's profile (%s): %s of CPU in read/write system calls, %s in httputil.ReverseProxy.ServeHTTP, %.0f%% in gorilla/mux "+
+		"before the proxy's handler, %s in the token lookup.\n\n",
+		br, bare, safeDiv(br, bare), ng, chp, safeDiv(bare, ng), safeDiv(bare, chp), prof,
+		e.share(prof, "linux.Syscall6"), e.share(prof, "ReverseProxy).ServeHTTP"), routing, e.share(prof, "UserByToken"))
+	if safeDiv(bare, ng) < 0.5 {
+		fmt.Fprintf(&b, "The ≥ 0.5× nginx target is above what httputil.ReverseProxy itself does here (%.2f×); the bridge's own work is the "+
+			"rest (%.0f%% of the bare proxy's rate lost). Proposed change: bridge/http.go, Handler: send paths under /proxy/ straight to the "+
+			"proxy's handler ahead of gorilla/mux (a top-level http.HandlerFunc with a prefix test), which takes the router's share. Closing "+
+			"the rest of the gap to nginx needs a proxy core other than net/http's ReverseProxy, which STYLE.md (habit 8) rules out: the target "+
+			"should be stated against the bare ReverseProxy (≥ 0.8× of it) rather than nginx.", safeDiv(bare, ng), 100*(1-safeDiv(br, bare)))
+	} else {
+		fmt.Fprintf(&b, "The bare ReverseProxy meets the target (%.2f× nginx), so the gap is the bridge's own work around it. Proposed "+
+			"change: bridge/http.go, Handler: send paths under /proxy/ to the proxy ahead of gorilla/mux, then look again at the profile.", safeDiv(bare, ng))
+	}
+	return b.String()
+}
+
+// pct reads "36.70%" as 36.7; 0 when it is not a percentage.
+func pct(s string) float64 {
+	var v float64
+	if _, err := fmt.Sscanf(strings.TrimSuffix(s, "%"), "%g", &v); err != nil {
+		return 0
+	}
+	return v
 }

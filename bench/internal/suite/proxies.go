@@ -23,7 +23,14 @@ const (
 	pCHP    = "CHP"
 )
 
+// pBare is httputil.ReverseProxy alone, with the bridge's transport and
+// buffer size: what any proxy built on it can do here.
+const pBare = "ReverseProxy"
+
 var pathOrder = []string{pBridge, pDirect, pNginx, pCHP}
+
+// httpOrder adds the bare ReverseProxy to the HTTP tables.
+var httpOrder = append(append([]string(nil), pathOrder...), pBare)
 
 // proxies is the static backend and everything in front of it.
 type proxies struct {
@@ -72,7 +79,11 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 		return nil, err
 	}
 	e.procs = append(e.procs, chp)
-	for _, a := range []string{ngAddr, chpAddr} {
+	bareAddr, err := e.startRProxy(be, 32<<10)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range []string{ngAddr, chpAddr, bareAddr} {
 		if err := proc.WaitPort(ctx, a, 15*time.Second); err != nil {
 			return nil, fmt.Errorf("%w (logs in %s)", err, e.work)
 		}
@@ -83,12 +94,13 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 		base: map[string]string{
 			pBridge: "http://" + br.addr + path, pDirect: "http://" + be + path,
 			pNginx: "http://" + ngAddr + path, pCHP: "http://" + chpAddr + path,
+			pBare: "http://" + bareAddr + path,
 		},
 		pid:   map[string]int{pBridge: br.p.Pid(), pNginx: ng.Pid(), pCHP: chp.Pid()},
 		token: br.token, pprof: br.pprof,
 	}
 	px.header = http.Header{"Authorization": {"Bearer " + px.token}}
-	for _, p := range pathOrder {
+	for _, p := range httpOrder {
 		if err := checkGet(px.base[p]+"1k", px.header, 1<<10); err != nil {
 			return nil, fmt.Errorf("%s path: %w", p, err)
 		}
@@ -130,6 +142,17 @@ func (e *env) startBridge(ctx context.Context, name string, flags ...string) (*b
 		return nil, err
 	}
 	return &benchBridge{p: p, addr: addr, token: string(tok), pprof: pp}, nil
+}
+
+// startRProxy starts the bare ReverseProxy in front of backend (host:port)
+// with copy buffers of buf bytes and returns its address.
+func (e *env) startRProxy(backend string, buf int) (string, error) {
+	addr, err := proc.FreePort()
+	if err != nil {
+		return "", err
+	}
+	_, _, err = e.start(fmt.Sprintf("rproxy-%d", buf>>10), nil, e.exe, "rproxy", "-listen", addr, "-backend", "http://"+backend, "-buf", fmt.Sprint(buf))
+	return addr, err
 }
 
 // checkGet asks url once and wants a 200 with size bytes.

@@ -84,7 +84,7 @@ func proxyHTTP(ctx context.Context, e *env) error {
 		return err
 	}
 	auth := []string{"Authorization: Bearer " + px.token}
-	for _, p := range pathOrder { // warm up connection pools and Node's JIT
+	for _, p := range httpOrder { // warm up connection pools and Node's JIT
 		if _, err := wrk.Run(ctx, px.base[p]+"1k", 32, time.Second, auth); err != nil {
 			return err
 		}
@@ -92,10 +92,10 @@ func proxyHTTP(ctx context.Context, e *env) error {
 	var rows []report.Row
 	for _, size := range []struct{ name, label string }{{"1k", "1 KiB"}, {"1m", "1 MiB"}} {
 		loads := map[string]load{}
-		for _, p := range pathOrder {
+		for _, p := range httpOrder {
 			loads[p] = load{url: px.base[p] + size.name, headers: auth}
 		}
-		r, err := e.matrix(ctx, "http.static."+size.name, size.label, pathOrder, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
+		r, err := e.matrix(ctx, "http.static."+size.name, size.label, httpOrder, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
 		if err != nil {
 			return err
 		}
@@ -103,19 +103,18 @@ func proxyHTTP(ctx context.Context, e *env) error {
 	}
 	e.section(report.Section{
 		Title:   "1. Proxy, HTTP: static backend",
-		Columns: pathOrder, Compare: true, Rows: rows,
-		Notes: []string{"bridge = a real bridge.Server (SQLite store, bearer-token auth per request, activity tracking) in its own process, " +
-			"routed to the backend; direct = the backend itself; nginx " + nginxVersion() + " (worker_processes auto, upstream keepalive 256, proxy_buffering off); " +
-			"CHP = configurable-http-proxy 5.3.0 on Node " + nodeVersion() + ". Load: wrk -t1, " + e.plan.dur.String() + " per cell, all on the same machine. " +
-			"Latency rows compare as differences (bridge − peer), rates as ratios."},
+		Columns: httpOrder, Compare: true, Rows: rows,
+		Notes: []string{"bridge = a real bridge.Server (SQLite store, bearer-token auth, activity tracking) in its own process, routed to the " +
+			"backend; direct = the backend itself; nginx " + nginxVersion() + " (worker_processes auto, upstream keepalive 256, proxy_buffering off); " +
+			"CHP = configurable-http-proxy 5.3.0 on Node " + nodeVersion() + "; ReverseProxy = httputil.ReverseProxy alone with " +
+			"proxy.DefaultTransport() and 32 KiB copy buffers, as proxy.New builds it, without the bridge's routing, auth and activity tracking. " +
+			fmt.Sprintf("Load: wrk -t1, %d rounds of %s per cell, the paths taking turns; each figure is the median of its rounds. ", e.plan.rounds, e.plan.dur) +
+			"All on the same machine. Latency rows compare as differences (bridge − other), rates as ratios."},
 	})
 	for _, size := range []string{"1k", "1m"} {
 		if err := e.profileBridge(ctx, px, size, 32); err != nil {
 			return err
 		}
-	}
-	if err := e.tryTokenCache(ctx, px); err != nil {
-		return err
 	}
 	return e.tryBigBuffers(ctx, px)
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/wrk"
 	"github.com/det-slurm/bridge/proxy"
 )
 
@@ -45,52 +44,20 @@ func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []
 	return rows, nil
 }
 
-// tryTokenCache runs a second benchmark bridge whose store answers token
-// lookups from a 5 s cache, and compares it with the bridge as it is.
-func (e *env) tryTokenCache(ctx context.Context, px *proxies) error {
-	br, err := e.startBridge(ctx, "bridge-cache", "-backend", "http://"+px.backend, "-cache-auth")
-	if err != nil {
-		return err
-	}
-	defer br.p.Stop()
-	now := load{url: px.base[pBridge] + "1k", headers: []string{"Authorization: Bearer " + px.token}}
-	change := load{url: "http://" + br.addr + px.path + "1k", headers: []string{"Authorization: Bearer " + br.token}}
-	rows, err := e.abRows(ctx, "ba.tokencache.1k", "token cache: 1 KiB", now, change, e.plan.conns)
-	if err != nil {
-		return err
-	}
-	e.beforeAfter(rows...)
-	top, err := e.cpuProfile(ctx, br.pprof, "bridge-tokencache-1k-c32", func() error {
-		_, err := wrk.Run(ctx, change.url, 32, e.plan.profile+time.Second, change.headers)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	e.finding(fmt.Sprintf("### CPU profile: bridge with the token cache, 1 KiB responses, 32 connections\n\n```\n%s\n```", joinLines(top[:min(len(top), 26)])))
-	return nil
-}
-
 // tryBigBuffers compares, for 1 MiB responses, httputil.ReverseProxy with
 // the bridge's transport and its 32 KiB copy buffers against the same
 // proxy with 256 KiB buffers (proxy.New's buffer size is not settable from
 // outside the package, so this is the isolated A/B).
 func (e *env) tryBigBuffers(ctx context.Context, px *proxies) error {
-	var addrs [2]string
-	for i, buf := range []int{32 << 10, 256 << 10} {
-		addr, _ := proc.FreePort()
-		p, _, err := e.start(fmt.Sprintf("rproxy-%d", buf>>10), nil, e.exe, "rproxy", "-listen", addr, "-backend", "http://"+px.backend, "-buf", fmt.Sprint(buf))
-		if err != nil {
-			return err
-		}
-		defer p.Stop()
-		if err := proc.WaitPort(ctx, addr, 10*time.Second); err != nil {
-			return err
-		}
-		addrs[i] = addr
+	big, err := e.startRProxy(px.backend, 256<<10)
+	if err != nil {
+		return err
 	}
-	a := load{url: "http://" + addrs[0] + px.path + "1m"}
-	b := load{url: "http://" + addrs[1] + px.path + "1m"}
+	if err := proc.WaitPort(ctx, big, 10*time.Second); err != nil {
+		return err
+	}
+	a := load{url: px.base[pBare] + "1m"}
+	b := load{url: "http://" + big + px.path + "1m"}
 	rows, err := e.abRows(ctx, "ba.buffer.1m", "256 KiB copy buffer: 1 MiB", a, b, []int{1, 32})
 	if err != nil {
 		return err
