@@ -86,13 +86,18 @@ func nginxVersion() string { return version("nginx/", "nginx", "-v") }
 func nodeVersion() string { return version("v", "node", "--version") }
 
 // share returns the cumulative share of the CPU profile name that fn
-// (a substring of the function's name) took, e.g. "36%"; "?" if absent.
+// (a substring of the function's name) took, e.g. "36.70%"; "0%" when
+// it is not among the profile's top nodes, "?" without the profile.
 func (e *env) share(name, fn string) string {
-	for _, l := range e.profiles[name] {
+	lines, ok := e.profiles[name]
+	if !ok {
+		return "?"
+	}
+	for _, l := range lines {
 		f := strings.Fields(l)
 		if len(f) >= 6 && strings.Contains(f[5], fn) {
 			return f[4]
 		}
 	}
-	return "?"
+	return "0%"
 }

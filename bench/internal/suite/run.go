@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
+	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 )
 
@@ -85,27 +86,32 @@ func runSuite(ctx context.Context, args []string) error {
 	all := []phase{
 		{"http", proxyHTTP}, {"ws", proxyWS}, {"memory", idleMemory}, {"api", apiScale}, {"cluster", clusterPhases},
 	}
-	var broken, loads []string
+	var broken, other []string
 	for _, p := range all {
 		if !strings.Contains(","+o.phases+",", ","+p.name+",") {
 			continue
 		}
-		e.logf("== %s (load average %s)", p.name, loadAvg())
-		loads = append(loads, p.name+" "+loadAvg())
+		e.logf("== %s", p.name)
 		t0 := time.Now()
+		c0, cpuErr := proc.ReadCPU(os.Getpid())
 		if err := p.run(ctx, e); err != nil {
 			e.logf("%s: BROKEN: %v", p.name, err)
 			e.keep = true
 			broken = append(broken, fmt.Sprintf("%s: %v", p.name, err))
 			e.note(fmt.Sprintf("Phase %s failed: %v", p.name, oneLine(err)))
 		}
-		e.logf("%s took %s", p.name, time.Since(t0).Round(time.Second))
+		if c1, err := proc.ReadCPU(os.Getpid()); err == nil && cpuErr == nil {
+			share := 100 * ((c1.Busy - c0.Busy) - (c1.Tree - c0.Tree)) / (time.Since(t0).Seconds() * float64(runtime.NumCPU()))
+			other = append(other, fmt.Sprintf("%s %.0f%%", p.name, max(share, 0)))
+			e.logf("%s took %s; other work on the machine: %.0f%% of the CPUs", p.name, time.Since(t0).Round(time.Second), max(share, 0))
+		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	e.note("Load average (1 min) as each phase began: " + strings.Join(loads, ", ") + "; the suite's own load counts in it, anything " +
-		"else running on the machine shows as a higher figure.")
+	e.note("CPU used by anything but the suite's own processes during each phase, as a share of all CPUs: " + strings.Join(other, ", ") +
+		". A few percent is the system itself; more means other work competed with the measurements (in the cluster phase the dev " +
+		"cluster's det-bridge, Slurm and the notebooks' Jupyter count here too).")
 	if err := e.finish(); err != nil {
 		return err
 	}
@@ -187,12 +193,4 @@ func memTotal() string {
 		}
 	}
 	return "? GiB"
-}
-
-func loadAvg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(data)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
 }
