@@ -3,10 +3,10 @@
 package proxy
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -48,18 +48,10 @@ type Handler struct {
 	auth  Authorizer
 	strip map[string]bool
 	log   *slog.Logger
-	rp    *httputil.ReverseProxy
+	tr    http.RoundTripper
+	pool  httputil.BufferPool
+	elog  *log.Logger
 }
-
-// proxyCtx carries the resolved route from ServeHTTP to the ReverseProxy hooks.
-type proxyCtx struct {
-	id    string
-	route Route
-	last  *atomic.Int64
-	kind  wsKind
-}
-
-type ctxKey struct{}
 
 // New returns a Handler serving the routes of t. It panics if o.Authorize is nil.
 func New(t *Table, o Options) *Handler {
@@ -73,23 +65,37 @@ func New(t *Table, o Options) *Handler {
 	for _, c := range o.StripCookies {
 		h.strip[c] = true
 	}
-	tr := o.Transport
-	if tr == nil {
-		tr = DefaultTransport()
+	h.tr = o.Transport
+	if h.tr == nil {
+		h.tr = DefaultTransport()
 	}
-	h.rp = &httputil.ReverseProxy{
-		Rewrite:        h.rewrite,
-		ModifyResponse: h.modifyResponse,
-		ErrorHandler:   h.proxyError,
-		Transport:      tr,
-		BufferPool:     &bufferPool{},
-		ErrorLog:       slog.NewLogLogger(h.log.Handler(), slog.LevelWarn),
-	}
+	h.pool = &bufferPool{}
+	h.elog = slog.NewLogLogger(h.log.Handler(), slog.LevelWarn)
 	return h
 }
 
+// reverseProxy returns the ReverseProxy for one version of a route, built
+// on first use and kept with the table entry until the route changes.
+func (h *Handler) reverseProxy(id string, e *entry) *httputil.ReverseProxy {
+	if c := e.rp.Load(); c != nil && c.h == h {
+		return c.rp
+	}
+	route, last := e.route, e.last
+	rp := &httputil.ReverseProxy{
+		Rewrite:        func(pr *httputil.ProxyRequest) { h.rewrite(pr, route) },
+		ModifyResponse: func(resp *http.Response) error { return h.modifyResponse(resp, id, route, last) },
+		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { h.proxyError(w, r, id, err) },
+		Transport:      h.tr,
+		BufferPool:     h.pool,
+		ErrorLog:       h.elog,
+	}
+	e.rp.CompareAndSwap(nil, &routeProxy{h: h, rp: rp})
+	return rp
+}
+
 // DefaultTransport returns the transport used when Options.Transport is nil:
-// no environment proxy, 5 s dial timeout, large idle pools, HTTP/1.1 only and
+// no environment proxy, 5 s dial timeout, large idle pools, HTTP/1.1 only,
+// bodies passed through as the server encoded them and
 // no response header timeout (notebook servers long-poll).
 func DefaultTransport() *http.Transport {
 	return &http.Transport{
@@ -99,6 +105,7 @@ func DefaultTransport() *http.Transport {
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   false,
+		DisableCompression:  true, // pass the client's Accept-Encoding through; never decode here
 	}
 }
 
@@ -159,21 +166,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if countsHTTP(r, rest) {
 		touch(e.last)
 	}
-	pc := &proxyCtx{id: id, route: e.route, last: e.last, kind: kindOf(rest)}
-	h.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, pc)))
-}
-
-func fromContext(ctx context.Context) *proxyCtx {
-	pc, _ := ctx.Value(ctxKey{}).(*proxyCtx)
-	return pc
+	h.reverseProxy(id, e).ServeHTTP(w, r)
 }
 
 // rewrite points the outbound request at the notebook server, keeping the
 // original path and query, and replaces the client's credentials with the
 // server's token.
-func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
-	pc := fromContext(pr.In.Context())
-	target := pc.route.Target
+func (h *Handler) rewrite(pr *httputil.ProxyRequest, route Route) {
+	target := route.Target
 	pr.Out.URL.Scheme = target.Scheme
 	pr.Out.URL.Host = target.Host
 	pr.Out.Host = target.Host
@@ -183,40 +183,33 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest) {
 	hdr.Del("Authorization")
 	stripCookies(hdr, h.strip)
 	pr.Out.URL.RawQuery = stripQueryParam(pr.Out.URL.RawQuery, "token")
-	if pc.route.Token != "" {
-		hdr.Set("Authorization", "token "+pc.route.Token)
+	if route.Token != "" {
+		hdr.Set("Authorization", "token "+route.Token)
 	}
 }
 
 // modifyResponse makes Location headers that point at the notebook server
 // relative and wraps upgraded connections so that websocket messages count
 // as activity.
-func (h *Handler) modifyResponse(resp *http.Response) error {
-	pc := fromContext(resp.Request.Context())
-	if pc == nil {
-		return nil
-	}
+func (h *Handler) modifyResponse(resp *http.Response, id string, route Route, last *atomic.Int64) error {
 	if loc := resp.Header.Get("Location"); loc != "" {
-		if rel, ok := relativeLocation(loc, pc.route.Target.Host); ok {
+		if rel, ok := relativeLocation(loc, route.Target.Host); ok {
 			resp.Header.Set("Location", rel)
 		}
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		if rwc, ok := resp.Body.(io.ReadWriteCloser); ok {
-			resp.Body = newActivityConn(rwc, pc.kind, pc.last)
+			rest := strings.TrimPrefix(resp.Request.URL.Path, prefix+id+"/")
+			resp.Body = newActivityConn(rwc, kindOf(rest), last)
 		}
 	}
 	return nil
 }
 
 // proxyError answers 502 when the notebook server cannot be reached.
-func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, id string, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away
-	}
-	id := "?"
-	if pc := fromContext(r.Context()); pc != nil {
-		id = pc.id
 	}
 	h.log.Warn("proxy: notebook server did not answer", "task", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, r, http.StatusBadGateway,

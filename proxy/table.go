@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"net/http/httputil"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -17,23 +18,32 @@ type Route struct {
 	Reason string   // e.g. "killed by user"
 }
 
-// entry is one table slot. The activity counter is shared by every version of
-// the entry so that Set keeps it and the proxy can touch it without locking.
+// entry is one version of a table slot; Set replaces it whole. The activity
+// counter is shared by every version so that Set keeps it and the proxy can
+// touch it without locking.
 type entry struct {
 	route Route
 	last  *atomic.Int64 // UnixNano of the last activity; 0 if none yet
+	rp    atomic.Pointer[routeProxy]
+}
+
+// routeProxy is the ReverseProxy a Handler built for one entry, so that the
+// route reaches the proxy's hooks without a per-request context value.
+type routeProxy struct {
+	h  *Handler
+	rp *httputil.ReverseProxy
 }
 
 // Table is the concurrency-safe route table. Reads (Get, Touch, LastActivity)
 // take a read lock; activity updates are atomic stores.
 type Table struct {
 	mu sync.RWMutex
-	m  map[string]entry
+	m  map[string]*entry
 }
 
 // NewTable returns an empty table.
 func NewTable() *Table {
-	return &Table{m: make(map[string]entry)}
+	return &Table{m: make(map[string]*entry)}
 }
 
 // Set creates or replaces the route for id, keeping the activity time of an
@@ -42,11 +52,12 @@ func (t *Table) Set(id string, r Route) {
 	r.Target = cloneURL(r.Target)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, ok := t.m[id]
-	if !ok {
+	e := &entry{route: r}
+	if old, ok := t.m[id]; ok {
+		e.last = old.last
+	} else {
 		e.last = new(atomic.Int64)
 	}
-	e.route = r
 	t.m[id] = e
 }
 
@@ -91,7 +102,7 @@ func (t *Table) Touch(id string) {
 
 // lookup returns the stored entry without copying the Target; callers must
 // treat it as read-only.
-func (t *Table) lookup(id string) (entry, bool) {
+func (t *Table) lookup(id string) (*entry, bool) {
 	t.mu.RLock()
 	e, ok := t.m[id]
 	t.mu.RUnlock()
