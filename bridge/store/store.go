@@ -75,6 +75,9 @@ var migrations = []string{
 		user_id INTEGER PRIMARY KEY REFERENCES users(id),
 		launch_shortcut TEXT NOT NULL
 	);`,
+	// 5: lists read tasks in registration order without sorting them.
+	`CREATE INDEX tasks_list ON tasks(type, owner, registered_time);
+	CREATE INDEX tasks_type ON tasks(type, registered_time);`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.

@@ -91,13 +91,40 @@ func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, erro
 	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
 }
 
+// listCols are the columns a list shows: not the config, the secrets or
+// the paths, which a list of thousands of tasks would read for nothing.
+const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code"
+
 // ListTasks returns the tasks of type typ, of owner (all owners when owner
-// is ""), oldest first.
+// is ""), oldest first. Only the fields a list shows are filled: ID, Type,
+// Owner, Description, State, Reason, Pool, Slots, JobID, Node,
+// RegisteredTime and ExitCode.
 func (s *Store) ListTasks(ctx context.Context, typ, owner string) ([]*Task, error) {
+	q, args := "SELECT "+listCols+" FROM tasks WHERE type=? AND owner=? ORDER BY registered_time", []any{typ, owner}
 	if owner == "" {
-		return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE type=? ORDER BY registered_time", typ)
+		q, args = "SELECT "+listCols+" FROM tasks WHERE type=? ORDER BY registered_time", []any{typ}
 	}
-	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE type=? AND owner=? ORDER BY registered_time", typ, owner)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []*Task
+	for rows.Next() {
+		t := &Task{Type: typ}
+		var reg int64
+		var exit sql.NullInt64
+		if err := rows.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit); err != nil {
+			return nil, fmt.Errorf("read task: %w", err)
+		}
+		t.RegisteredTime = time.Unix(0, reg)
+		if exit.Valid {
+			c := int(exit.Int64)
+			t.ExitCode = &c
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // LiveTasks returns every task that is not TERMINATED.
