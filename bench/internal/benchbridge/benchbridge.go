@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
+	"github.com/det-slurm/bridge/bridge/gcfloor"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -37,12 +38,12 @@ type Options struct {
 	Backend   string // URL of the backend RouteID proxies to; "" for no route
 	SeedTasks int    // terminated notebooks put in the store before serving
 	TokenFile string // where the user token of "determined" is written
-	FastList  bool   // list through an index and fewer columns (a proposed change)
 }
 
 // Run serves until ctx ends. The bound address is printed on stdout as
 // "listening <addr>" once requests are accepted.
 func Run(ctx context.Context, o Options) error {
+	gcfloor.Keep(bridge.HeapFloor) // as det-bridge does
 	st, err := store.Open(filepath.Join(o.Dir, "bridge.db"))
 	if err != nil {
 		return err
@@ -69,16 +70,8 @@ func Run(ctx context.Context, o Options) error {
 	if err := seed(ctx, st, o.SeedTasks, o.Dir); err != nil {
 		return err
 	}
-	var bs bridge.Store = st
-	if o.FastList {
-		fl, err := newFastList(bs, filepath.Join(o.Dir, "bridge.db"))
-		if err != nil {
-			return err
-		}
-		bs = fl
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := bridge.New(cfg, bs, noSlurm(), log)
+	srv := bridge.New(cfg, st, noSlurm(), log)
 	if o.Backend != "" {
 		u, err := url.Parse(o.Backend)
 		if err != nil {

@@ -57,6 +57,10 @@ func parseBusy(stat string) (float64, error) {
 	return total / clockTicks, nil
 }
 
+// TreeCPU is the CPU time, in seconds, of pid and its live descendants
+// (with what their reaped children used).
+func TreeCPU(pid int) float64 { return treeCPU(pid) }
+
 func treeCPU(pid int) float64 {
 	total := procCPU(pid)
 	for _, c := range children(pid) {

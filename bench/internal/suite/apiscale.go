@@ -16,9 +16,7 @@ import (
 )
 
 // apiScale lists notebooks from a bridge whose store holds many ended
-// tasks: GET /api/v1/notebooks, and `det notebook list` end to end. A
-// second bridge on the same tasks lists them with the proposed index and
-// narrow query; the two take turns.
+// tasks: GET /api/v1/notebooks, and `det notebook list` end to end.
 func apiScale(ctx context.Context, e *env) error {
 	n := e.plan.apiTasks
 	t0 := time.Now()
@@ -27,43 +25,27 @@ func apiScale(ctx context.Context, e *env) error {
 		return err
 	}
 	e.logf("stored %d tasks in %s", n, time.Since(t0).Round(time.Millisecond))
-	fast, err := e.startBridge(ctx, "bridge-api-fast", "-seed", fmt.Sprint(n), "-fast-list")
-	if err != nil {
-		return err
-	}
-	defer fast.p.Stop()
-	nowURL, fastURL := "http://"+br.addr+"/api/v1/notebooks", "http://"+fast.addr+"/api/v1/notebooks"
+	nowURL := "http://" + br.addr + "/api/v1/notebooks"
 	size, err := listOnce(ctx, nowURL, br.token) // warm-up
 	if err != nil {
 		return err
 	}
-	if _, err := listOnce(ctx, fastURL, fast.token); err != nil {
-		return err
-	}
 	e.listKiB = size >> 10
-	var api, quick []time.Duration
+	var api []time.Duration
 	for i := 0; i < e.plan.apiReps; i++ {
-		for _, side := range []struct {
-			url, token string
-			into       *[]time.Duration
-		}{{nowURL, br.token, &api}, {fastURL, fast.token, &quick}} {
-			t := time.Now()
-			if _, err := listOnce(ctx, side.url, side.token); err != nil {
-				return err
-			}
-			*side.into = append(*side.into, time.Since(t))
+		t := time.Now()
+		if _, err := listOnce(ctx, nowURL, br.token); err != nil {
+			return err
 		}
+		api = append(api, time.Since(t))
 	}
 	sortDurations(api)
-	sortDurations(quick)
 	cli, err := e.timeCLIList(ctx, "http://"+br.addr, br.token)
 	if err != nil {
 		return err
 	}
-	e.logf("GET /api/v1/notebooks with %d tasks: median %s (%d KiB), with the index and narrow query %s; det notebook list: median %s",
-		n, api[len(api)/2], size>>10, quick[len(quick)/2], cli[len(cli)/2])
-	e.beforeAfter(report.Row{Key: "ba.fastlist.median", Label: fmt.Sprintf("list index + fewer columns: GET /api/v1/notebooks, %d tasks, median", n),
-		Unit: "ms", Kind: report.Latency, Values: map[string]float64{cNow: ms(api[len(api)/2]), cChange: ms(quick[len(quick)/2])}})
+	e.logf("GET /api/v1/notebooks with %d tasks: median %s (%d KiB); det notebook list: median %s",
+		n, api[len(api)/2], size>>10, cli[len(cli)/2])
 	row := func(key, label string, d []time.Duration) report.Row {
 		return report.Row{Key: key, Label: label, Unit: "ms", Kind: report.Plain, Values: map[string]float64{
 			"median": ms(d[len(d)/2]), "fastest": ms(d[0]), "slowest": ms(d[len(d)-1])}}

@@ -68,7 +68,6 @@ func runBridge(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Backend, "backend", "", "URL the benchmark route proxies to")
 	fs.IntVar(&o.SeedTasks, "seed", 0, "ended notebooks to store first")
 	fs.StringVar(&o.TokenFile, "token-file", "", "where to write the user token")
-	fs.BoolVar(&o.FastList, "fast-list", false, "list through an index and fewer columns (a proposed change)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

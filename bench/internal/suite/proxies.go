@@ -37,7 +37,7 @@ type proxies struct {
 	backend string            // host:port of the static backend
 	path    string            // /proxy/<id>/, the same on every path
 	base    map[string]string // path -> http://host:port/proxy/<id>/
-	pid     map[string]int    // path -> process measured for memory
+	pid     map[string]int    // path -> its process (direct: the backend), for memory and CPU
 	token   string            // the benchmark bridge's user token
 	pprof   string            // the benchmark bridge's pprof address
 	header  http.Header
@@ -57,7 +57,8 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := e.start("backend", nil, e.exe, "backend", "-listen", be); err != nil {
+	bp, _, err := e.start("backend", nil, e.exe, "backend", "-listen", be)
+	if err != nil {
 		return nil, err
 	}
 	if err := proc.WaitPort(ctx, be, 10*time.Second); err != nil {
@@ -79,7 +80,7 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 		return nil, err
 	}
 	e.procs = append(e.procs, chp)
-	bareAddr, err := e.startRProxy(be, 32<<10)
+	bareAddr, bare, err := e.startRProxy(be, 32<<10)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 			pNginx: "http://" + ngAddr + path, pCHP: "http://" + chpAddr + path,
 			pBare: "http://" + bareAddr + path,
 		},
-		pid:   map[string]int{pBridge: br.p.Pid(), pNginx: ng.Pid(), pCHP: chp.Pid()},
+		pid:   map[string]int{pBridge: br.p.Pid(), pDirect: bp.Pid(), pNginx: ng.Pid(), pCHP: chp.Pid(), pBare: bare.Pid()},
 		token: br.token, pprof: br.pprof,
 	}
 	px.header = http.Header{"Authorization": {"Bearer " + px.token}}
@@ -117,7 +118,7 @@ type benchBridge struct {
 }
 
 // startBridge starts a real bridge on a fresh store with the given flags
-// of the bridge subcommand (-backend, -seed, -cache-auth, -fast-list).
+// of the bridge subcommand (-backend, -seed).
 func (e *env) startBridge(ctx context.Context, name string, flags ...string) (*benchBridge, error) {
 	dir := filepath.Join(e.work, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -145,14 +146,14 @@ func (e *env) startBridge(ctx context.Context, name string, flags ...string) (*b
 }
 
 // startRProxy starts the bare ReverseProxy in front of backend (host:port)
-// with copy buffers of buf bytes and returns its address.
-func (e *env) startRProxy(backend string, buf int) (string, error) {
+// with copy buffers of buf bytes and returns its address and process.
+func (e *env) startRProxy(backend string, buf int) (string, *proc.Proc, error) {
 	addr, err := proc.FreePort()
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	_, _, err = e.start(fmt.Sprintf("rproxy-%d", buf>>10), nil, e.exe, "rproxy", "-listen", addr, "-backend", "http://"+backend, "-buf", fmt.Sprint(buf))
-	return addr, err
+	p, _, err := e.start(fmt.Sprintf("rproxy-%d", buf>>10), nil, e.exe, "rproxy", "-listen", addr, "-backend", "http://"+backend, "-buf", fmt.Sprint(buf))
+	return addr, p, err
 }
 
 // checkGet asks url once and wants a 200 with size bytes.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/det-slurm/bridge/bench/internal/latency"
+	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/bench/internal/wrk"
 )
@@ -76,6 +78,68 @@ func (e *env) rounds(ctx context.Context, ls []load, conns, rounds int, dur time
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
+// cpuPerRequest loads each path with 1 KiB requests at 32 connections and
+// divides the CPU time its process used by the requests answered: for the
+// proxies their own cost, for direct the backend's.
+func (e *env) cpuPerRequest(ctx context.Context, px *proxies, auth []string) (report.Row, error) {
+	row := report.Row{Key: "http.static.1k.c32.cpu", Label: "1 KiB, 32 conns: CPU per request of the path's process", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+	for _, p := range httpOrder {
+		t0 := proc.TreeCPU(px.pid[p])
+		r, err := wrk.Run(ctx, px.base[p]+"1k", 32, 2*e.plan.dur, auth)
+		if err != nil {
+			return row, err
+		}
+		if r.Requests == 0 {
+			return row, fmt.Errorf("no requests answered via %s", p)
+		}
+		row.Values[p] = (proc.TreeCPU(px.pid[p]) - t0) * 1e6 / float64(r.Requests)
+		e.logf("%-6s CPU per 1 KiB request at 32 conns: %.1f µs", p, row.Values[p])
+	}
+	return row, nil
+}
+
+// latConns is the connection count of the open-loop latency rows.
+const latConns = 32
+
+// pairedLatency measures 1 KiB responses through every path at once,
+// interleaved: closed loop at 1 connection, open loop at latConns.
+func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, error) {
+	var ts []latency.Target
+	for _, p := range httpOrder {
+		ts = append(ts, latency.Target{Name: p, URL: px.base[p] + "1k", Header: px.header})
+	}
+	var rows []report.Row
+	for _, m := range []struct {
+		key, label string
+		conns      int
+		rate       float64
+	}{
+		{"http.paired.1k.c1", "1 KiB, 1 conn, interleaved", 1, 0},
+		{fmt.Sprintf("http.paired.1k.c%d", latConns), fmt.Sprintf("1 KiB, %d conns at %.0f req/s, interleaved", latConns, e.plan.latRate), latConns, e.plan.latRate},
+	} {
+		st, err := latency.Run(ctx, ts, m.conns, m.rate, e.plan.latDur)
+		if err != nil {
+			return nil, err
+		}
+		p50 := report.Row{Key: m.key + ".p50", Label: m.label + ": p50", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		p99 := report.Row{Key: m.key + ".p99", Label: m.label + ": p99", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+		for i, p := range httpOrder {
+			s := st[i]
+			e.logf("%-6s %-36s: %6d requests  p50 %8s  p99 %8s  errors %d", p, m.label, s.Requests, s.P50, s.P99, s.Errors)
+			if s.Requests == 0 || float64(s.Errors) > 0.01*float64(s.Requests) {
+				msg := fmt.Sprintf("%s via %s: %d errors in %d requests", m.label, p, s.Errors, s.Requests)
+				if p == pBridge || p == pDirect {
+					return nil, fmt.Errorf("%s", msg)
+				}
+				e.note(msg + " (figures kept)")
+			}
+			p50.Values[p], p99.Values[p] = us(s.P50), us(s.P99)
+		}
+		rows = append(rows, p50, p99)
+	}
+	return rows, nil
+}
+
 // proxyHTTP measures 1 KiB and 1 MiB responses from the static backend
 // through the four paths, then profiles the bridge at 32 connections.
 func proxyHTTP(ctx context.Context, e *env) error {
@@ -101,6 +165,16 @@ func proxyHTTP(ctx context.Context, e *env) error {
 		}
 		rows = append(rows, r...)
 	}
+	lat, err := e.pairedLatency(ctx, px)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, lat...)
+	cpu, err := e.cpuPerRequest(ctx, px, auth)
+	if err != nil {
+		return err
+	}
+	rows = append(rows, cpu)
 	e.section(report.Section{
 		Title:   "1. Proxy, HTTP: static backend",
 		Columns: httpOrder, Compare: true, Rows: rows,
@@ -109,7 +183,12 @@ func proxyHTTP(ctx context.Context, e *env) error {
 			"CHP = configurable-http-proxy 5.3.0 on Node " + nodeVersion() + "; ReverseProxy = httputil.ReverseProxy alone with " +
 			"proxy.DefaultTransport() and 32 KiB copy buffers, as proxy.New builds it, without the bridge's routing, auth and activity tracking. " +
 			fmt.Sprintf("Load: wrk -t1, %d rounds of %s per cell, the paths taking turns; each figure is the median of its rounds. ", e.plan.rounds, e.plan.dur) +
-			"All on the same machine. Latency rows compare as differences (bridge − other), rates as ratios."},
+			"All on the same machine. Latency rows compare as differences (bridge − other), rates as ratios.",
+			fmt.Sprintf("The \"interleaved\" rows come from a Go client that loads all five paths at once, their requests interleaved, so that a pause "+
+				"of the machine falls on every path alike: at 1 connection each worker sends one request to each path in turn (closed loop, %s); "+
+				"at %d connections each path gets %.0f req/s, spread over its connections and staggered between the paths (open loop, %s), a load "+
+				"every path carries, so that the latency is the path's own and not queueing at saturation (which the wrk rows show, and which "+
+				"follows from the req/s). The added-latency targets are judged on these rows.", e.plan.latDur, latConns, e.plan.latRate, e.plan.latDur)},
 	})
 	for _, size := range []string{"1k", "1m"} {
 		if err := e.profileBridge(ctx, px, size, 32); err != nil {

@@ -143,9 +143,7 @@ func (e *env) finish() error {
 		e.section(report.Section{
 			Title: "7. Before/after: the proposed changes, tried from bench/", Columns: []string{cChange, cNow}, Compare: true, Rows: e.ba,
 			Notes: []string{"proxy/ and bridge/ are not changed by the suite; each change is tried from bench/ in the same run, taking turns with the " +
-				"code as it is: the list change wraps the bridge's Store (bridge.New takes the interface), opens the same SQLite file, adds the index " +
-				"and answers ListTasks with the narrow query; the buffer size is an A/B of the bare httputil.ReverseProxy with proxy.DefaultTransport() " +
-				"(32 KiB is proxy.New's size)."},
+				"code as it is: the buffer size is an A/B of the bare httputil.ReverseProxy with proxy.DefaultTransport() (32 KiB is proxy.New's size)."},
 		})
 	}
 	sort.SliceStable(e.res.Sections, func(i, j int) bool {

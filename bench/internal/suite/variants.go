@@ -49,7 +49,7 @@ func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []
 // proxy with 256 KiB buffers (proxy.New's buffer size is not settable from
 // outside the package, so this is the isolated A/B).
 func (e *env) tryBigBuffers(ctx context.Context, px *proxies) error {
-	big, err := e.startRProxy(px.backend, 256<<10)
+	big, _, err := e.startRProxy(px.backend, 256<<10)
 	if err != nil {
 		return err
 	}
