@@ -73,12 +73,6 @@ type Store interface {
 
 var _ Store = (*store.Store)(nil)
 
-// HeapFloor is the heap size below which det-bridge does not collect
-// garbage (see package gcfloor): under proxy load it collects about once a
-// second instead of tens of times, which keeps collections out of the
-// latency's tail. GOGC in the environment overrides it.
-const HeapFloor = 32 << 20
-
 // Server is the bridge.
 type Server struct {
 	cfg    *siteconfig.Config

@@ -25,7 +25,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/det-slurm/bridge/bridge"
-	"github.com/det-slurm/bridge/bridge/gcfloor"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
@@ -70,7 +69,6 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	gcfloor.Keep(bridge.HeapFloor)
 	srv := bridge.New(cfg, st, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), log.With("component", "bridge"))
 	if sub == "orphans" {
 		return orphans(ctx, srv, *cancel)

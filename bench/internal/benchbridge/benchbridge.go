@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
-	"github.com/det-slurm/bridge/bridge/gcfloor"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -43,7 +42,6 @@ type Options struct {
 // Run serves until ctx ends. The bound address is printed on stdout as
 // "listening <addr>" once requests are accepted.
 func Run(ctx context.Context, o Options) error {
-	gcfloor.Keep(bridge.HeapFloor) // as det-bridge does
 	st, err := store.Open(filepath.Join(o.Dir, "bridge.db"))
 	if err != nil {
 		return err
