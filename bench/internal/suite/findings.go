@@ -98,8 +98,7 @@ func (e *env) explainThroughput(f func(string) float64) string {
 		report.Format(f("http.paired.1k.c1.p99."+pBare)-f("http.paired.1k.c1.p99."+pDirect), "us"))
 	dp50, dp99 := f(fmt.Sprintf("http.paired.1k.c%d.p50.%s", latConns, pDirect)), f(fmt.Sprintf("http.paired.1k.c%d.p99.%s", latConns, pDirect))
 	fmt.Fprintf(&b, "At %d connections the backend answering directly has a p99 of %s, %.0f× its p50 of %s, at a load that keeps the "+
-		"machine mostly idle: the tail there is the machine's (processes waiting to be woken on a 2-vCPU virtual machine), and nginx "+
-		"adds %s to it.\n\n", latConns, report.Format(dp99, "us"), safeDiv(dp99, dp50), report.Format(dp50, "us"),
+		"machine mostly idle, and nginx adds %s to it: a tail that every path shares is the machine's, not a proxy's.\n\n", latConns, report.Format(dp99, "us"), safeDiv(dp99, dp50), report.Format(dp50, "us"),
 		report.Format(f(fmt.Sprintf("http.paired.1k.c%d.p99.%s", latConns, pNginx))-dp99, "us"))
 	if safeDiv(bare, ng) < 0.5 {
 		fmt.Fprintf(&b, "The ≥ 0.5× nginx target is above what httputil.ReverseProxy itself does here (%.2f×), and the bridge is at %.2f× "+

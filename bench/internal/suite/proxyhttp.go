@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/latency"
@@ -104,12 +105,23 @@ const latConns = 32
 // interleaved are the paths of the interleaved latency rows: not CHP, whose
 // Node process goes on working (collecting garbage, running timers) after
 // each answer, which lands in the next path's request: with it in the
-// rotation, direct's p99 at 1 connection went from 0.5 to 3 ms.
+// rotation, direct's p99 at 1 connection went from 0.5 to 3 ms. CHP is
+// paused while they are measured.
 var interleaved = []string{pBridge, pDirect, pNginx, pBare}
 
 // pairedLatency measures 1 KiB responses through the interleaved paths at
 // once: closed loop at 1 connection, open loop at latConns.
 func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, error) {
+	// CHP's Node process goes on working for seconds after a load (its
+	// collector frees the buffers of the 1 MiB runs): paused, it cannot
+	// land in the other paths' tails (3 ms instead of 0.5 ms at p99).
+	if pid := px.pid[pCHP]; pid > 0 {
+		if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+			return nil, fmt.Errorf("pause configurable-http-proxy: %w", err)
+		}
+		defer syscall.Kill(pid, syscall.SIGCONT)
+	}
+	time.Sleep(2 * time.Second) // let the last wrk run's work drain
 	var ts []latency.Target
 	for _, p := range interleaved {
 		ts = append(ts, latency.Target{Name: p, URL: px.base[p] + "1k", Header: px.header})
@@ -191,8 +203,9 @@ func proxyHTTP(ctx context.Context, e *env) error {
 			fmt.Sprintf("Load: wrk -t1, %d rounds of %s per cell, the paths taking turns; each figure is the median of its rounds. ", e.plan.rounds, e.plan.dur) +
 			"All on the same machine. Latency rows compare as differences (bridge − other), rates as ratios.",
 			fmt.Sprintf("The \"interleaved\" rows come from a Go client (its garbage collector off while it measures) that loads bridge, direct, nginx "+
-				"and ReverseProxy at once, their requests interleaved, so that a pause of the machine falls on every path alike (CHP is left out: "+
-				"its Node process goes on working after each answer, and that work lands in the other paths' figures): at 1 connection each worker sends one request to each path in turn (closed loop, %s); "+
+				"and ReverseProxy at once, their requests interleaved, so that a pause of the machine falls on every path alike (CHP is left out "+
+				"and paused meanwhile: its Node process goes on working for seconds after a load, and that work landed in the other paths' "+
+				"tails): at 1 connection each worker sends one request to each path in turn (closed loop, %s); "+
 				"at %d connections each path gets %.0f req/s, spread over its connections and staggered between the paths (open loop, %s), a load "+
 				"every path carries, so that the latency is the path's own and not queueing at saturation (which the wrk rows show, and which "+
 				"follows from the req/s). The added-latency targets are judged on these rows.", e.plan.latDur, latConns, e.plan.latRate, e.plan.latDur)},
