@@ -126,6 +126,47 @@ func Run(ctx context.Context, targets []Target, conns int, rate float64, dur tim
 	return rec.stats(), nil
 }
 
+// Rounds is Run done n times for dur/n each; each target's p50 and p99 are
+// the medians of its rounds' (requests and errors are summed), so that a
+// burst of other work on the machine spoils one round, not a figure.
+func Rounds(ctx context.Context, targets []Target, conns int, rate float64, dur time.Duration, n int) ([]Stats, error) {
+	n = max(n, 1)
+	all := make([][]Stats, len(targets))
+	for r := 0; r < n; r++ {
+		st, err := Run(ctx, targets, conns, rate, dur/time.Duration(n))
+		if err != nil {
+			return nil, err
+		}
+		for i, s := range st {
+			all[i] = append(all[i], s)
+		}
+	}
+	out := make([]Stats, len(targets))
+	for i, rs := range all {
+		out[i] = Median(rs)
+	}
+	return out, nil
+}
+
+// Median combines rounds: the median p50 and p99 (each on its own), the
+// sums of requests and errors.
+func Median(rs []Stats) Stats {
+	var out Stats
+	var p50, p99 []time.Duration
+	for _, r := range rs {
+		out.Requests += r.Requests
+		out.Errors += r.Errors
+		p50 = append(p50, r.P50)
+		p99 = append(p99, r.P99)
+	}
+	slices.Sort(p50)
+	slices.Sort(p99)
+	if len(rs) > 0 {
+		out.P50, out.P99 = p50[len(p50)/2], p99[len(p99)/2]
+	}
+	return out
+}
+
 // get sends one request and reads the answer to the end.
 func get(ctx context.Context, c *http.Client, t Target) (time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)

@@ -68,3 +68,19 @@ func TestRun(t *testing.T) {
 		}
 	}
 }
+
+func TestMedian(t *testing.T) {
+	ms := time.Millisecond
+	got := Median([]Stats{
+		{Requests: 10, Errors: 1, P50: 1 * ms, P99: 9 * ms},
+		{Requests: 10, P50: 3 * ms, P99: 2 * ms},
+		{Requests: 10, Errors: 2, P50: 2 * ms, P99: 50 * ms},
+	})
+	want := Stats{Requests: 30, Errors: 3, P50: 2 * ms, P99: 9 * ms}
+	if got != want {
+		t.Errorf("Median = %+v, want %+v", got, want)
+	}
+	if (Median(nil) != Stats{}) {
+		t.Errorf("Median(nil) = %+v", Median(nil))
+	}
+}

@@ -27,7 +27,8 @@ type plan struct {
 	profile    time.Duration
 	jupyterCs  []int
 	jupyterDur time.Duration // one wrk run on Jupyter (its answers take seconds at 256 connections)
-	latDur     time.Duration // each interleaved latency measurement
+	latDur     time.Duration // each interleaved latency measurement, all rounds
+	latRounds  int           // rounds it is cut into; figures are the rounds' medians
 	latRate    float64       // req/s per path of the open-loop latency rows
 }
 
@@ -35,11 +36,11 @@ func planFor(smoke bool) plan {
 	if smoke {
 		return plan{dur: time.Second, rounds: 1, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, ttnReps: 1,
 			loadN: []int{2}, window: 30 * time.Second, apiTasks: 1000, apiReps: 3, profile: time.Second, jupyterCs: []int{8}, jupyterDur: 2 * time.Second,
-			latDur: 2 * time.Second, latRate: 500}
+			latDur: 2 * time.Second, latRounds: 1, latRate: 500}
 	}
 	return plan{dur: time.Second, rounds: 3, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, ttnReps: 3,
 		loadN: []int{1, 10, 50}, window: time.Minute, apiTasks: 10000, apiReps: 10, profile: 4 * time.Second, jupyterCs: []int{1, 32, 256}, jupyterDur: 3 * time.Second,
-		latDur: 10 * time.Second, latRate: 500}
+		latDur: 15 * time.Second, latRounds: 5, latRate: 500}
 }
 
 // env is what the phases share.

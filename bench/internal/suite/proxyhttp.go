@@ -135,7 +135,7 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 		{"http.paired.1k.c1", "1 KiB, 1 conn, interleaved", 1, 0},
 		{fmt.Sprintf("http.paired.1k.c%d", latConns), fmt.Sprintf("1 KiB, %d conns at %.0f req/s, interleaved", latConns, e.plan.latRate), latConns, e.plan.latRate},
 	} {
-		st, err := latency.Run(ctx, ts, m.conns, m.rate, e.plan.latDur)
+		st, err := latency.Rounds(ctx, ts, m.conns, m.rate, e.plan.latDur, e.plan.latRounds)
 		if err != nil {
 			return nil, err
 		}
@@ -205,10 +205,11 @@ func proxyHTTP(ctx context.Context, e *env) error {
 			fmt.Sprintf("The \"interleaved\" rows come from a Go client (its garbage collector off while it measures) that loads bridge, direct, nginx "+
 				"and ReverseProxy at once, their requests interleaved, so that a pause of the machine falls on every path alike (CHP is left out "+
 				"and paused meanwhile: its Node process goes on working for seconds after a load, and that work landed in the other paths' "+
-				"tails): at 1 connection each worker sends one request to each path in turn (closed loop, %s); "+
-				"at %d connections each path gets %.0f req/s, spread over its connections and staggered between the paths (open loop, %s), a load "+
+				"tails): at 1 connection each worker sends one request to each path in turn (closed loop); "+
+				"at %d connections each path gets %.0f req/s, spread over its connections and staggered between the paths (open loop), a load "+
 				"every path carries, so that the latency is the path's own and not queueing at saturation (which the wrk rows show, and which "+
-				"follows from the req/s). The added-latency targets are judged on these rows.", e.plan.latDur, latConns, e.plan.latRate, e.plan.latDur)},
+				"follows from the req/s). %d rounds of %s each; each figure is the median of its rounds. The added-latency targets are judged on "+
+				"these rows.", latConns, e.plan.latRate, e.plan.latRounds, e.plan.latDur/time.Duration(max(e.plan.latRounds, 1)))},
 	})
 	for _, size := range []string{"1k", "1m"} {
 		if err := e.profileBridge(ctx, px, size, 32); err != nil {
