@@ -222,3 +222,30 @@ func TestWebsocket(t *testing.T) {
 		t.Errorf("websocket traffic did not advance LastActivity: %v -> %v", t1, t2)
 	}
 }
+
+// TestRouteChange: each route version has its own ReverseProxy, so a new
+// target or token takes effect on the next request, and so does an end.
+func TestRouteChange(t *testing.T) {
+	f := newFixture(t)
+	answer := func(name string) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, name+" "+r.Header.Get("Authorization"))
+		})
+	}
+	f.addUpstream(t, "nb1", answer("first"))
+	alice := map[string]string{"X-User": "alice"}
+	if _, body := f.do(t, "/proxy/nb1/x", alice); body != "first token secret-nb1" {
+		t.Fatalf("first route: %q", body)
+	}
+	up := httptest.NewServer(answer("second"))
+	t.Cleanup(up.Close)
+	u, _ := url.Parse(up.URL)
+	f.table.Set("nb1", Route{Target: u, Token: "other", Owner: "alice", State: "RUNNING"})
+	if _, body := f.do(t, "/proxy/nb1/x", alice); body != "second token other" {
+		t.Fatalf("after the change: %q", body)
+	}
+	f.table.Set("nb1", Route{Owner: "alice", State: "TERMINATED", Reason: "killed by user"})
+	if resp, body := f.do(t, "/proxy/nb1/x", alice); resp.StatusCode != http.StatusGone || !strings.Contains(body, "killed by user") {
+		t.Fatalf("after the end: HTTP %d %q", resp.StatusCode, body)
+	}
+}
