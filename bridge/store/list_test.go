@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestListTasks: a list holds the tasks of one type, of one owner or of
+// all, oldest first, with the fields a list shows and none of the
+// secrets; SQLite reads them through the list indexes without sorting.
+func TestListTasks(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	base := time.Unix(1_800_000_000, 0)
+	for i, x := range []struct{ id, typ, owner string }{
+		{"c", "notebook", "alice"}, {"a", "notebook", "bob"}, {"d", "shell", "alice"}, {"b", "notebook", "alice"},
+	} {
+		task := &Task{ID: x.id, Type: x.typ, Owner: x.owner, PosixUser: x.owner, Description: "desc " + x.id, State: "QUEUED",
+			Pool: "gpu", Slots: i, Config: `{"secret":1}`, JupyterToken: "tok", Secret: "sec", JobDir: "/jobs/" + x.id,
+			RegisteredTime: base.Add(time.Duration(i) * time.Second)}
+		if err := s.InsertTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := 3
+	if err := s.UpdateTask(ctx, "c", Update{State: "TERMINATED", Node: "gpu1", ExitCode: &code}, "ended"); err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ts []*Task) string {
+		var out []string
+		for _, x := range ts {
+			out = append(out, x.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	mine, err := s.ListTasks(ctx, "notebook", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(mine); got != "c,b" {
+		t.Errorf("alice's notebooks: %s, want c,b", got)
+	}
+	all, err := s.ListTasks(ctx, "notebook", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(all); got != "c,a,b" {
+		t.Errorf("all notebooks: %s, want c,a,b", got)
+	}
+	c := mine[0]
+	if c.Type != "notebook" || c.Owner != "alice" || c.Description != "desc c" || c.State != "TERMINATED" || c.Pool != "gpu" ||
+		c.Node != "gpu1" || c.ExitCode == nil || *c.ExitCode != 3 || !c.RegisteredTime.Equal(base) {
+		t.Errorf("listed task c: %+v", c)
+	}
+	if c.Config != "" || c.Secret != "" || c.JupyterToken != "" || c.JobDir != "" {
+		t.Errorf("a list read config or secrets: %+v", c)
+	}
+	for _, q := range []string{
+		"SELECT " + listCols + " FROM tasks WHERE type='notebook' AND owner='alice' ORDER BY registered_time",
+		"SELECT " + listCols + " FROM tasks WHERE type='notebook' ORDER BY registered_time",
+	} {
+		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, "; ")
+		if !strings.Contains(p, "USING INDEX tasks_") || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("plan of %q: %s, want an index and no sort", q, p)
+		}
+	}
+}
