@@ -35,7 +35,10 @@ type Task struct {
 
 const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code"
 
-func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(...any) error }
+
+func scanTask(row rowScanner) (*Task, error) {
 	var t Task
 	var reg, end int64
 	var exit sql.NullInt64
@@ -51,11 +54,30 @@ func scanTask(row interface{ Scan(...any) error }) (*Task, error) {
 	if end != 0 {
 		t.EndTime = time.Unix(0, end)
 	}
-	if exit.Valid {
-		c := int(exit.Int64)
-		t.ExitCode = &c
-	}
+	t.ExitCode = exitCode(exit)
 	return &t, nil
+}
+
+// scanListed reads a row of listCols.
+func scanListed(row rowScanner) (*Task, error) {
+	var t Task
+	var reg int64
+	var exit sql.NullInt64
+	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit); err != nil {
+		return nil, err
+	}
+	t.RegisteredTime = time.Unix(0, reg)
+	t.ExitCode = exitCode(exit)
+	return &t, nil
+}
+
+// exitCode is a task's exit code; nil while it has none.
+func exitCode(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	c := int(v.Int64)
+	return &c
 }
 
 // InsertTask stores a new task.
@@ -88,7 +110,7 @@ func (s *Store) GetTask(ctx context.Context, id string) (*Task, error) {
 // TasksByPrefix returns the tasks whose id starts with prefix.
 func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, error) {
 	prefix = strings.NewReplacer("%", "", "_", "").Replace(prefix)
-	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
+	return s.queryTasks(ctx, scanTask, "SELECT "+taskCols+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
 }
 
 // listCols are the columns a list shows: not the config, the secrets or
@@ -104,35 +126,20 @@ func (s *Store) ListTasks(ctx context.Context, typ, owner string) ([]*Task, erro
 	if owner == "" {
 		q, args = "SELECT "+listCols+" FROM tasks WHERE type=? ORDER BY registered_time", []any{typ}
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+	tasks, err := s.queryTasks(ctx, scanListed, q, args...)
+	for _, t := range tasks {
+		t.Type = typ
 	}
-	defer rows.Close()
-	var out []*Task
-	for rows.Next() {
-		t := &Task{Type: typ}
-		var reg int64
-		var exit sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit); err != nil {
-			return nil, fmt.Errorf("read task: %w", err)
-		}
-		t.RegisteredTime = time.Unix(0, reg)
-		if exit.Valid {
-			c := int(exit.Int64)
-			t.ExitCode = &c
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return tasks, err
 }
 
 // LiveTasks returns every task that is not TERMINATED.
 func (s *Store) LiveTasks(ctx context.Context) ([]*Task, error) {
-	return s.queryTasks(ctx, "SELECT "+taskCols+" FROM tasks WHERE state != 'TERMINATED' ORDER BY registered_time")
+	return s.queryTasks(ctx, scanTask, "SELECT "+taskCols+" FROM tasks WHERE state != 'TERMINATED' ORDER BY registered_time")
 }
 
-func (s *Store) queryTasks(ctx context.Context, q string, args ...any) ([]*Task, error) {
+// queryTasks runs q and reads each row with scan.
+func (s *Store) queryTasks(ctx context.Context, scan func(rowScanner) (*Task, error), q string, args ...any) ([]*Task, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query tasks: %w", err)
@@ -140,7 +147,7 @@ func (s *Store) queryTasks(ctx context.Context, q string, args ...any) ([]*Task,
 	defer rows.Close()
 	var out []*Task
 	for rows.Next() {
-		t, err := scanTask(rows)
+		t, err := scan(rows)
 		if err != nil {
 			return nil, fmt.Errorf("read task: %w", err)
 		}

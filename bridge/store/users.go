@@ -80,7 +80,7 @@ func (s *Store) LinkAgent(ctx context.Context, name, posix string, uid int, grou
 	return nil
 }
 
-func scanUser(row interface{ Scan(...any) error }) (*User, string, error) {
+func scanUser(row rowScanner) (*User, string, error) {
 	var u User
 	var hash string
 	if err := row.Scan(&u.ID, &u.Username, &hash, &u.Admin, &u.Active, &u.PosixUser, &u.AgentUID, &u.AgentGrp, &u.AgentGID); err != nil {
