@@ -32,9 +32,10 @@ backend, write to the client), and here the load generator, the backend and the 
 bridge's CPU is read/write system calls (profile bridge-1m-c32), 32 KiB at a time. No proxy escapes it on one host:
 nginx reaches %.2f× direct and CHP %.2f× in this run, against the bridge's %.2f×.
 
-Proposed change: proxy/proxy.go, bufSize: 32 KiB → 256 KiB (the ReverseProxy copy buffers; 8× fewer system calls
-per MiB). Isolated A/B of httputil.ReverseProxy with proxy.DefaultTransport() (section 7): 1 connection %.0f → %.0f
-req/s, 32 connections %.0f → %.0f. On one 2-core host the 0.9× target is out of reach for any proxy: direct has two
+Tried: proxy/proxy.go, bufSize 32 KiB → 256 KiB (the ReverseProxy copy buffers; 8× fewer system calls per MiB).
+Isolated A/B of httputil.ReverseProxy with proxy.DefaultTransport() (section 7): 1 connection %.0f → %.0f req/s,
+32 connections %.0f → %.0f; not adopted while it gains nothing at load for 8× the memory per streaming response.
+On one 2-core host the 0.9× target is out of reach for any proxy: direct has two
 stages sharing the two cores (backend writes, wrk reads), a proxy adds a third that copies the same bytes twice,
 so at equal cost per stage 2/3 of direct is the ceiling; judging the target needs the client, the proxy and the
 backend on separate hosts.`,
