@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/jobdir"
 )
 
 // handleLogs streams a task's bridge events and job output, merged in time
@@ -30,7 +29,7 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)
-	out := &outputReader{path: filepath.Join(t.JobDir, "output.log")}
+	out := &outputReader{dir: t.JobDir}
 	var lastEvent int64
 	sent := 0
 	for first := true; ; first = false {
@@ -80,7 +79,7 @@ func (s *Server) handleLogs(w http.ResponseWriter, r *http.Request) {
 // stamps each line with its time; lines without a stamp (Slurm's own) take
 // the time of the line before.
 type outputReader struct {
-	path    string
+	dir     string
 	offset  int64
 	partial string
 	last    time.Time
@@ -89,7 +88,7 @@ type outputReader struct {
 // next returns the whole lines added since the last call; with final, an
 // unterminated last line too.
 func (o *outputReader) next(final bool) []api.LogLine {
-	f, err := os.Open(o.path)
+	f, err := jobdir.Open(o.dir, "output.log")
 	if err != nil {
 		return nil
 	}

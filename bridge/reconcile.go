@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/slurm"
@@ -162,7 +161,7 @@ func (s *Server) finish(ctx context.Context, t *store.Task, state string) error 
 		reason = rec.Message
 	case t.State != api.StateRunning:
 		reason = "failed to start"
-		if tail := lastLines(filepath.Join(t.JobDir, "output.log"), 5); tail != "" {
+		if tail := lastLines(t.JobDir, "output.log", 5); tail != "" {
 			reason += ": " + tail
 		}
 	case hasRec:
@@ -242,16 +241,17 @@ func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) 
 
 func readExitRecord(jobDir string) (api.ExitRecord, bool) {
 	var rec api.ExitRecord
-	data, err := os.ReadFile(filepath.Join(jobDir, "exit.json"))
+	data, err := jobdir.ReadFile(jobDir, "exit.json", 64<<10)
 	if err != nil || json.Unmarshal(data, &rec) != nil {
 		return rec, false
 	}
 	return rec, true
 }
 
-// lastLines returns up to n last non-empty lines of a file, joined by " | ".
-func lastLines(path string, n int) string {
-	f, err := os.Open(path)
+// lastLines returns up to n last non-empty lines of a file of the job
+// folder, joined by " | ".
+func lastLines(dir, name string, n int) string {
+	f, err := jobdir.Open(dir, name)
 	if err != nil {
 		return ""
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sylabs/singularity/v4/pkg/image"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
@@ -297,16 +298,12 @@ func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *sitecon
 
 // writeJobDir creates <root>/<user>/<id>/ owned by the job's user (0700)
 // with task.json (0600) and the batch script, and returns the script path.
+// Everything is written before the folder is handed over (package jobdir).
 func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string, contextTar []byte, userToken string) (string, error) {
-	uid, _ := strconv.Atoi(pu.Uid)
-	gid, _ := strconv.Atoi(pu.Gid)
-	chown := os.Geteuid() == 0
-	userDir := filepath.Dir(t.JobDir)
-	if err := os.MkdirAll(userDir, 0o700); err != nil {
-		return "", fmt.Errorf("create job folder: %w", err)
-	}
-	if err := os.Mkdir(t.JobDir, 0o700); err != nil {
-		return "", fmt.Errorf("create job folder: %w", err)
+	owner := jobdir.Owner{Uid: -1, Gid: -1}
+	if os.Geteuid() == 0 {
+		owner.Uid, _ = strconv.Atoi(pu.Uid)
+		owner.Gid, _ = strconv.Atoi(pu.Gid)
 	}
 	binds := make([]string, 0, len(cfg.BindMounts)+1)
 	if s.cfg.SharedFSPath != "" {
@@ -327,38 +324,28 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
 	}
-	owned := []string{userDir, t.JobDir}
+	var files []jobdir.File
 	if len(contextTar) > 0 {
 		spec.Context = filepath.Join(t.JobDir, "context.tar.gz")
-		if err := os.WriteFile(spec.Context, contextTar, 0o600); err != nil {
-			return "", fmt.Errorf("write context: %w", err)
-		}
-		owned = append(owned, spec.Context)
+		files = append(files, jobdir.File{Name: "context.tar.gz", Data: contextTar, Mode: 0o600})
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
 		return "", fmt.Errorf("encode task spec: %w", err)
 	}
 	specPath := filepath.Join(t.JobDir, "task.json")
-	if err := os.WriteFile(specPath, data, 0o600); err != nil {
-		return "", fmt.Errorf("write task spec: %w", err)
-	}
 	text, err := slurm.RenderScript(s.cfg.LauncherPath, specPath)
 	if err != nil {
 		return "", err
 	}
-	script := filepath.Join(t.JobDir, "job.sh")
-	if err := os.WriteFile(script, []byte(text), 0o700); err != nil {
-		return "", fmt.Errorf("write batch script: %w", err)
+	files = append(files,
+		jobdir.File{Name: "task.json", Data: data, Mode: 0o600},
+		jobdir.File{Name: "job.sh", Data: []byte(text), Mode: 0o700})
+	root, userName, id := filepath.Dir(filepath.Dir(t.JobDir)), filepath.Base(filepath.Dir(t.JobDir)), filepath.Base(t.JobDir)
+	if err := jobdir.Create(root, userName, id, owner, files); err != nil {
+		return "", fmt.Errorf("job folder for %s: %w", pu.Username, err)
 	}
-	if chown {
-		for _, p := range append(owned, specPath, script) {
-			if err := os.Lchown(p, uid, gid); err != nil {
-				return "", fmt.Errorf("give job folder to %s: %w", pu.Username, err)
-			}
-		}
-	}
-	return script, nil
+	return filepath.Join(t.JobDir, "job.sh"), nil
 }
 
 var errNoJob = errors.New("task has no Slurm job")
