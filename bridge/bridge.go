@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -87,6 +88,7 @@ type Server struct {
 	abandoned abandoned
 	limiter   loginLimiter
 	tokens    tokenCache
+	grants    *nbGrants
 
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
@@ -99,7 +101,7 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants()}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
 	return s
 }
@@ -118,6 +120,9 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	if err := os.MkdirAll(s.cfg.JobStorageRoot, 0o755); err != nil {
 		return fmt.Errorf("create job_storage_root: %w", err)
+	}
+	if err := jobdir.CheckRoot(s.cfg.JobStorageRoot); err != nil {
+		return fmt.Errorf("job_storage_root: %w", err)
 	}
 	live, err := s.store.LiveTasks(ctx)
 	if err != nil {

@@ -78,8 +78,14 @@ type harness struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
+	return newHarnessWith(t, "")
+}
+
+// newHarnessWith is newHarness with extra top-level site config lines.
+func newHarnessWith(t testing.TB, extra string) *harness {
+	t.Helper()
 	dir := t.TempDir()
-	yaml := `
+	yaml := extra + `
 db_path: db
 job_storage_root: ` + dir + `/jobs
 launcher_path: /opt/det/det-launcher

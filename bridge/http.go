@@ -32,12 +32,21 @@ type ctxKey struct{}
 func (s *Server) Handler() http.Handler {
 	ph := proxy.New(s.routes, proxy.Options{
 		Authorize:    s.authorizeProxy,
-		StripCookies: []string{CookieName},
+		StripCookies: []string{CookieName, NotebookCookie},
 		Logger:       s.log.With("component", "proxy"),
 	})
 	r := s.router()
+	origins, originMode := s.cfg.NotebookOrigins()
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if id, ok := s.notebookHost(req); ok {
+			s.serveNotebookOrigin(w, req, id, ph)
+			return
+		}
 		if strings.HasPrefix(req.URL.Path, "/proxy/") {
+			if originMode && browserSession(req) {
+				s.startHandoff(w, req, origins)
+				return
+			}
 			ph.ServeHTTP(w, req)
 			return
 		}
@@ -126,7 +135,13 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 
 func currentUser(r *http.Request) *store.User { return r.Context().Value(ctxKey{}).(*store.User) }
 
+// authorizeProxy admits the notebook's owner, or an admin with a bearer
+// token; a browser session on the bridge's origin reaches only its own
+// notebooks. On a notebook's own origin its session cookie decides.
 func (s *Server) authorizeProxy(r *http.Request, owner string) error {
+	if id, ok := s.notebookHost(r); ok {
+		return s.authorizeNotebookOrigin(r, id, owner)
+	}
 	u, err := s.userOf(r)
 	if err != nil {
 		return proxy.ErrUnauthenticated
@@ -137,7 +152,7 @@ func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	if u.Username != owner && !u.Admin {
 		return proxy.ErrForbidden
 	}
-	return nil
+	return ownerOnly(r, u, owner)
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {

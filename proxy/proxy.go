@@ -181,6 +181,8 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest, route Route) {
 
 	hdr := pr.Out.Header
 	hdr.Del("Authorization")
+	hdr.Del("Origin") // checked by the Authorizer; the server's own check would know only one origin
+	plainPages(hdr)
 	stripCookies(hdr, h.strip)
 	pr.Out.URL.RawQuery = stripQueryParam(pr.Out.URL.RawQuery, "token")
 	if route.Token != "" {
@@ -188,10 +190,11 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest, route Route) {
 	}
 }
 
-// modifyResponse makes Location headers that point at the notebook server
-// relative and wraps upgraded connections so that websocket messages count
+// modifyResponse removes the server's cookies and token (scrub.go), makes
+// Location headers that point at the notebook server relative and wraps upgraded connections so that websocket messages count
 // as activity.
 func (h *Handler) modifyResponse(resp *http.Response, id string, route Route, last *atomic.Int64) error {
+	scrubResponse(resp, route.Token)
 	if loc := resp.Header.Get("Location"); loc != "" {
 		if rel, ok := relativeLocation(loc, route.Target.Host); ok {
 			resp.Header.Set("Location", rel)

@@ -20,9 +20,14 @@ import (
 
 // Config is the whole site config.
 type Config struct {
-	Listen         string `yaml:"listen"`
-	ExternalURL    string `yaml:"external_url"`
-	CallbackURL    string `yaml:"callback_url"`
+	Listen      string `yaml:"listen"`
+	ExternalURL string `yaml:"external_url"`
+	CallbackURL string `yaml:"callback_url"`
+	// NotebookOrigin gives each notebook its own browser origin: a URL
+	// whose host holds {id}, such as https://{id}.nb.example.org (wildcard
+	// DNS and certificate). Empty serves notebooks under the bridge's own
+	// origin at /proxy/<id>/ (path mode).
+	NotebookOrigin string `yaml:"notebook_origin"`
 	DBPath         string `yaml:"db_path"`
 	JobStorageRoot string `yaml:"job_storage_root"`
 	SharedFSPath   string `yaml:"shared_fs_path"`
@@ -184,6 +189,9 @@ func (c *Config) validate() error {
 		if p, err := url.Parse(u.v); err != nil || p.Scheme == "" || p.Host == "" {
 			return fmt.Errorf("%s: %q is not an absolute URL", u.name, u.v)
 		}
+	}
+	if err := c.checkNotebookOrigin(); err != nil {
+		return err
 	}
 	for _, f := range []struct{ name, v string }{{"db_path", c.DBPath}, {"job_storage_root", c.JobStorageRoot}, {"launcher_path", c.LauncherPath}} {
 		if f.v == "" {

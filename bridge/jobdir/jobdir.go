@@ -191,3 +191,24 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// CheckRoot refuses a job storage root that a user could change: when the
+// bridge is root, the folder must be root's and writable by root alone,
+// else a user could put their own folder or a link in a user's place.
+func CheckRoot(root string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	st, err := os.Lstat(root)
+	if err != nil {
+		return err
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !st.IsDir() || !ok {
+		return fmt.Errorf("%s is not a folder", root)
+	}
+	if sys.Uid != 0 || st.Mode().Perm()&0o022 != 0 {
+		return fmt.Errorf("%s must belong to root and be writable by root alone (chown root %s; chmod go-w %s)", root, root, root)
+	}
+	return nil
+}

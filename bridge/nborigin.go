@@ -1,0 +1,223 @@
+package bridge
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/proxy"
+	"github.com/det-slurm/bridge/siteconfig"
+)
+
+// What a notebook serves is its owner's to choose, so in origin mode each
+// notebook gets a browser origin of its own (site config notebook_origin).
+// The bridge's session cookie never goes there: a browser that opens
+// /proxy/<id>/ on the bridge's origin gets a one-time hand-off code and is
+// sent to the notebook's origin, which trades the code for a cookie that
+// opens that notebook only.
+
+const (
+	// NotebookCookie is the session cookie of a notebook origin.
+	NotebookCookie = "det_nb"
+	handoffPath    = "/_det/handoff"
+	handoffTTL     = 30 * time.Second
+	nbSessionTTL   = 24 * time.Hour
+)
+
+// nbGrant is a hand-off code or a notebook-origin session: it opens one
+// notebook for as long as the bridge token it came from is valid.
+type nbGrant struct {
+	task    string
+	token   string // the bridge token of the session that asked
+	expires time.Time
+}
+
+// nbGrants holds hand-off codes and notebook-origin sessions in memory; a
+// restart sends browsers through the hand-off again.
+type nbGrants struct {
+	mu       sync.Mutex
+	codes    map[string]nbGrant
+	sessions map[string]nbGrant
+}
+
+func newNBGrants() *nbGrants {
+	return &nbGrants{codes: map[string]nbGrant{}, sessions: map[string]nbGrant{}}
+}
+
+func (g *nbGrants) add(m map[string]nbGrant, gr nbGrant) string {
+	key := randomHex(24)
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for k, v := range m {
+		if now.After(v.expires) {
+			delete(m, k)
+		}
+	}
+	m[key] = gr
+	return key
+}
+
+// redeem returns and forgets a hand-off code.
+func (g *nbGrants) redeem(code string) (nbGrant, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gr, ok := g.codes[code]
+	delete(g.codes, code)
+	return gr, ok && time.Now().Before(gr.expires)
+}
+
+func (g *nbGrants) session(key string) (nbGrant, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	gr, ok := g.sessions[key]
+	return gr, ok && time.Now().Before(gr.expires)
+}
+
+// notebookHost returns the notebook id when r was sent to a notebook
+// origin.
+func (s *Server) notebookHost(r *http.Request) (string, bool) {
+	o, ok := s.cfg.NotebookOrigins()
+	if !ok {
+		return "", false
+	}
+	return o.ID(r.Host)
+}
+
+// serveNotebookOrigin serves a request sent to notebook id's own origin:
+// the hand-off and the notebook's paths, nothing of the API or the WebUI.
+func (s *Server) serveNotebookOrigin(w http.ResponseWriter, r *http.Request, id string, ph http.Handler) {
+	if r.URL.Path == handoffPath {
+		s.finishHandoff(w, r, id)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/proxy/"+id+"/") && r.URL.Path != "/proxy/"+id {
+		writeError(w, http.StatusNotFound, "this origin serves notebook "+id+" only")
+		return
+	}
+	ph.ServeHTTP(w, r)
+}
+
+// authorizeNotebookOrigin admits a request on notebook id's origin that
+// carries that notebook's session cookie, whose bridge token is still
+// valid and whose user owns the notebook or is an admin. State-changing
+// requests and websockets must come from the notebook's own origin, since
+// sibling notebook origins are the same site.
+func (s *Server) authorizeNotebookOrigin(r *http.Request, id, owner string) error {
+	c, err := r.Cookie(NotebookCookie)
+	if err != nil {
+		return proxy.ErrUnauthenticated
+	}
+	gr, ok := s.grants.session(c.Value)
+	if !ok || gr.task != id {
+		return proxy.ErrUnauthenticated
+	}
+	u, err := s.userByToken(r.Context(), gr.token)
+	if err != nil {
+		return proxy.ErrUnauthenticated
+	}
+	if o, _ := s.cfg.NotebookOrigins(); !originAllowed(r, o.Origin(id)) {
+		return proxy.ErrForbidden
+	}
+	if u.Username != owner && !u.Admin {
+		return proxy.ErrForbidden
+	}
+	return nil
+}
+
+// originAllowed is true for safe requests and for others whose Origin (or
+// Referer) is want.
+func originAllowed(r *http.Request, want string) bool {
+	safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
+	if safe && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return true
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		if ref, err := url.Parse(r.Header.Get("Referer")); err == nil && ref.Host != "" {
+			origin = ref.Scheme + "://" + ref.Host
+		}
+	}
+	return strings.EqualFold(origin, want)
+}
+
+// startHandoff answers a browser that opened /proxy/<id>/ on the bridge's
+// origin with its session cookie: after the usual ownership check it is
+// sent to the notebook's origin with a one-time code. Only page loads are
+// handed off; anything else with the cookie is refused, since a notebook's
+// pages live on its own origin.
+func (s *Server) startHandoff(w http.ResponseWriter, r *http.Request, o siteconfig.OriginTemplate) {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
+	tok := credential(r)
+	u, err := s.userByToken(r.Context(), tok)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "not logged in: log in to the WebUI first")
+		return
+	}
+	t, err := s.store.GetTask(r.Context(), id)
+	if err != nil || (t.Owner != u.Username && !u.Admin) {
+		writeError(w, http.StatusNotFound, "notebook "+id+" not found")
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		writeError(w, http.StatusForbidden, "notebook "+id+" is served at "+o.Origin(id)+"; open it there")
+		return
+	}
+	code := s.grants.add(s.grants.codes, nbGrant{task: id, token: tok, expires: time.Now().Add(handoffTTL)})
+	next := r.URL.Path
+	if r.URL.RawQuery != "" {
+		next += "?" + r.URL.RawQuery
+	}
+	loc := o.Origin(id) + handoffPath + "?" + url.Values{"code": {code}, "next": {next}}.Encode()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, loc, http.StatusSeeOther)
+}
+
+// finishHandoff trades a hand-off code for notebook id's session cookie and
+// sends the browser on to the page it asked for.
+func (s *Server) finishHandoff(w http.ResponseWriter, r *http.Request, id string) {
+	gr, ok := s.grants.redeem(r.URL.Query().Get("code"))
+	if !ok || gr.task != id {
+		writeError(w, http.StatusForbidden, "this sign-in link is used up or expired; open the notebook again from the WebUI or the CLI's link")
+		return
+	}
+	if _, err := s.userByToken(r.Context(), gr.token); err != nil {
+		writeError(w, http.StatusUnauthorized, "your session ended; log in again")
+		return
+	}
+	key := s.grants.add(s.grants.sessions, nbGrant{task: id, token: gr.token, expires: time.Now().Add(nbSessionTTL)})
+	o, _ := s.cfg.NotebookOrigins()
+	http.SetCookie(w, &http.Cookie{Name: NotebookCookie, Value: key, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: o.Scheme == "https", MaxAge: int(nbSessionTTL.Seconds())})
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/proxy/"+id+"/") {
+		next = "/proxy/" + id + "/"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// browserSession is true when a request to the bridge's origin is
+// authenticated by the session cookie rather than a bearer token.
+func browserSession(r *http.Request) bool {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+		return false
+	}
+	_, err := r.Cookie(CookieName)
+	return err == nil
+}
+
+// ownerOnly refuses a browser session on the bridge's origin that is not
+// the notebook's owner: in path mode a notebook's pages share the bridge's
+// origin, so an admin's browser must never run them.
+func ownerOnly(r *http.Request, u *store.User, owner string) error {
+	if browserSession(r) && u.Username != owner {
+		return proxy.ErrForbidden
+	}
+	return nil
+}
