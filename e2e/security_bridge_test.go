@@ -1,0 +1,248 @@
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
+)
+
+// The attacker cases of the bridge's own files and origin: items 1 to 4.
+var (
+	_ = addSecCase(1, "job-folder-links-and-fifos", testJobFolderLinks)
+	_ = addSecCase(2, "job-folder-cannot-be-swapped", testJobFolderSwap)
+	_ = addSecCase(3, "notebook-page-cannot-use-admin-session", testNotebookOrigin)
+	_ = addSecCase(4, "no-jupyter-token-or-cookie-reaches-browser", testNoJupyterSecrets)
+)
+
+func randomWord(t *testing.T) string {
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// jobDir is a task's job folder on the dev cluster.
+func jobDir(posix, id string) string { return filepath.Join(state, "jobs", posix, id) }
+
+// adminClient logs in as the bridge's admin.
+func adminClient(t *testing.T) *client.Client {
+	t.Helper()
+	c := client.New(master, "")
+	if _, err := c.Login(ctxT(t, 10*time.Second), "admin", ""); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// testJobFolderLinks: alice plants in her own job folder a link from
+// output.log to a root-only canary and a FIFO as exit.json, makes the folder
+// read-only so the launcher cannot replace them, and lets the job run. The
+// bridge (root) must show none of the canary in the logs or the reason, and
+// its reconcile loop must not hang on the FIFO.
+func testJobFolderLinks(t *testing.T) {
+	alice := asUser(t, "alice")
+	word := randomWord(t)
+	canary := filepath.Join("/root", "det-canary-"+word)
+	secret := "CANARY-" + word
+	if err := os.WriteFile(canary, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(canary) })
+	cfg := cpuNotebook()
+	cfg["slurm"] = map[string]any{"sbatch_args": []any{"--hold"}}
+	nb := start(t, alice, cfg)
+	dir := jobDir("alice", nb.ID)
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	for _, cmd := range [][]string{
+		{"ln", "-sf", canary, filepath.Join(dir, "output.log")},
+		{"mkfifo", filepath.Join(dir, "exit.json")},
+		{"chmod", "0500", dir},
+		{"scontrol", "release", nb.JobID},
+	} {
+		if out, err := runAs(t, "alice", "env", append([]string{"SLURM_CONF=" + filepath.Join(state, "slurm.conf")}, cmd...)...); err != nil {
+			t.Fatalf("alice: %s: %v\n%s", strings.Join(cmd, " "), err, out)
+		}
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	var got *api.Notebook
+	for {
+		n, err := alice.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.State == api.StateTerminated {
+			got = n
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the task did not end within 90 s (state %s): the reconcile loop may hang on the FIFO", n.State)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	logs := logsOf(alice, nb.ID)
+	if strings.Contains(got.Reason, secret) || strings.Contains(logs, secret) {
+		t.Fatalf("the bridge read the root-only canary through alice's link:\nreason: %s\nlogs:\n%s", got.Reason, logs)
+	}
+	// The bridge still serves and reconciles for everyone.
+	other := start(t, alice, cpuNotebook())
+	waitState(t, alice, other.ID, api.StateRunning, startWithin)
+}
+
+// testJobFolderSwap: alice cannot create, rename or replace anything in her
+// user folder, so no job folder can be swapped for a link while the bridge
+// writes it; what the bridge wrote is hers, with the expected modes.
+func testJobFolderSwap(t *testing.T) {
+	alice := asUser(t, "alice")
+	nb := start(t, alice, cpuNotebook())
+	userDir := filepath.Join(state, "jobs", "alice")
+	for _, cmd := range [][]string{
+		{"mv", jobDir("alice", nb.ID), filepath.Join(userDir, "moved")},
+		{"ln", "-s", "/etc", filepath.Join(userDir, "next-task")},
+		{"mkdir", filepath.Join(userDir, "planted")},
+	} {
+		if out, err := runAs(t, "alice", cmd[0], cmd[1:]...); err == nil {
+			t.Errorf("alice could %s in her user folder:\n%s", strings.Join(cmd, " "), out)
+		}
+	}
+	st, err := os.Lstat(userDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys := st.Sys().(*syscall.Stat_t); sys.Uid != 0 || st.Mode().Perm()&0o022 != 0 {
+		t.Errorf("user folder: owner %d mode %v, want root's and writable by root alone", sys.Uid, st.Mode())
+	}
+	for name, mode := range map[string]os.FileMode{"": 0o700, "task.json": 0o600, "job.sh": 0o700} {
+		st, err := os.Lstat(filepath.Join(jobDir("alice", nb.ID), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sys := st.Sys().(*syscall.Stat_t); sys.Uid != 2001 || st.Mode().Perm() != mode || st.Mode()&os.ModeSymlink != 0 {
+			t.Errorf("%s: owner %d mode %v, want alice's with %v", "job folder/"+name, sys.Uid, st.Mode(), mode)
+		}
+	}
+}
+
+// testNotebookOrigin: an admin opens alice's running notebook in a real
+// browser. Script in the notebook's pages (played here by evaluating it in
+// the page) tries to create an admin with the admin's session, on the
+// notebook's origin and on the bridge's; no user is created, and the page
+// is on an origin of its own.
+func testNotebookOrigin(t *testing.T) {
+	alice := asUser(t, "alice")
+	nb := start(t, alice, cpuNotebook())
+	waitState(t, alice, nb.ID, api.StateRunning, startWithin)
+	b := browser(t)
+	b.do("open the WebUI", time.Minute, chromedp.Navigate(master+"/"), chromedp.WaitVisible(css("#login-user")))
+	b.do("log in as admin", 30*time.Second,
+		chromedp.SendKeys(css("#login-user"), "admin"),
+		chromedp.Click(css("form.login button[type=submit]")),
+		chromedp.WaitVisible(css("#launch-button")))
+	b.do("open alice's notebook", time.Minute, chromedp.Navigate(master+"/proxy/"+nb.ID+"/api/status"))
+	b.until("the notebook answers", 30*time.Second, `document.body.innerText.includes("started")`)
+	origin := eval[string](b, `location.origin`)
+	if want := "http://" + nb.ID + ".nb.localhost:8080"; origin != want {
+		t.Fatalf("the notebook's page is on %s, want its own origin %s", origin, want)
+	}
+	if c := eval[string](b, `document.cookie`); strings.Contains(c, "det_token") {
+		t.Errorf("the notebook's page sees the bridge's cookie: %q", c)
+	}
+	victim := "pwned-" + randomWord(t)
+	body := fmt.Sprintf(`JSON.stringify({username: %q, password: "x-Passw0rd-long", admin: true})`, victim)
+	attack := `(async () => {
+		const out = [];
+		for (const [url, ct] of [["/api/v1/users", "application/json"], [` + js(master+"/api/v1/users") + `, "text/plain"], [` + js(master+"/api/v1/users") + `, "application/json"]]) {
+			try {
+				const r = await fetch(url, {method: "POST", credentials: "include", headers: {"Content-Type": ct}, body: ` + body + `});
+				out.push(url + " " + r.status);
+			} catch (e) { out.push(url + " blocked"); }
+		}
+		try {
+			const r = await fetch(` + js(master+"/api/v1/me") + `, {credentials: "include"});
+			out.push("me " + r.status + " " + (await r.text()));
+		} catch (e) { out.push("me blocked"); }
+		return out.join("\n");
+	})()`
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[string](attack, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("run the page's script: %v", err)
+	}
+	t.Logf("the page's attempts:\n%s", res)
+	if strings.Contains(res, `"username"`) {
+		t.Errorf("the page read the admin's identity from the bridge: %s", res)
+	}
+	var users []api.User
+	if err := adminClient(t).Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Username == victim {
+			t.Fatalf("the notebook's page created user %s with the admin's session", victim)
+		}
+	}
+}
+
+// testNoJupyterSecrets: what the proxy sends for JupyterLab's page and API
+// carries neither the notebook's Jupyter token nor any cookie of Jupyter's.
+func testNoJupyterSecrets(t *testing.T) {
+	alice := asUser(t, "alice")
+	nb := start(t, alice, cpuNotebook())
+	waitState(t, alice, nb.ID, api.StateRunning, startWithin)
+	out, err := runAs(t, "alice", "cat", filepath.Join(jobDir("alice", nb.ID), "task.json"))
+	if err != nil {
+		t.Fatalf("read task.json as alice: %v", err)
+	}
+	token := jsonField(out, "jupyter_token")
+	if len(token) < 16 {
+		t.Fatalf("no Jupyter token in task.json: %q", out)
+	}
+	for _, p := range []string{"lab", "lab/tree", "tree", "api/status", "api/kernelspecs", "login", "api/me"} {
+		req, _ := http.NewRequest(http.MethodGet, master+"/proxy/"+nb.ID+"/"+p, nil)
+		req.Header.Set("Authorization", "Bearer "+alice.Token)
+		req.Header.Set("Accept", "text/html,application/json")
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if c := resp.Header.Values("Set-Cookie"); len(c) > 0 {
+			t.Errorf("%s: Jupyter's cookies reach the client: %v", p, c)
+		}
+		for k, vs := range resp.Header {
+			if strings.Contains(strings.Join(vs, " "), token) {
+				t.Errorf("%s: header %s carries the Jupyter token", p, k)
+			}
+		}
+		if strings.Contains(string(data), token) {
+			t.Errorf("%s (%d, %s): the body carries the Jupyter token", p, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+		}
+	}
+}
+
+// jsonField returns a top-level string field of a JSON object's text.
+func jsonField(text, name string) string {
+	_, rest, ok := strings.Cut(text, `"`+name+`": "`)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(rest, `"`)
+	return v
+}
