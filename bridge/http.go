@@ -43,7 +43,7 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if strings.HasPrefix(req.URL.Path, "/proxy/") {
-			if originMode && browserSession(req) {
+			if originMode && browserSession(req) && s.handsOff(req) {
 				s.startHandoff(w, req, origins)
 				return
 			}

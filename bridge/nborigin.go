@@ -144,6 +144,15 @@ func originAllowed(r *http.Request, want string) bool {
 	return strings.EqualFold(origin, want)
 }
 
+// handsOff is true when /proxy/<id>/ names a notebook whose server runs;
+// the bridge's own pages about a notebook that is not running stay on the
+// bridge's origin.
+func (s *Server) handsOff(r *http.Request) bool {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
+	rt, ok := s.routes.Get(id)
+	return ok && rt.Target != nil
+}
+
 // startHandoff answers a browser that opened /proxy/<id>/ on the bridge's
 // origin with its session cookie: after the usual ownership check it is
 // sent to the notebook's origin with a one-time code. Only page loads are
