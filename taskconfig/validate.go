@@ -6,6 +6,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/sylabs/singularity/v4/pkg/util/bind"
 )
@@ -27,6 +29,35 @@ var forbiddenSbatch = []string{
 // -q qos, -C constraint, -c cpus-per-task, -w nodelist, -x exclude,
 // -b begin, -d dependency.
 const shortSbatchWithValue = "tAqCcwxbd"
+
+// sbatchShort maps sbatch's short options to their long names.
+var sbatchShort = map[byte]string{
+	'A': "--account", 'a': "--array", 'b': "--begin", 'C': "--constraint", 'c': "--cpus-per-task",
+	'D': "--chdir", 'd': "--dependency", 'e': "--error", 'F': "--nodefile", 'G': "--gpus",
+	'H': "--hold", 'I': "--immediate", 'i': "--input", 'J': "--job-name", 'k': "--no-kill",
+	'L': "--licenses", 'M': "--clusters", 'm': "--distribution", 'N': "--nodes", 'n': "--ntasks",
+	'O': "--overcommit", 'o': "--output", 'p': "--partition", 'q': "--qos", 'S': "--core-spec",
+	's': "--oversubscribe", 't': "--time", 'W': "--wait", 'w': "--nodelist", 'x': "--exclude",
+}
+
+// SbatchOptionName returns the long option an sbatch argument sets: the
+// name before "=" of a long option as written (sbatch also takes
+// unambiguous abbreviations, so "--acc=x" gives "--acc"), the long name of
+// a short one ("-Aphysics" and "-A" give "--account"), or "" for an
+// argument that is not an option (the value of the one before it).
+func SbatchOptionName(arg string) string {
+	if strings.HasPrefix(arg, "--") {
+		name, _, _ := strings.Cut(arg, "=")
+		return name
+	}
+	if len(arg) >= 2 && arg[0] == '-' {
+		if long, ok := sbatchShort[arg[1]]; ok {
+			return long
+		}
+		return arg[:2]
+	}
+	return ""
+}
 
 // checkSbatchArg refuses an option the bridge owns, in any spelling.
 func checkSbatchArg(a string) error {
@@ -53,6 +84,54 @@ func checkSbatchArg(a string) error {
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// Limits of free-text fields.
+const (
+	// MaxDescriptionChars bounds description: it is shown in every
+	// listing and stored with the task.
+	MaxDescriptionChars = 1000
+	// MaxWorkDirBytes is the longest work_dir, Linux's PATH_MAX less its NUL.
+	MaxWorkDirBytes = 4095
+)
+
+// checkText refuses text that is not UTF-8 or holds control characters
+// (NUL, line breaks, escape sequences), which would cut or forge what
+// terminals, logs and the container's environment show. Tabs pass when
+// allowTab is set.
+func checkText(s string, allowTab bool) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("is not valid UTF-8")
+	}
+	for i, r := range s {
+		if unicode.IsControl(r) && !(allowTab && r == '\t') {
+			return fmt.Errorf("contains the control character %U at byte %d", r, i)
+		}
+	}
+	return nil
+}
+
+// checkWorkDir accepts "" (the default) or an absolute, clean path in the
+// container: it reaches the runtime's --pwd, so it must never read as an
+// option or hold characters a path cannot.
+func checkWorkDir(p string) error {
+	if p == "" {
+		return nil
+	}
+	if err := checkText(p, false); err != nil {
+		return err
+	}
+	switch {
+	case strings.HasPrefix(p, "-"):
+		return fmt.Errorf("%q looks like an option; give an absolute path in the container, e.g. /run/determined/workdir", p)
+	case !path.IsAbs(p):
+		return fmt.Errorf("%q must be an absolute path in the container, e.g. /run/determined/workdir", p)
+	case path.Clean(p) != p:
+		return fmt.Errorf("%q must be a clean path (no \".\", \"..\", \"//\" or trailing \"/\"); did you mean %q?", p, path.Clean(p))
+	case len(p) > MaxWorkDirBytes:
+		return fmt.Errorf("is %d bytes long, more than the %d a path may have", len(p), MaxWorkDirBytes)
+	}
+	return nil
+}
+
 // ReservedContainerPath is where the bridge's own files live in the
 // container; bind mounts may not shadow it.
 const ReservedContainerPath = "/run/determined"
@@ -74,11 +153,17 @@ func (c *Config) Validate() error {
 			c.NotebookIdleType, IdleKernelsOrTerminals, IdleKernelConnections, IdleActivity)}
 	}
 	for i, kv := range c.Environment.EnvironmentVariables {
-		k, _, ok := strings.Cut(kv, "=")
+		k, v, ok := strings.Cut(kv, "=")
 		if !ok || !envName.MatchString(k) {
 			return &FieldError{Path: fmt.Sprintf("environment.environment_variables[%d]", i),
 				Msg: fmt.Sprintf("%q must be NAME=VALUE with a valid variable name", kv)}
 		}
+		if err := checkText(v, true); err != nil {
+			return &FieldError{Path: "environment.environment_variables[" + k + "]", Msg: "the value " + err.Error()}
+		}
+	}
+	if err := checkWorkDir(c.WorkDir); err != nil {
+		return &FieldError{Path: "work_dir", Msg: err.Error()}
 	}
 	for i, a := range c.Slurm.SbatchArgs {
 		if err := checkSbatchArg(a); err != nil {
@@ -93,8 +178,11 @@ func (c *Config) Validate() error {
 			return err
 		}
 	}
-	if strings.ContainsAny(c.Description, "\n\r\x00") {
-		return &FieldError{Path: "description", Msg: "must be one line"}
+	if n := utf8.RuneCountInString(c.Description); n > MaxDescriptionChars {
+		return &FieldError{Path: "description", Msg: fmt.Sprintf("is %d characters, more than the %d allowed", n, MaxDescriptionChars)}
+	}
+	if err := checkText(c.Description, false); err != nil {
+		return &FieldError{Path: "description", Msg: "must be one line of text: it " + err.Error()}
 	}
 	if c.Description == "" {
 		c.Description = "JupyterLab (" + RandomName() + ")"
