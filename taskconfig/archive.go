@@ -373,7 +373,7 @@ func (x *extractor) checkLinks() error {
 }
 
 var (
-	errLeaves  = errors.New("leaves the working directory through the links it goes through")
+	errLeaves  = errors.New("leaves the working directory once the links on its way are followed")
 	errTooDeep = fmt.Errorf("goes through more than %d links (or a loop of links)", maxLinkHops)
 )
 
