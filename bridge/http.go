@@ -38,6 +38,9 @@ func (s *Server) Handler() http.Handler {
 	r := s.router()
 	origins, originMode := s.cfg.NotebookOrigins()
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !guardRequest(w, req) {
+			return
+		}
 		if id, ok := s.notebookHost(req); ok {
 			s.serveNotebookOrigin(w, req, id, ph)
 			return
@@ -56,7 +59,10 @@ func (s *Server) Handler() http.Handler {
 
 // router serves everything but the proxy: the API and the WebUI.
 func (s *Server) router() *mux.Router {
-	r := mux.NewRouter()
+	// Never clean a path with a redirect: guardRequest refuses the paths
+	// that cleaning would change in meaning, and any other unclean path
+	// is simply not a route.
+	r := mux.NewRouter().SkipClean(true)
 	v1 := r.PathPrefix("/api/v1").Subrouter()
 	v1.HandleFunc("/auth/login", s.handleLogin).Methods(http.MethodPost)
 	v1.HandleFunc("/auth/munge", s.handleMungeLogin).Methods(http.MethodPost)
@@ -182,9 +188,17 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return readJSONLimit(w, r, v, 1<<20)
 }
 
+// readJSONLimit decodes a body of at most limit bytes into v. A body
+// declared larger is refused (413) before any of it is read.
 func readJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
+	if bodyOverLimit(w, r, limit) {
+		return false
+	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
 	if err := dec.Decode(v); err != nil {
+		if tooLargeError(w, err) {
+			return false
+		}
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return false
 	}

@@ -77,6 +77,9 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 			}
 		}
 	}
+	if err := checkPoolSbatch(pool, cfg.Slurm.SbatchArgs); err != nil {
+		return nil, nil, err
+	}
 	if d, _ := cfg.IdleTimeoutDuration(); d > 0 && d < s.cfg.MinIdle {
 		return nil, nil, badRequest("idle_timeout: %s is below this site's minimum of %s", cfg.IdleTimeout, s.cfg.MinIdleTimeout)
 	}

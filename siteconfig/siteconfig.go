@@ -81,10 +81,13 @@ type Pool struct {
 	Description string `yaml:"description"`
 	GPU         GPU    `yaml:"gpu"`
 	// SbatchArgs are given to every job of the pool (--account, --qos,
-	// --time, --constraint, ...), before the user's own.
+	// --time, --constraint, ...), before the user's own. They are the
+	// pool's policy: a user may not give an option set here, in any
+	// spelling, unless AllowedSbatchArgs names it.
 	SbatchArgs []string `yaml:"sbatch_args"`
 	// AllowedSbatchArgs, when set, are the only option names a user may
-	// add (e.g. --time, --mem).
+	// add (e.g. --time, --mem); naming one the pool sets lets users
+	// override it.
 	AllowedSbatchArgs []string `yaml:"allowed_sbatch_args"`
 	// SlotsPerNode, when set, must match the GPUs Slurm reports per node.
 	SlotsPerNode int            `yaml:"slots_per_node"`

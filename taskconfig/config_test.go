@@ -87,6 +87,24 @@ func TestValidate(t *testing.T) {
 		{"bind_mounts:\n  - host_path: rel\n    container_path: /x\n", "bind_mounts[0].host_path"},
 		{"bind_mounts:\n  - host_path: /a\n    container_path: /run/determined\n", "bind_mounts[0].container_path"},
 		{"description: \"a\\nb\"\n", "description"},
+		{"description: \"a\\x1b[2Jb\"\n", "description: must be one line of text"},
+		{"description: " + strings.Repeat("x", MaxDescriptionChars+1) + "\n", "description: is 1001 characters, more than the 1000 allowed"},
+		{"resources:\n  slots: 2.5\n", "resources.slots: must be a whole number"},
+		{"resources:\n  slots: -0.5\n", "resources.slots: must be a whole number"},
+		{"resources:\n  slots: .nan\n", "resources.slots: must be a whole number"},
+		{"resources:\n  slots: -2\n", "resources.slots: must be 0 or more"},
+		{"work_dir: -x\n", "work_dir: \"-x\" looks like an option"},
+		{"work_dir: --pwd=/etc\n", "work_dir: \"--pwd=/etc\" looks like an option"},
+		{"work_dir: notebooks\n", "work_dir: \"notebooks\" must be an absolute path"},
+		{"work_dir: /a/../etc\n", "work_dir: \"/a/../etc\" must be a clean path"},
+		{"work_dir: /a/\n", "work_dir: \"/a/\" must be a clean path"},
+		{"work_dir: \"/a\\0b\"\n", "work_dir: contains the control character U+0000"},
+		{"work_dir: \"/a\\nb\"\n", "work_dir: contains the control character U+000A"},
+		{"work_dir: /" + strings.Repeat("a", MaxWorkDirBytes) + "\n", "work_dir: is 4096 bytes long"},
+		{"environment:\n  environment_variables: [\"A=x\\0y\"]\n", "environment.environment_variables[A]: the value contains the control character U+0000"},
+		{"environment:\n  environment_variables: [\"B=x\\ny\"]\n", "environment.environment_variables[B]: the value contains the control character U+000A"},
+		{"environment:\n  environment_variables: [\"A\\0B=x\"]\n", "environment.environment_variables[0]"},
+		{"environment:\n  environment_variables: [\"A-B=x\"]\n", "environment.environment_variables[0]"},
 	}
 	for _, c := range cases {
 		m, err := ParseYAML([]byte(c.yaml))
@@ -105,6 +123,20 @@ func TestValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	good, err := Decode(map[string]any{
+		"work_dir": "/run/determined/workdir/shared_fs/my notebooks", "description": strings.Repeat("é", MaxDescriptionChars),
+		"resources":   map[string]any{"slots": float64(2)}, // as JSON sends it
+		"environment": map[string]any{"environment_variables": []any{"TABS=a\tb", "EMPTY=", "EQ=a=b", "SHELLISH=$(touch x)"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := good.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if good.SlotCount() != 2 {
+		t.Fatalf("slots %d", good.SlotCount())
+	}
 	if !strings.HasPrefix(ok.Description, "JupyterLab (") {
 		t.Fatalf("default description %q", ok.Description)
 	}
@@ -122,5 +154,17 @@ func TestMergeListsAndEnv(t *testing.T) {
 	}
 	if len(c.BindMounts) != 2 {
 		t.Errorf("bind mounts %+v", c.BindMounts)
+	}
+}
+
+func TestSbatchOptionName(t *testing.T) {
+	for arg, want := range map[string]string{
+		"--account=physics": "--account", "--qos": "--qos", "--acc=x": "--acc",
+		"-Aphysics": "--account", "-A": "--account", "-q": "--qos", "-t60": "--time",
+		"-Z": "-Z", "physics": "", "": "",
+	} {
+		if got := SbatchOptionName(arg); got != want {
+			t.Errorf("SbatchOptionName(%q) = %q, want %q", arg, got, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package taskconfig
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strings"
@@ -180,6 +181,12 @@ func checkFields(prefix string, v any, t reflect.Type) error {
 			if err := checkFields(prefix+k+".", m[k], ft); err != nil {
 				return err
 			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		// YAML's decoder truncates 2.5 to 2 without a word; a count must be
+		// a whole number as given.
+		if f, ok := v.(float64); ok && (f != math.Trunc(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<53) {
+			return &FieldError{Path: trimDot(prefix), Msg: fmt.Sprintf("must be a whole number, not %v", f)}
 		}
 	case reflect.Slice:
 		items, ok := v.([]any)

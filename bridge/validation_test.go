@@ -1,0 +1,79 @@
+package bridge
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/slurm"
+)
+
+// TestStartRefusesBadValues: each value the config validation refuses is
+// a 400 naming the field, and nothing is submitted or left behind.
+func TestStartRefusesBadValues(t *testing.T) {
+	h := newHarness(t)
+	h.slurm.submit = func(r slurm.SubmitRequest) (string, error) {
+		t.Errorf("submitted %v", r.Args)
+		return "1", nil
+	}
+	cpu := map[string]any{"resource_pool": "cpu", "slots": 0}
+	cases := []struct {
+		name string
+		cfg  map[string]any
+		ctx  []byte
+		want string
+	}{
+		{"work_dir option", map[string]any{"resources": cpu, "work_dir": "-x"}, nil, "work_dir: "},
+		{"work_dir relative", map[string]any{"resources": cpu, "work_dir": "notebooks"}, nil, "work_dir: "},
+		{"work_dir long", map[string]any{"resources": cpu, "work_dir": "/" + strings.Repeat("w", 10<<20)}, nil, "work_dir: is 10485761 bytes long"},
+		{"work_dir NUL", map[string]any{"resources": cpu, "work_dir": "/tmp/a\x00b"}, nil, "work_dir: "},
+		{"env NUL", map[string]any{"resources": cpu, "environment": map[string]any{"environment_variables": []any{"A=x\x00y"}}}, nil, "environment.environment_variables[A]"},
+		{"slots 2.5", map[string]any{"resources": map[string]any{"slots": 2.5}}, nil, "resources.slots: must be a whole number"},
+		{"slots -1", map[string]any{"resources": map[string]any{"slots": -1}}, nil, "resources.slots"},
+		{"long description", map[string]any{"resources": cpu, "description": strings.Repeat("d", 10<<20)}, nil, "description: is 10485760 characters, more than the 1000 allowed"},
+		{"context link through a link", map[string]any{"resources": cpu}, linkTar(t), `context: context archive: link "b" -> "a/a/.." leaves the working directory`},
+	}
+	for _, c := range cases {
+		w := h.req(http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: c.cfg, Context: c.ctx}, nil)
+		var e api.Error
+		_ = json.Unmarshal(w.Body.Bytes(), &e)
+		if w.Code != http.StatusBadRequest || !strings.Contains(e.Error, c.want) || len(e.Error) > 1000 {
+			t.Errorf("%s: %d %.300s, want 400 with %q", c.name, w.Code, w.Body.String(), c.want)
+		}
+	}
+	if ents, _ := os.ReadDir(filepath.Join(h.root, "nobody")); len(ents) != 0 {
+		t.Errorf("job folders left behind: %v", ents)
+	}
+	var list api.NotebookList
+	h.do(http.MethodGet, "/api/v1/notebooks", nil, &list, http.StatusOK)
+	if len(list.Notebooks) != 0 {
+		t.Errorf("tasks stored: %+v", list.Notebooks)
+	}
+}
+
+// linkTar is a context whose links each read as inside but lead outside:
+// a -> . makes a/a the top, so b -> a/a/.. is the top's parent.
+func linkTar(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, hdr := range []*tar.Header{
+		{Name: "a", Typeflag: tar.TypeSymlink, Linkname: ".", Mode: 0o777},
+		{Name: "b", Typeflag: tar.TypeSymlink, Linkname: "a/a/..", Mode: 0o777},
+	} {
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	gz.Close()
+	return buf.Bytes()
+}
