@@ -18,6 +18,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/taskconfig"
 )
 
 // The attacker cases of the bridge's own files and origin: items 1 to 4.
@@ -49,11 +50,12 @@ func adminClient(t *testing.T) *client.Client {
 	return c
 }
 
-// testJobFolderLinks: alice plants in her own job folder a link from
-// output.log to a root-only canary and a FIFO as exit.json, makes the folder
-// read-only so the launcher cannot replace them, and lets the job run. The
-// bridge (root) must show none of the canary in the logs or the reason, and
-// its reconcile loop must not hang on the FIFO.
+// testJobFolderLinks: while her notebook's startup hook runs, alice
+// replaces output.log in her own job folder with a link to a root-only
+// canary, plants a FIFO as exit.json and makes the folder read-only so the
+// launcher cannot replace them; then the hook fails. The bridge (root) must
+// show none of the canary in the logs or in the failure's reason, and its
+// reconcile loop must not hang on the FIFO.
 func testJobFolderLinks(t *testing.T) {
 	alice := asUser(t, "alice")
 	word := randomWord(t)
@@ -63,41 +65,37 @@ func testJobFolderLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(canary) })
-	cfg := cpuNotebook()
-	cfg["slurm"] = map[string]any{"sbatch_args": []any{"--hold"}}
-	nb := start(t, alice, cfg)
+	ctxDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(ctxDir, "startup-hook.sh"), []byte("sleep 12\nexit 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tar, err := taskconfig.PackContext(ctxDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nb, err := alice.StartNotebook(ctxT(t, time.Minute), cpuNotebook(), tar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = alice.KillNotebook(context.Background(), nb.ID) })
+	waitState(t, alice, nb.ID, api.StateStarting, startWithin)
 	dir := jobDir("alice", nb.ID)
 	t.Cleanup(func() { os.Chmod(dir, 0o700) })
 	for _, cmd := range [][]string{
 		{"ln", "-sf", canary, filepath.Join(dir, "output.log")},
 		{"mkfifo", filepath.Join(dir, "exit.json")},
 		{"chmod", "0500", dir},
-		{"scontrol", "release", nb.JobID},
 	} {
-		if out, err := runAs(t, "alice", "env", append([]string{"SLURM_CONF=" + filepath.Join(state, "slurm.conf")}, cmd...)...); err != nil {
+		if out, err := runAs(t, "alice", cmd[0], cmd[1:]...); err != nil {
 			t.Fatalf("alice: %s: %v\n%s", strings.Join(cmd, " "), err, out)
 		}
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	var got *api.Notebook
-	for {
-		n, err := alice.Notebook(ctxT(t, 10*time.Second), nb.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.State == api.StateTerminated {
-			got = n
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the task did not end within 90 s (state %s): the reconcile loop may hang on the FIFO", n.State)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	got := waitState(t, alice, nb.ID, api.StateTerminated, 90*time.Second)
 	logs := logsOf(alice, nb.ID)
 	if strings.Contains(got.Reason, secret) || strings.Contains(logs, secret) {
 		t.Fatalf("the bridge read the root-only canary through alice's link:\nreason: %s\nlogs:\n%s", got.Reason, logs)
 	}
+	t.Logf("reason: %s", got.Reason)
 	// The bridge still serves and reconciles for everyone.
 	other := start(t, alice, cpuNotebook())
 	waitState(t, alice, other.ID, api.StateRunning, startWithin)

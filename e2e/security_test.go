@@ -38,8 +38,11 @@ func TestSecurity(t *testing.T) {
 	var results []result
 	for _, c := range cases {
 		name := fmt.Sprintf("%02d-%s", c.item, c.name)
-		ok := t.Run(name, c.run)
-		results = append(results, result{name, ok})
+		ran := false
+		ok := t.Run(name, func(t *testing.T) { ran = true; c.run(t) })
+		if ran { // -run may leave a case out
+			results = append(results, result{name, ok})
+		}
 	}
 	passed, failed := 0, 0
 	for _, r := range results {
