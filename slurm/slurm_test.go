@@ -24,25 +24,6 @@ func TestExpandHostlist(t *testing.T) {
 	}
 }
 
-func TestParseSqueue(t *testing.T) {
-	out, err := os.ReadFile("testdata/squeue.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := ParseSqueue(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(jobs) == 0 {
-		t.Fatal("no jobs parsed")
-	}
-	for id, j := range jobs {
-		if j.ID != id || j.State == "" {
-			t.Errorf("bad job %+v", j)
-		}
-	}
-}
-
 func TestParseSinfo(t *testing.T) {
 	out, err := os.ReadFile("testdata/sinfo-O.txt")
 	if err != nil {
@@ -137,20 +118,6 @@ func TestParseTimeLeft(t *testing.T) {
 		if got := ParseTimeLeft(in); got != want {
 			t.Errorf("%s: %v, want %v", in, got, want)
 		}
-	}
-}
-
-func TestParseSqueueFields(t *testing.T) {
-	out, _ := os.ReadFile("testdata/squeue.txt")
-	jobs, err := ParseSqueue(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j := jobs["27"]; j.State != "PENDING" || j.Reason != "Resources" || j.User != "alice" {
-		t.Errorf("pending job %+v", j)
-	}
-	if j := jobs["25"]; j.State != "RUNNING" || j.TimeLeft <= 0 || j.Nodes[0] != "gpu2" {
-		t.Errorf("running job %+v", j)
 	}
 }
 
