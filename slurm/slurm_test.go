@@ -146,3 +146,18 @@ func TestFinishedWithoutAccounting(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestExecRunnerTimeoutKillsTheGroup: a command that outlives its time,
+// with a child that keeps the output open, ends with the time-out.
+func TestExecRunnerTimeoutKillsTheGroup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := ExecRunner{}.Run(ctx, Cmd{Name: "/bin/sh", Args: []string{"-c", "sleep 30 & sleep 30"}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if took := time.Since(began); took > 3*time.Second {
+		t.Fatalf("took %s", took)
+	}
+}
