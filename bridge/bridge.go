@@ -93,6 +93,10 @@ type Server struct {
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
 	nodesTime time.Time
+
+	// imageRunner runs `det-launcher check-image`; nil means
+	// slurm.ExecRunner{}.
+	imageRunner slurm.Runner
 }
 
 // New returns a bridge over the given store and Slurm. logger nil means

@@ -49,6 +49,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	job, known := jobs[t.JobID]
+	if known && job.Err != nil {
+		writeError(w, http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: "+job.Err.Error())
+		return
+	}
 	if !known || !slices.Contains(job.Nodes, req.Node) {
 		s.log.Warn("ready callback from a node outside the allocation", "task_id", t.ID, "node", req.Node)
 		writeError(w, http.StatusForbidden, fmt.Sprintf("node %q is not part of job %s's allocation", req.Node, t.JobID))

@@ -53,7 +53,7 @@ func (s *Server) reconcile(ctx context.Context) {
 	}
 	byTask := make(map[string]slurm.Job, len(jobs))
 	for _, t := range live {
-		if j, ok := jobs[t.JobID]; ok && t.JobID != "" {
+		if j, ok := jobs[t.JobID]; ok && t.JobID != "" && j.Err == nil {
 			byTask[t.ID] = j
 		}
 	}
@@ -63,6 +63,12 @@ func (s *Server) reconcile(ctx context.Context) {
 			continue
 		}
 		job, known := jobs[t.JobID]
+		if known && job.Err != nil {
+			// Only this job's record did not read: its task keeps its
+			// state until one does.
+			s.log.Warn("cannot read Slurm's record of the job; the task keeps its state", "task_id", t.ID, "job_id", t.JobID, "err", job.Err)
+			continue
+		}
 		if err := s.apply(ctx, t, job, known); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("reconcile task", "task_id", t.ID, "err", err)
 		}

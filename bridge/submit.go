@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/sylabs/singularity/v4/pkg/image"
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
@@ -96,8 +95,8 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 }
 
 // checkImage makes sure the image is a SIF, squashfs or sandbox folder
-// the bridge can read, before anything is queued.
-func (s *Server) checkImage(cfg *taskconfig.Config, slots int) (string, error) {
+// the job's user can read, before anything is queued.
+func (s *Server) checkImage(ctx context.Context, cfg *taskconfig.Config, slots int, pu *user.User) (string, error) {
 	img := cfg.ImageFor(slots)
 	if s.cfg.ContainerRuntime.Type == "none" {
 		return img, nil
@@ -108,16 +107,10 @@ func (s *Server) checkImage(cfg *taskconfig.Config, slots int) (string, error) {
 	if !filepath.IsAbs(img) {
 		return "", badRequest("environment.image: %q must be an absolute path to a SIF, squashfs or sandbox folder on the shared filesystem", img)
 	}
-	im, err := image.Init(img, false)
-	if err != nil {
-		return "", badRequest("environment.image: %s: not a usable image (%v)", img, err)
+	if err := s.checkImageAs(ctx, pu, img); err != nil {
+		return "", err
 	}
-	defer im.File.Close()
-	switch im.Type {
-	case image.SIF, image.SQUASHFS, image.SANDBOX:
-		return img, nil
-	}
-	return "", badRequest("environment.image: %s is not a SIF, squashfs or sandbox folder", img)
+	return img, nil
 }
 
 // checkSlots refuses a GPU count no node of the pool can satisfy.
@@ -205,14 +198,14 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		cfg.Description = "Shell (" + taskconfig.RandomName() + ")"
 	}
 	slots := cfg.SlotCount()
-	img, err := s.checkImage(cfg, slots)
-	if err != nil {
-		return nil, err
-	}
 	if err := s.checkSlots(ctx, pool, slots); err != nil {
 		return nil, err
 	}
 	pu, err := s.posixUser(u)
+	if err != nil {
+		return nil, err
+	}
+	img, err := s.checkImage(ctx, cfg, slots, pu)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/gorilla/websocket"
@@ -92,6 +93,7 @@ func attachShell(ctx context.Context, g *globals, c *client.Client, id string) e
 		return fmt.Errorf("attach to shell %s: %w", id, err)
 	}
 	defer conn.Close()
+	sc := &shellConn{conn: conn}
 	in, _ := g.io.In.(*os.File)
 	if in != nil && term.IsTerminal(int(in.Fd())) {
 		old, err := term.MakeRaw(int(in.Fd()))
@@ -101,8 +103,7 @@ func attachShell(ctx context.Context, g *globals, c *client.Client, id string) e
 		defer term.Restore(int(in.Fd()), old)
 		sendSize := func() {
 			if w, h, err := term.GetSize(int(in.Fd())); err == nil {
-				msg, _ := json.Marshal(map[string]any{"type": "resize", "rows": h, "cols": w})
-				_ = conn.WriteMessage(websocket.TextMessage, msg)
+				_ = sc.control(api.ShellControl{Type: api.ShellResize, Rows: uint16(h), Cols: uint16(w)})
 			}
 		}
 		sendSize()
@@ -117,7 +118,7 @@ func attachShell(ctx context.Context, g *globals, c *client.Client, id string) e
 	}
 	result := make(chan error, 2)
 	go func() { result <- copyOutput(conn, g.io.Out) }()
-	go func() { result <- copyInput(g.io.In, conn) }()
+	go func() { result <- copyInput(g.io.In, sc.keys) }()
 	err = <-result
 	if errors.Is(err, errDetached) {
 		fmt.Fprintf(g.io.ErrOut, "\r\nDetached from shell %s; it goes on running. `det shell open %s` attaches again.\r\n", id, id[:8])
@@ -128,8 +129,35 @@ func attachShell(ctx context.Context, g *globals, c *client.Client, id string) e
 
 var errDetached = errors.New("detached")
 
-// copyOutput writes the shell's output until it exits (an exit message
-// with its status) or the connection ends.
+// shellConn is the sending side of a shell's websocket: keystrokes go in
+// binary messages, control messages in text messages (see
+// api.ShellControl), one writer at a time.
+type shellConn struct {
+	mu   sync.Mutex
+	conn *websocket.Conn
+}
+
+// keys sends keystrokes.
+func (c *shellConn) keys(b []byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn.WriteMessage(websocket.BinaryMessage, b)
+}
+
+// control sends a control message.
+func (c *shellConn) control(m api.ShellControl) error {
+	msg, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn.WriteMessage(websocket.TextMessage, msg)
+}
+
+// copyOutput writes the shell's output (binary messages) until it exits
+// (a text message: api.ShellControl with the exit status) or the
+// connection ends.
 func copyOutput(conn *websocket.Conn, out io.Writer) error {
 	for {
 		mt, data, err := conn.ReadMessage()
@@ -137,11 +165,8 @@ func copyOutput(conn *websocket.Conn, out io.Writer) error {
 			return fmt.Errorf("the connection to the shell ended: %w", err)
 		}
 		if mt == websocket.TextMessage {
-			var ctl struct {
-				Type string `json:"type"`
-				Code int    `json:"code"`
-			}
-			if json.Unmarshal(data, &ctl) == nil && ctl.Type == "exit" {
+			var ctl api.ShellControl
+			if json.Unmarshal(data, &ctl) == nil && ctl.Type == api.ShellExit {
 				if ctl.Code == 0 {
 					return nil
 				}
@@ -155,8 +180,9 @@ func copyOutput(conn *websocket.Conn, out io.Writer) error {
 	}
 }
 
-// copyInput sends keystrokes; "~." at the start of a line detaches.
-func copyInput(in io.Reader, conn *websocket.Conn) error {
+// copyInput sends keystrokes with send; "~." at the start of a line
+// detaches.
+func copyInput(in io.Reader, send func([]byte) error) error {
 	buf := make([]byte, 4096)
 	lineStart, tilde := true, false
 	for {
@@ -169,7 +195,7 @@ func copyInput(in io.Reader, conn *websocket.Conn) error {
 			switch {
 			case tilde && b == '.':
 				if len(out) > 0 {
-					_ = conn.WriteMessage(websocket.BinaryMessage, out)
+					_ = send(out)
 				}
 				return errDetached
 			case tilde:
@@ -184,7 +210,7 @@ func copyInput(in io.Reader, conn *websocket.Conn) error {
 			lineStart = b == '\r' || b == '\n'
 		}
 		if len(out) > 0 {
-			if err := conn.WriteMessage(websocket.BinaryMessage, out); err != nil {
+			if err := send(out); err != nil {
 				return fmt.Errorf("send to the shell: %w", err)
 			}
 		}

@@ -27,15 +27,6 @@ import (
 // is shown first.
 const scrollbackSize = 64 << 10
 
-// ShellControl is a text message on a shell's websocket: "resize" from a
-// client, "exit" (with the shell's status) to the clients.
-type ShellControl struct {
-	Type string `json:"type"`
-	Rows uint16 `json:"rows,omitempty"`
-	Cols uint16 `json:"cols,omitempty"`
-	Code int    `json:"code,omitempty"`
-}
-
 // shellSession is one shell under a pseudo-terminal, shared by every
 // attached client.
 type shellSession struct {
@@ -45,9 +36,29 @@ type shellSession struct {
 
 	mu         sync.Mutex
 	scrollback []byte
-	clients    map[*websocket.Conn]chan []byte
+	clients    map[*websocket.Conn]*shellClient
 	shellPgrp  int
 	typed      bool
+
+	drained chan struct{} // closed when pump has read the terminal's last output
+}
+
+// shellClient is one attached client's outbox. Terminal bytes and the exit
+// message are kept apart, so the bytes can never be sent as a control
+// message whatever they contain (see api.ShellControl).
+type shellClient struct {
+	out chan []byte // terminal bytes, each a binary frame
+	// exit is set, under the session's lock, just before out is closed:
+	// the exit message, sent as a text frame after the last bytes.
+	exit []byte
+}
+
+// newShellSession serves the terminal ptmx to clients that present token,
+// and starts copying its output.
+func newShellSession(ptmx *os.File, token string, log *slog.Logger) *shellSession {
+	s := &shellSession{ptmx: ptmx, token: token, log: log, clients: map[*websocket.Conn]*shellClient{}, drained: make(chan struct{})}
+	go s.pump()
+	return s
 }
 
 var upgrader = websocket.Upgrader{
@@ -57,8 +68,9 @@ var upgrader = websocket.Upgrader{
 }
 
 // ServeHTTP attaches a client: the task's token is required; the client
-// gets the scrollback, then the live output; its binary messages are
-// keystrokes, its text messages resizes.
+// gets the scrollback, then the live output, in binary messages; its
+// binary messages are keystrokes, its text messages control messages
+// (resizes).
 func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	got := r.Header.Get("Authorization")
 	if subtle.ConstantTimeCompare([]byte(got), []byte("token "+s.token)) != 1 {
@@ -69,35 +81,20 @@ func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	out := make(chan []byte, 256)
+	cl := &shellClient{out: make(chan []byte, 256)}
 	s.mu.Lock()
 	if len(s.scrollback) > 0 {
-		out <- append([]byte(nil), s.scrollback...)
+		cl.out <- append([]byte(nil), s.scrollback...)
 	}
-	s.clients[conn] = out
+	s.clients[conn] = cl
 	s.mu.Unlock()
 	s.log.Info("client attached to the shell")
-	go func() {
-		for b := range out {
-			if b == nil {
-				return
-			}
-			_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-			mt := websocket.BinaryMessage
-			if len(b) > 0 && b[0] == '{' && json.Valid(b) && isControl(b) {
-				mt = websocket.TextMessage
-			}
-			if err := conn.WriteMessage(mt, b); err != nil {
-				conn.Close()
-				return
-			}
-		}
-	}()
+	go cl.send(conn)
 	defer func() {
 		s.mu.Lock()
-		if ch, ok := s.clients[conn]; ok {
+		if _, ok := s.clients[conn]; ok {
 			delete(s.clients, conn)
-			close(ch)
+			close(cl.out)
 		}
 		s.mu.Unlock()
 		conn.Close()
@@ -115,21 +112,39 @@ func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 			_, _ = s.ptmx.Write(data)
 		case websocket.TextMessage:
-			var c ShellControl
-			if json.Unmarshal(data, &c) == nil && c.Type == "resize" && c.Rows > 0 && c.Cols > 0 {
+			var c api.ShellControl
+			if json.Unmarshal(data, &c) == nil && c.Type == api.ShellResize && c.Rows > 0 && c.Cols > 0 {
 				_ = pty.Setsize(s.ptmx, &pty.Winsize{Rows: c.Rows, Cols: c.Cols})
 			}
 		}
 	}
 }
 
-func isControl(b []byte) bool {
-	var c ShellControl
-	return json.Unmarshal(b, &c) == nil && c.Type == "exit"
+// send writes the client's outbox to its connection: terminal bytes as
+// binary frames, then, once the shell has ended, the exit message as a
+// text frame and a close.
+func (cl *shellClient) send(conn *websocket.Conn) {
+	for b := range cl.out {
+		_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if err := conn.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			conn.Close()
+			return
+		}
+	}
+	if cl.exit == nil {
+		return // detached
+	}
+	_ = conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.WriteMessage(websocket.TextMessage, cl.exit); err != nil {
+		conn.Close()
+		return
+	}
+	_ = conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "the shell exited"))
 }
 
 // pump copies the terminal's output to the scrollback and every client.
 func (s *shellSession) pump() {
+	defer close(s.drained)
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.ptmx.Read(buf)
@@ -143,9 +158,9 @@ func (s *shellSession) pump() {
 			if !s.typed {
 				s.shellPgrp = s.foreground()
 			}
-			for _, ch := range s.clients {
+			for _, cl := range s.clients {
 				select {
-				case ch <- chunk:
+				case cl.out <- chunk:
 				default: // a client that cannot keep up misses output
 				}
 			}
@@ -175,16 +190,14 @@ func (s *shellSession) report() api.JupyterReport {
 	return api.JupyterReport{ActivityAgeSeconds: -1, Attachments: len(s.clients), ForegroundBusy: s.shellPgrp != 0 && fg != 0 && fg != s.shellPgrp}
 }
 
-// exit tells every client the shell's status and lets them go.
+// exit tells every client the shell's status, after the output they were
+// sent, and lets them go.
 func (s *shellSession) exit(code int) {
-	msg, _ := json.Marshal(ShellControl{Type: "exit", Code: code})
+	msg, _ := json.Marshal(api.ShellControl{Type: api.ShellExit, Code: code})
 	s.mu.Lock()
-	for c, ch := range s.clients {
-		select {
-		case ch <- msg:
-		default:
-		}
-		close(ch)
+	for c, cl := range s.clients {
+		cl.exit = msg
+		close(cl.out)
 		delete(s.clients, c)
 		go func(c *websocket.Conn) {
 			time.Sleep(500 * time.Millisecond)
@@ -207,8 +220,7 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 		return 1, fmt.Sprintf("start the shell: %v", err)
 	}
 	defer ptmx.Close()
-	sess := &shellSession{ptmx: ptmx, token: spec.JupyterToken, log: log, clients: map[*websocket.Conn]chan []byte{}}
-	go sess.pump()
+	sess := newShellSession(ptmx, spec.JupyterToken, log)
 	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
 	if err != nil {
 		_ = cmd.Process.Kill()
@@ -242,6 +254,10 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 			var ee *exec.ExitError
 			if err != nil && !errors.As(err, &ee) {
 				code = 1
+			}
+			select { // the shell's last output goes before the exit message
+			case <-sess.drained:
+			case <-time.After(500 * time.Millisecond): // a background job holds the terminal
 			}
 			sess.exit(code)
 			return code, fmt.Sprintf("shell exited with %d", code)

@@ -23,6 +23,10 @@ type Job struct {
 	TimeLeft time.Duration
 	User     string
 	QOS      string
+	// Err is set when Slurm's record of the job could not be read: only
+	// ID is known, and the job's state is unknown this time (it is not
+	// gone).
+	Err error
 }
 
 // Node is one compute node.
@@ -63,6 +67,10 @@ type CLI struct {
 	Env []string
 	// Timeout bounds each command; zero means 15 s.
 	Timeout time.Duration
+
+	// marker returns squeue's record marker; nil means newMarker (tests
+	// set a fixed one).
+	marker func() string
 }
 
 // NewCLI returns a CLI that runs real commands with env.
@@ -70,6 +78,7 @@ func NewCLI(env []string) *CLI {
 	return &CLI{Runner: ExecRunner{}, Env: env, Timeout: 15 * time.Second}
 }
 
+// run runs cmd with the CLI's timeout; cmd.Env nil means c.Env.
 func (c *CLI) run(ctx context.Context, cmd Cmd) ([]byte, error) {
 	t := c.Timeout
 	if t == 0 {
@@ -77,7 +86,9 @@ func (c *CLI) run(ctx context.Context, cmd Cmd) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, t)
 	defer cancel()
-	cmd.Env = c.Env
+	if cmd.Env == nil {
+		cmd.Env = c.Env
+	}
 	return c.Runner.Run(ctx, cmd)
 }
 
@@ -94,94 +105,6 @@ func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 		return "", fmt.Errorf("sbatch: unexpected output %q", out)
 	}
 	return id, nil
-}
-
-// squeueFormat: job id, name, state, reason, nodes, start time, time left,
-// user, QOS.
-const squeueFormat = "%i|%j|%T|%r|%N|%S|%L|%u|%q"
-
-// Query asks Slurm about all given jobs in one squeue call. Jobs Slurm no
-// longer knows are absent from the result.
-func (c *CLI) Query(ctx context.Context, ids []string) (map[string]Job, error) {
-	jobs := map[string]Job{}
-	if len(ids) == 0 {
-		return jobs, nil
-	}
-	out, err := c.run(ctx, Cmd{Name: "squeue", Args: []string{"-h", "--states=all", "-o", squeueFormat, "-j", strings.Join(ids, ",")}})
-	if err != nil {
-		var ce *CommandError
-		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "Invalid job id") {
-			return jobs, nil
-		}
-		return nil, fmt.Errorf("squeue: %w", err)
-	}
-	return ParseSqueue(out)
-}
-
-// ParseSqueue parses squeue output printed with squeueFormat.
-func ParseSqueue(out []byte) (map[string]Job, error) {
-	jobs := map[string]Job{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if line == "" {
-			continue
-		}
-		f := strings.Split(line, "|")
-		if len(f) != 9 {
-			return nil, fmt.Errorf("squeue: unexpected line %q", line)
-		}
-		j := Job{ID: f[0], Name: f[1], State: f[2], Reason: f[3], TimeLeft: ParseTimeLeft(f[6]), User: f[7], QOS: f[8]}
-		if f[4] != "" {
-			j.Nodes = ExpandHostlist(f[4])
-		}
-		if t, err := time.ParseInLocation("2006-01-02T15:04:05", f[5], time.Local); err == nil {
-			j.StartTime = t
-		}
-		jobs[j.ID] = j
-	}
-	return jobs, nil
-}
-
-// Active lists every pending or running job of the cluster, in one call.
-func (c *CLI) Active(ctx context.Context) ([]Job, error) {
-	out, err := c.run(ctx, Cmd{Name: "squeue", Args: []string{"-h", "--states=PENDING,RUNNING,CONFIGURING,SUSPENDED,COMPLETING", "-o", squeueFormat}})
-	if err != nil {
-		return nil, fmt.Errorf("squeue: %w", err)
-	}
-	m, err := ParseSqueue(out)
-	if err != nil {
-		return nil, err
-	}
-	jobs := make([]Job, 0, len(m))
-	for _, j := range m {
-		jobs = append(jobs, j)
-	}
-	return jobs, nil
-}
-
-// ParseTimeLeft reads squeue's %L: [days-]hours:minutes:seconds, or
-// minutes:seconds; -1 for UNLIMITED, NOT_SET or anything else.
-func ParseTimeLeft(s string) time.Duration {
-	days := 0
-	if d, rest, ok := strings.Cut(s, "-"); ok {
-		n, err := strconv.Atoi(d)
-		if err != nil {
-			return -1
-		}
-		days, s = n, rest
-	}
-	parts := strings.Split(s, ":")
-	if len(parts) < 2 || len(parts) > 3 {
-		return -1
-	}
-	total := 0
-	for _, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil {
-			return -1
-		}
-		total = total*60 + n
-	}
-	return time.Duration(days)*24*time.Hour + time.Duration(total)*time.Second
 }
 
 // Cancel runs scancel for the job. Cancelling a finished job is not an

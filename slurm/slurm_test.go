@@ -24,25 +24,6 @@ func TestExpandHostlist(t *testing.T) {
 	}
 }
 
-func TestParseSqueue(t *testing.T) {
-	out, err := os.ReadFile("testdata/squeue.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := ParseSqueue(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(jobs) == 0 {
-		t.Fatal("no jobs parsed")
-	}
-	for id, j := range jobs {
-		if j.ID != id || j.State == "" {
-			t.Errorf("bad job %+v", j)
-		}
-	}
-}
-
 func TestParseSinfo(t *testing.T) {
 	out, err := os.ReadFile("testdata/sinfo-O.txt")
 	if err != nil {
@@ -140,20 +121,6 @@ func TestParseTimeLeft(t *testing.T) {
 	}
 }
 
-func TestParseSqueueFields(t *testing.T) {
-	out, _ := os.ReadFile("testdata/squeue.txt")
-	jobs, err := ParseSqueue(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j := jobs["27"]; j.State != "PENDING" || j.Reason != "Resources" || j.User != "alice" {
-		t.Errorf("pending job %+v", j)
-	}
-	if j := jobs["25"]; j.State != "RUNNING" || j.TimeLeft <= 0 || j.Nodes[0] != "gpu2" {
-		t.Errorf("running job %+v", j)
-	}
-}
-
 func TestParseSacct(t *testing.T) {
 	cases := []struct {
 		out   string
@@ -177,5 +144,20 @@ func TestFinishedWithoutAccounting(t *testing.T) {
 	r := &StubRunner{Stubs: []Stub{{Name: "sacct", Err: &CommandError{Cmd: "sacct", Stderr: "Slurm accounting storage is disabled", Err: errors.New("exit 1")}}}}
 	if _, _, err := (&CLI{Runner: r}).Finished(context.Background(), "1"); !errors.Is(err, ErrNoAccounting) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestExecRunnerTimeoutKillsTheGroup: a command that outlives its time,
+// with a child that keeps the output open, ends with the time-out.
+func TestExecRunnerTimeoutKillsTheGroup(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := ExecRunner{}.Run(ctx, Cmd{Name: "/bin/sh", Args: []string{"-c", "sleep 30 & sleep 30"}})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v", err)
+	}
+	if took := time.Since(began); took > 3*time.Second {
+		t.Fatalf("took %s", took)
 	}
 }

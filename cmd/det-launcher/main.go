@@ -1,5 +1,7 @@
 // Command det-launcher runs inside a Slurm job: it starts the notebook
-// server of one task in its container and reports it to the bridge.
+// server of one task in its container and reports it to the bridge. On the
+// login node the bridge runs `det-launcher check-image PATH` as the job's
+// user to check an image before it queues the job.
 package main
 
 import (
@@ -14,8 +16,11 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "check-image" {
+		os.Exit(launcher.RunCheckImage(os.Stdout, os.Args[2]))
+	}
 	if len(os.Args) != 4 || os.Args[1] != "run" || os.Args[2] != "--spec" {
-		fmt.Fprintln(os.Stderr, "usage: det-launcher run --spec <jobdir>/task.json")
+		fmt.Fprintln(os.Stderr, "usage: det-launcher run --spec <jobdir>/task.json\n       det-launcher check-image PATH")
 		os.Exit(2)
 	}
 	// The launcher's own lines start with their time, like the notebook
