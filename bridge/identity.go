@@ -30,11 +30,8 @@ func (s *Server) refuseAccount(name string, uid int) string {
 	if minUID <= 0 {
 		minUID = siteconfig.DefaultMinUID
 	}
-	switch {
-	case uid == 0:
+	if uid == 0 {
 		return fmt.Sprintf("POSIX user %s is root (uid 0): notebooks never run as root; link a person's own account", name)
-	case uid < minUID:
-		return fmt.Sprintf("POSIX user %s has uid %d, below the site's min_uid %d: system accounts never run notebooks; link a person's own account (or lower min_uid in the site config)", name, uid, minUID)
 	}
 	for _, d := range daemonAccounts {
 		if name == d {
@@ -43,6 +40,9 @@ func (s *Server) refuseAccount(name string, uid int) string {
 		if pu, err := s.lookupUser(d); err == nil && pu.Uid == strconv.Itoa(uid) {
 			return fmt.Sprintf("POSIX user %s has uid %d, the uid of the %s daemon's account, which never runs notebooks; link a person's own account", name, uid, d)
 		}
+	}
+	if uid < minUID {
+		return fmt.Sprintf("POSIX user %s has uid %d, below the site's min_uid %d: system accounts never run notebooks; link a person's own account (or lower min_uid in the site config)", name, uid, minUID)
 	}
 	return ""
 }
