@@ -137,7 +137,9 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 }
 
 // currentSession is the session of a request that passed requireUser.
-func currentSession(r *http.Request) *store.Session { return r.Context().Value(ctxKey{}).(*store.Session) }
+func currentSession(r *http.Request) *store.Session {
+	return r.Context().Value(ctxKey{}).(*store.Session)
+}
 
 func currentUser(r *http.Request) *store.User { return currentSession(r).User }
 
