@@ -100,13 +100,15 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 }
 
 // mungeLogin proves the caller's POSIX identity with munge, where the host
-// has it, and takes the token of the bridge user linked to it.
+// has it, and takes the token of the bridge user linked to it. The
+// credential's payload names the bridge (api.MungePayload), which takes
+// no credential made for anything else.
 func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
 	path, err := exec.LookPath("munge")
 	if err != nil {
 		return false
 	}
-	cred, err := exec.CommandContext(ctx, path, "-n").Output()
+	cred, err := exec.CommandContext(ctx, path, "-s", api.MungePayload(g.master)).Output()
 	if err != nil {
 		return false
 	}
