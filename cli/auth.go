@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,10 +111,6 @@ func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
 	if err != nil {
 		return false
 	}
-	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(string(cred))}, &out); err != nil {
-		return false
-	}
-	c.Token = out.Token
-	return true
+	_, err = c.MungeLogin(ctx, string(cred))
+	return err == nil
 }

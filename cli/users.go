@@ -168,7 +168,7 @@ func changePasswordRun(cmd *cobra.Command, g *globals, c *client.Client, name st
 			return fmt.Errorf("the passwords do not match; the password of %s is unchanged", name)
 		}
 	}
-	if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/users/"+url.PathEscape(name)+"/password", req, nil); err != nil {
+	if err := c.ChangePassword(cmd.Context(), name, req.OldPassword, req.Password); err != nil {
 		return err
 	}
 	if self {
