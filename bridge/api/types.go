@@ -142,7 +142,9 @@ type Spec struct {
 	// Context is the path of the context archive, "" for none.
 	Context string `json:"context,omitempty"`
 	// CLIPath is the det binary to put on the container's PATH, with
-	// UserToken (the owner's, revoked when the task ends) in DET_USER_TOKEN.
+	// UserToken in DET_USER_TOKEN: a token of the owner made for this task,
+	// valid only while it lives, that cannot manage users, passwords or
+	// tokens.
 	CLIPath   string `json:"cli_path,omitempty"`
 	UserToken string `json:"user_token,omitempty"`
 	Master    string `json:"master,omitempty"`
