@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"sync"
 	"time"
 
@@ -47,8 +48,10 @@ type Store interface {
 	EnsureDefaultUsers(ctx context.Context) error
 	Login(ctx context.Context, name, password string, ttl time.Duration) (string, *store.User, error)
 	UserByToken(ctx context.Context, token string) (*store.User, error)
+	SessionByToken(ctx context.Context, token string) (*store.Session, error)
 	NewToken(ctx context.Context, userID int64, taskID string, ttl time.Duration) (string, error)
 	RevokeTaskTokens(ctx context.Context, taskID string) error
+	PruneTokens(ctx context.Context, now time.Time) (int64, error)
 	InsertTask(ctx context.Context, t *store.Task) error
 	DeleteTask(ctx context.Context, id string) error
 	SetJobID(ctx context.Context, id, jobID string) error
@@ -63,6 +66,7 @@ type Store interface {
 	UserByAgent(ctx context.Context, uid int, name string) (*store.User, error)
 	ListUsers(ctx context.Context) ([]*store.User, error)
 	SetPassword(ctx context.Context, name, password string) error
+	ChangePassword(ctx context.Context, name, old, password, keep string) error
 	SetActive(ctx context.Context, name string, active bool) error
 	LinkAgent(ctx context.Context, name, posix string, uid int, group string, gid int) error
 	RevokeToken(ctx context.Context, token string) error
@@ -89,6 +93,12 @@ type Server struct {
 	limiter   loginLimiter
 	tokens    tokenCache
 	grants    *nbGrants
+
+	// lookupPosix finds POSIX accounts by name; nil means os/user.Lookup.
+	lookupPosix func(name string) (*user.User, error)
+	// decodeMunge returns unmunge's output for a credential; nil means
+	// running the site's unmunge.
+	decodeMunge func(ctx context.Context, cred string) ([]byte, error)
 
 	nodesMu   sync.Mutex
 	nodes     []slurm.Node
@@ -145,13 +155,30 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.reconcile(ctx)
 	s.sweepOrphans(ctx)
+	s.pruneTokens(ctx)
 	return nil
+}
+
+// tokenPrune is how often expired tokens, and those of ended tasks, are
+// deleted from the store.
+const tokenPrune = 10 * time.Minute
+
+func (s *Server) pruneTokens(ctx context.Context) {
+	n, err := s.store.PruneTokens(ctx, time.Now())
+	if err != nil {
+		s.log.Error("prune tokens", "err", err)
+		return
+	}
+	if n > 0 {
+		s.log.Info("pruned tokens that can no longer be used", "count", n)
+	}
 }
 
 // Serve runs the reconciler and serves HTTP on l until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	go every(ctx, s.cfg.Interval, s.kick, s.reconcile)
 	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
+	go every(ctx, tokenPrune, nil, s.pruneTokens)
 	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
 		if !s.view.status().Stale {
 			s.sweepOrphans(ctx)

@@ -77,10 +77,14 @@ func (s *Server) router() *mux.Router {
 	authed.HandleFunc("/me/settings", s.handleGetSettings).Methods(http.MethodGet)
 	authed.HandleFunc("/me/settings", s.handlePutSettings).Methods(http.MethodPut)
 	authed.HandleFunc("/users", s.handleListUsers).Methods(http.MethodGet)
-	authed.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
-	authed.HandleFunc("/users/{name}/password", s.handlePassword).Methods(http.MethodPost)
-	authed.HandleFunc("/users/{name}/deactivate", s.handleDeactivate).Methods(http.MethodPost)
-	authed.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
+	// Routes that manage users, passwords or tokens: never with a task's
+	// token (DET_USER_TOKEN in a notebook, which code in it can read).
+	account := authed.NewRoute().Subrouter()
+	account.Use(refuseTaskTokens)
+	account.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
+	account.HandleFunc("/users/{name}/password", s.handlePassword).Methods(http.MethodPost)
+	account.HandleFunc("/users/{name}/deactivate", s.handleDeactivate).Methods(http.MethodPost)
+	account.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStart(typeNotebook)).Methods(http.MethodPost)
@@ -116,17 +120,25 @@ func credential(r *http.Request) string {
 	return ""
 }
 
-func (s *Server) userOf(r *http.Request) (*store.User, error) {
+func (s *Server) sessionOf(r *http.Request) (*store.Session, error) {
 	tok := credential(r)
 	if tok == "" {
 		return nil, store.ErrNotFound
 	}
-	return s.userByToken(r.Context(), tok)
+	return s.sessionByToken(r.Context(), tok)
+}
+
+func (s *Server) userOf(r *http.Request) (*store.User, error) {
+	ses, err := s.sessionOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return ses.User, nil
 }
 
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := s.userOf(r)
+		ses, err := s.sessionOf(r)
 		if err != nil {
 			writeError(w, http.StatusUnauthorized, "not logged in: run `det user login` (or set DET_USER and DET_PASS)")
 			return
@@ -135,11 +147,28 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 			writeError(w, http.StatusForbidden, "cross-site request refused")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, u)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, ses)))
 	})
 }
 
-func currentUser(r *http.Request) *store.User { return r.Context().Value(ctxKey{}).(*store.User) }
+// currentSession is the session of a request that passed requireUser.
+func currentSession(r *http.Request) *store.Session {
+	return r.Context().Value(ctxKey{}).(*store.Session)
+}
+
+func currentUser(r *http.Request) *store.User { return currentSession(r).User }
+
+// refuseTaskTokens guards the routes that manage users, passwords and
+// tokens: a token made for a task may not use them.
+func refuseTaskTokens(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if currentSession(r).TaskID != "" {
+			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens; do this from your own login (`det user login`)")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 // authorizeProxy admits the notebook's owner, or an admin with a bearer
 // token; a browser session on the bridge's origin reaches only its own
@@ -166,22 +195,31 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if s.limiter.blocked(w, r, req.Username) {
+	keys := passwordKeys(r, req.Username)
+	if s.limiter.blocked(w, keys...) {
 		return
 	}
 	tok, _, err := s.store.Login(r.Context(), req.Username, req.Password, tokenTTL)
 	if errors.Is(err, store.ErrBadCredentials) {
-		s.limiter.failed(r, req.Username)
+		s.limiter.failed(keys...)
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	s.limiter.succeeded(req.Username)
+	s.limiter.succeeded(keys[0])
 	if err != nil {
 		s.internal(w, "login", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(tokenTTL.Seconds())})
+	http.SetCookie(w, s.sessionCookie(tok, int(tokenTTL.Seconds())))
 	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok})
+}
+
+// sessionCookie is the WebUI's session cookie holding tok (maxAge < 0
+// deletes it): HttpOnly, SameSite=Lax, and Secure when the bridge's
+// external URL is https.
+func (s *Server) sessionCookie(tok string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: CookieName, Value: tok, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: strings.HasPrefix(strings.ToLower(s.cfg.ExternalURL), "https://")}
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -19,11 +19,78 @@ import (
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
-var mungeUID = regexp.MustCompile(`(?m)^UID:\s+(\S+)\s+\((\d+)\)`)
+const (
+	// mungeMaxAge is how old a credential may be when it logs in: det makes
+	// it just before it asks, so a minute allows for a slow host and leaves
+	// a leaked one little use (munge's own TTL is five minutes).
+	mungeMaxAge = 60 * time.Second
+	// mungeSkew is how far in the future a credential's encode time may be
+	// (the clocks of the login node and of the bridge's host differ).
+	mungeSkew = 5 * time.Second
+)
 
-// unmunge decodes a credential with the site's unmunge and returns the
-// POSIX user it proves. munged refuses a credential it has seen before.
-func (s *Server) unmunge(ctx context.Context, cred string) (string, int, error) {
+// mungeCred is what unmunge reports of a valid credential.
+type mungeCred struct {
+	user    string
+	uid     int
+	encoded time.Time
+	decoded time.Time
+	payload string
+}
+
+var (
+	unmungeField = regexp.MustCompile(`^([A-Z_]+):\s+(.*)$`)
+	unmungeID    = regexp.MustCompile(`^(\S+) \((\d+)\)$`)
+	unmungeTime  = regexp.MustCompile(`\((\d+)\)$`)
+)
+
+// parseUnmunge reads unmunge's output: "KEY: value" lines, a blank line,
+// then the payload, exactly LENGTH bytes. Only the lines before the blank
+// one are read as fields, so a payload cannot pose as one.
+func parseUnmunge(out []byte) (*mungeCred, error) {
+	head, payload, ok := bytes.Cut(out, []byte("\n\n"))
+	if !ok {
+		return nil, errors.New("unmunge's output has no payload section")
+	}
+	fields := map[string]string{}
+	for _, line := range strings.Split(string(head), "\n") {
+		if m := unmungeField.FindStringSubmatch(line); m != nil {
+			fields[m[1]] = strings.TrimSpace(m[2])
+		}
+	}
+	if st := fields["STATUS"]; st != "Success (0)" {
+		return nil, fmt.Errorf("credential refused: %s", st)
+	}
+	id := unmungeID.FindStringSubmatch(fields["UID"])
+	if id == nil {
+		return nil, errors.New("credential carries no UID")
+	}
+	c := &mungeCred{user: id[1], payload: string(payload)}
+	c.uid, _ = strconv.Atoi(id[2])
+	for _, t := range []struct {
+		field string
+		to    *time.Time
+	}{{"ENCODE_TIME", &c.encoded}, {"DECODE_TIME", &c.decoded}} {
+		m := unmungeTime.FindStringSubmatch(fields[t.field])
+		if m == nil {
+			return nil, fmt.Errorf("credential carries no %s", t.field)
+		}
+		sec, _ := strconv.ParseInt(m[1], 10, 64)
+		*t.to = time.Unix(sec, 0)
+	}
+	if n, err := strconv.Atoi(fields["LENGTH"]); err != nil || n != len(payload) {
+		return nil, fmt.Errorf("credential payload is %d bytes, unmunge says %q", len(payload), fields["LENGTH"])
+	}
+	return c, nil
+}
+
+// runUnmunge decodes a credential with the site's unmunge (or the
+// Server's decodeMunge hook) and returns unmunge's output. munged refuses
+// a credential it has seen before.
+func (s *Server) runUnmunge(ctx context.Context, cred string) ([]byte, error) {
+	if s.decodeMunge != nil {
+		return s.decodeMunge(ctx, cred)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.cfg.UnmungePath)
@@ -31,46 +98,93 @@ func (s *Server) unmunge(ctx context.Context, cred string) (string, int, error) 
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return "", 0, fmt.Errorf("credential refused: %s", strings.TrimSpace(strings.TrimPrefix(errOut.String(), "unmunge: Error: ")))
+		msg := strings.TrimSpace(strings.TrimPrefix(errOut.String(), "unmunge: Error: "))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("credential refused: %s", msg)
 	}
-	m := mungeUID.FindStringSubmatch(out.String())
-	if m == nil {
-		return "", 0, errors.New("credential carries no UID")
+	return out.Bytes(), nil
+}
+
+// mungeAudiences are the payloads a credential meant for this bridge may
+// carry: det's MungePayload of the bridge's external and callback URLs.
+func (s *Server) mungeAudiences() []string {
+	return []string{api.MungePayload(s.cfg.ExternalURL), api.MungePayload(s.cfg.CallbackURL)}
+}
+
+// checkMungeCred says why a decoded credential may not log in to this
+// bridge ("" when it may): it must be fresh and name this bridge.
+func (s *Server) checkMungeCred(c *mungeCred) string {
+	age := c.decoded.Sub(c.encoded)
+	if age > mungeMaxAge || age < -mungeSkew {
+		return fmt.Sprintf("the munge credential was made %s before it reached the bridge; a login takes one at most %s old: run det again", age.Round(time.Second), mungeMaxAge)
 	}
-	uid, _ := strconv.Atoi(m[2])
-	return m[1], uid, nil
+	for _, a := range s.mungeAudiences() {
+		if c.payload == a {
+			return ""
+		}
+	}
+	if c.payload == "" {
+		return "the munge credential names no service (it was made by `munge -n`, not by det for this bridge); use an up-to-date det, or log in with `det user login`"
+	}
+	shown := c.payload
+	if len(shown) > 120 {
+		shown = shown[:120] + "..."
+	}
+	return fmt.Sprintf("the munge credential is meant for %q, not for this bridge (%s); point det at %s (-m or DET_MASTER)", shown, api.CanonicalMaster(s.cfg.ExternalURL), s.cfg.ExternalURL)
 }
 
 // handleMungeLogin logs in the POSIX user a munge credential proves, as
-// the bridge user linked to it (created and linked on first use when the
-// site allows).
+// the one bridge user linked to it (created and linked on first use when
+// the site allows). Failures count against the address until the
+// credential decodes, then against the uid it proves.
 func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 	var req api.MungeLoginRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if s.limiter.blocked(w, r, "munge") {
+	addrKey := mungeAddrKey(r)
+	if s.limiter.blocked(w, addrKey) {
 		return
 	}
-	name, uid, err := s.unmunge(r.Context(), req.Credential)
+	out, err := s.runUnmunge(r.Context(), req.Credential)
+	var cred *mungeCred
+	if err == nil {
+		cred, err = parseUnmunge(out)
+	}
 	if err != nil {
-		s.limiter.failed(r, "munge")
+		s.limiter.failed(addrKey)
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
-	if uid == 0 {
-		writeError(w, http.StatusForbidden, "root may not log in with munge; use `det user login`")
+	uidKey := mungeUIDKey(cred.uid)
+	if s.limiter.blocked(w, uidKey) {
 		return
 	}
-	u, err := s.store.UserByAgent(r.Context(), uid, name)
+	if msg := s.checkMungeCred(cred); msg != "" {
+		s.limiter.failed(uidKey)
+		writeError(w, http.StatusUnauthorized, msg)
+		return
+	}
+	if reason := s.refuseAccount(cred.user, cred.uid); reason != "" {
+		writeError(w, http.StatusForbidden, reason+"; munge logins are for people's accounts (use `det user login`)")
+		return
+	}
+	u, err := s.store.UserByAgent(r.Context(), cred.uid, cred.user)
 	if errors.Is(err, store.ErrNotFound) && s.cfg.MungeAutoCreate {
-		u, err = s.createLinked(r.Context(), name, uid)
+		u, err = s.createLinked(r.Context(), cred.user, cred.uid)
 	}
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusForbidden, fmt.Sprintf("no bridge user is linked to POSIX user %s; an admin must run `det user link-with-agent-user NAME --agent-user %s`", name, name))
+	var amb *store.AmbiguousAgentError
+	switch {
+	case errors.As(err, &amb):
+		writeError(w, http.StatusForbidden, fmt.Sprintf("POSIX user %s (uid %d) is linked to several bridge users (%s), so a munge login cannot tell which one you are; log in with `det user login NAME`, or ask an admin to link %s to one bridge user only",
+			cred.user, cred.uid, strings.Join(amb.Users, ", "), cred.user))
 		return
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusForbidden, fmt.Sprintf("no bridge user is linked to POSIX user %s; an admin must run `det user link-with-agent-user NAME --agent-user %s`", cred.user, cred.user))
+		return
+	case err != nil:
 		s.internal(w, "munge login", err)
 		return
 	}
@@ -78,6 +192,7 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "user "+u.Username+" is deactivated")
 		return
 	}
+	s.limiter.succeeded(uidKey)
 	tok, err := s.store.NewToken(r.Context(), u.ID, "", tokenTTL)
 	if err != nil {
 		s.internal(w, "munge login", err)
@@ -87,7 +202,8 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // createLinked makes a bridge user for a POSIX account, linked to it, with
-// a random password nobody knows (it logs in with munge).
+// a random password nobody knows (it logs in with munge). The caller has
+// checked the account with refuseAccount.
 func (s *Server) createLinked(ctx context.Context, name string, uid int) (*store.User, error) {
 	if _, err := s.store.UserByName(ctx, name); err == nil {
 		return nil, fmt.Errorf("bridge user %s exists but is linked to another POSIX account: %w", name, store.ErrNotFound)

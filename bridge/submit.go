@@ -156,8 +156,9 @@ func (s *Server) posixUser(u *store.User) (*user.User, error) {
 	if err != nil {
 		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %q of %s does not exist on this host", u.PosixUser, u.Username)}
 	}
-	if pu.Uid == "0" {
-		return nil, &userError{code: http.StatusForbidden, msg: "notebooks never run as root; link the user to a normal POSIX account"}
+	uid, _ := strconv.Atoi(pu.Uid)
+	if reason := s.refuseAccount(pu.Username, uid); reason != "" {
+		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("user %s cannot launch: %s", u.Username, reason)}
 	}
 	if u.AgentUID >= 0 && strconv.Itoa(u.AgentUID) != pu.Uid {
 		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %s has uid %s here, not the linked %d; an admin must link the user again", pu.Username, pu.Uid, u.AgentUID)}

@@ -8,40 +8,41 @@ import (
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
-// tokenTTLInCache is how long a token's user is remembered without asking
-// the database; every change to users or tokens made through this bridge
-// empties the cache at once.
+// tokenTTLInCache is how long a token's session is remembered without
+// asking the database; every change to users or tokens made through this
+// bridge empties the cache at once (after the change, so that no request
+// racing it caches the old answer again for longer than this).
 const tokenTTLInCache = 2 * time.Second
 
-// tokenCache keeps the user of recently seen bearer tokens, so the proxy
-// does not query SQLite on every request.
+// tokenCache keeps the session of recently seen bearer tokens, so the
+// proxy does not query SQLite on every request.
 type tokenCache struct {
 	mu sync.RWMutex
-	m  map[string]cachedUser
+	m  map[string]cachedSession
 }
 
-type cachedUser struct {
-	user    *store.User
+type cachedSession struct {
+	ses     *store.Session
 	expires time.Time
 }
 
-func (c *tokenCache) get(tok string, now time.Time) (*store.User, bool) {
+func (c *tokenCache) get(tok string, now time.Time) (*store.Session, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.m[tok]
 	if !ok || now.After(e.expires) {
 		return nil, false
 	}
-	return e.user, true
+	return e.ses, true
 }
 
-func (c *tokenCache) put(tok string, u *store.User, now time.Time) {
+func (c *tokenCache) put(tok string, ses *store.Session, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) > 10000 {
-		c.m = map[string]cachedUser{}
+		c.m = map[string]cachedSession{}
 	}
-	c.m[tok] = cachedUser{user: u, expires: now.Add(tokenTTLInCache)}
+	c.m[tok] = cachedSession{ses: ses, expires: now.Add(tokenTTLInCache)}
 }
 
 // clear forgets every token.
@@ -51,17 +52,27 @@ func (c *tokenCache) clear() {
 	c.m = nil
 }
 
-// userByToken returns the active user of a token, from the cache when it
-// is fresh.
-func (s *Server) userByToken(ctx context.Context, tok string) (*store.User, error) {
+// sessionByToken returns the session of a token of an active user, from
+// the cache when it is fresh.
+func (s *Server) sessionByToken(ctx context.Context, tok string) (*store.Session, error) {
 	now := time.Now()
-	if u, ok := s.tokens.get(tok, now); ok {
-		return u, nil
+	if ses, ok := s.tokens.get(tok, now); ok {
+		return ses, nil
 	}
-	u, err := s.store.UserByToken(ctx, tok)
+	ses, err := s.store.SessionByToken(ctx, tok)
 	if err != nil {
 		return nil, err
 	}
-	s.tokens.put(tok, u, now)
-	return u, nil
+	s.tokens.put(tok, ses, now)
+	return ses, nil
+}
+
+// userByToken returns the active user of a token, from the cache when it
+// is fresh.
+func (s *Server) userByToken(ctx context.Context, tok string) (*store.User, error) {
+	ses, err := s.sessionByToken(ctx, tok)
+	if err != nil {
+		return nil, err
+	}
+	return ses.User, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os/user"
 	"strconv"
 	"strings"
 
@@ -61,12 +60,19 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("username %q: use letters, digits, '.', '_' and '-' (at most 64)", req.Username))
 		return
 	}
+	if !checkPasswordLength(w, req.Password) {
+		return
+	}
 	if _, err := s.store.UserByName(r.Context(), req.Username); err == nil {
 		writeError(w, http.StatusConflict, fmt.Sprintf("user %s exists already", req.Username))
 		return
 	}
-	s.tokens.clear()
+	defer s.tokens.clear()
 	u, err := s.store.CreateUser(r.Context(), req.Username, req.Password, req.Admin)
+	if errors.Is(err, store.ErrPasswordTooLong) {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
 	if err != nil {
 		s.internal(w, "create user", err)
 		return
@@ -86,11 +92,24 @@ func validName(n string) bool {
 	return true
 }
 
-// handlePassword changes a password: users their own, admins anyone's.
+// checkPasswordLength answers 400 and reports false for a password
+// bcrypt cannot hash whole.
+func checkPasswordLength(w http.ResponseWriter, pw string) bool {
+	if len(pw) > store.MaxPasswordBytes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the password is %d bytes long; passwords are stored with bcrypt, which takes at most %d bytes: choose a shorter one", len(pw), store.MaxPasswordBytes))
+		return false
+	}
+	return true
+}
+
+// handlePassword changes a password: users their own, with their current
+// password, which revokes every other token of theirs; admins anyone's
+// without it, which revokes every token of that user.
 func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	name := mux.Vars(r)["name"]
 	me := currentUser(r)
-	if name != me.Username && !me.Admin {
+	self := name == me.Username
+	if !self && !me.Admin {
 		writeError(w, http.StatusForbidden, "you may change only your own password")
 		return
 	}
@@ -98,15 +117,39 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	s.tokens.clear()
-	if err := s.store.SetPassword(r.Context(), name, req.Password); errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no user "+name)
-		return
-	} else if err != nil {
-		s.internal(w, "set password", err)
+	if !checkPasswordLength(w, req.Password) {
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
+	var err error
+	if self {
+		keys := passwordKeys(r, name)
+		if s.limiter.blocked(w, keys...) {
+			return
+		}
+		err = s.store.ChangePassword(r.Context(), name, req.OldPassword, req.Password, credential(r))
+		if errors.Is(err, store.ErrBadCredentials) {
+			s.limiter.failed(keys...)
+			if req.OldPassword == "" {
+				writeError(w, http.StatusBadRequest, "changing your own password needs your current one (old_password); `det user change-password` asks for it")
+			} else {
+				writeError(w, http.StatusForbidden, "the current password is wrong")
+			}
+			return
+		}
+	} else {
+		err = s.store.SetPassword(r.Context(), name, req.Password)
+	}
+	s.tokens.clear()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no user "+name)
+	case errors.Is(err, store.ErrPasswordTooLong):
+		writeError(w, http.StatusBadRequest, err.Error())
+	case err != nil:
+		s.internal(w, "set password", err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
 
 func (s *Server) handleDeactivate(w http.ResponseWriter, r *http.Request) {
@@ -135,7 +178,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
-	pu, err := user.Lookup(req.AgentUser)
+	pu, err := s.lookupUser(req.AgentUser)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("agent user %q does not exist on this host", req.AgentUser))
 		return
@@ -146,8 +189,8 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("agent uid %d does not match %s's uid %d on this host", *req.AgentUID, req.AgentUser, uid))
 		return
 	}
-	if uid == 0 {
-		writeError(w, http.StatusBadRequest, "notebooks never run as root; link a normal account")
+	if reason := s.refuseAccount(pu.Username, uid); reason != "" {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("cannot link %s: %s", name, reason))
 		return
 	}
 	if req.AgentGID != nil {
@@ -170,7 +213,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "log out", err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, s.sessionCookie("", -1))
 	w.WriteHeader(http.StatusNoContent)
 }
 

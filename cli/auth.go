@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,20 +99,18 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 }
 
 // mungeLogin proves the caller's POSIX identity with munge, where the host
-// has it, and takes the token of the bridge user linked to it.
+// has it, and takes the token of the bridge user linked to it. The
+// credential's payload names the bridge (api.MungePayload), which takes
+// no credential made for anything else.
 func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
 	path, err := exec.LookPath("munge")
 	if err != nil {
 		return false
 	}
-	cred, err := exec.CommandContext(ctx, path, "-n").Output()
+	cred, err := exec.CommandContext(ctx, path, "-s", api.MungePayload(g.master)).Output()
 	if err != nil {
 		return false
 	}
-	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(string(cred))}, &out); err != nil {
-		return false
-	}
-	c.Token = out.Token
-	return true
+	_, err = c.MungeLogin(ctx, string(cred))
+	return err == nil
 }

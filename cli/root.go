@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type globals struct {
 	io      IO
 	master  string
 	authDir string // where tokens are kept; default ~/.det
+	// in reads piped secrets line by line; made on first use.
+	in *bufio.Reader
 }
 
 // NewRoot returns the `det` command.

@@ -78,11 +78,17 @@ func newUserCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// readPassword asks for a password without echo on a terminal, or reads
-// one line from a pipe.
+// readPassword asks for a user's password without echo on a terminal, or
+// reads one line from a pipe.
 func (g *globals) readPassword(name string) (string, error) {
+	return g.readSecret(fmt.Sprintf("Password for user '%s': ", name))
+}
+
+// readSecret asks for a secret with prompt without echo on a terminal, or
+// reads the next line from a pipe (one line per call).
+func (g *globals) readSecret(prompt string) (string, error) {
 	if f, ok := g.io.In.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(g.io.ErrOut, "Password for user '%s': ", name)
+		fmt.Fprint(g.io.ErrOut, prompt)
 		b, err := term.ReadPassword(int(f.Fd()))
 		fmt.Fprintln(g.io.ErrOut)
 		if err != nil {
@@ -90,9 +96,18 @@ func (g *globals) readPassword(name string) (string, error) {
 		}
 		return string(b), nil
 	}
-	line, err := bufio.NewReader(g.io.In).ReadString('\n')
+	if g.in == nil {
+		g.in = bufio.NewReader(g.io.In)
+	}
+	line, err := g.in.ReadString('\n')
 	if err != nil && line == "" {
 		return "", nil
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// onTerminal reports whether secrets are typed (not piped).
+func (g *globals) onTerminal() bool {
+	f, ok := g.io.In.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

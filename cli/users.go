@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
 // userAdminCmds are the user commands beyond login/logout/whoami.
@@ -39,32 +40,25 @@ func userAdminCmds(g *globals) []*cobra.Command {
 
 	changePassword := &cobra.Command{
 		Use:   "change-password [USERNAME]",
-		Short: "Change your password (admins: anyone's)",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Change your password (asks for the current one) or, as an admin, reset anyone's",
+		Long: "Change your password: asks for your current password and the new one, and logs out your other sessions.\n" +
+			"An admin naming another user sets that user's password without the old one and logs out all of that user's sessions.\n" +
+			"From a pipe, the current password and the new one are read one per line.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd.Context())
 			if err != nil {
 				return err
 			}
-			name := ""
+			var me api.User
+			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
+				return err
+			}
+			name := me.Username
 			if len(args) == 1 {
 				name = args[0]
-			} else {
-				var me api.User
-				if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
-					return err
-				}
-				name = me.Username
 			}
-			pass, err := g.readPassword(name)
-			if err != nil {
-				return err
-			}
-			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/users/"+url.PathEscape(name)+"/password", api.PasswordRequest{Password: pass}, nil); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.io.Out, "Password of %s changed.\n", name)
-			return nil
+			return changePasswordRun(cmd, g, c, name, name == me.Username)
 		},
 	}
 
@@ -150,4 +144,37 @@ func userAdminCmds(g *globals) []*cobra.Command {
 	f.StringVar(&link.AgentGroup, "agent-group", "", "POSIX group")
 	f.IntVar(&gid, "agent-gid", 0, "POSIX gid")
 	return []*cobra.Command{create, changePassword, deactivate, list, linkCmd}
+}
+
+// changePasswordRun asks for the passwords and changes name's: with the
+// current one when it is the caller's own (self).
+func changePasswordRun(cmd *cobra.Command, g *globals, c *client.Client, name string, self bool) error {
+	var req api.PasswordRequest
+	var err error
+	if self {
+		if req.OldPassword, err = g.readSecret(fmt.Sprintf("Current password for user '%s': ", name)); err != nil {
+			return err
+		}
+	}
+	if req.Password, err = g.readSecret(fmt.Sprintf("New password for user '%s': ", name)); err != nil {
+		return err
+	}
+	if g.onTerminal() {
+		again, err := g.readSecret(fmt.Sprintf("Confirm the new password for user '%s': ", name))
+		if err != nil {
+			return err
+		}
+		if again != req.Password {
+			return fmt.Errorf("the passwords do not match; the password of %s is unchanged", name)
+		}
+	}
+	if err := c.ChangePassword(cmd.Context(), name, req.OldPassword, req.Password); err != nil {
+		return err
+	}
+	if self {
+		fmt.Fprintf(g.io.Out, "Password of %s changed; your other sessions are logged out.\n", name)
+	} else {
+		fmt.Fprintf(g.io.Out, "Password of %s set; all of %s's sessions are logged out.\n", name, name)
+	}
+	return nil
 }

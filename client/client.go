@@ -107,6 +107,25 @@ func (c *Client) Login(ctx context.Context, user, pass string) (string, error) {
 	return out.Token, nil
 }
 
+// MungeLogin exchanges a munge credential for a token, and keeps it. The
+// credential's payload must be api.MungePayload of the bridge's address.
+func (c *Client) MungeLogin(ctx context.Context, cred string) (string, error) {
+	var out api.LoginResponse
+	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(cred)}, &out); err != nil {
+		return "", err
+	}
+	c.Token = out.Token
+	return out.Token, nil
+}
+
+// ChangePassword sets the password of user name. For one's own password
+// old is the current one, and every other token of the user is revoked;
+// an admin resetting another user's password gives old "", and every token
+// of that user is revoked.
+func (c *Client) ChangePassword(ctx context.Context, name, old, password string) error {
+	return c.Do(ctx, http.MethodPost, "/api/v1/users/"+url.PathEscape(name)+"/password", api.PasswordRequest{Password: password, OldPassword: old}, nil)
+}
+
 // StartNotebook submits a notebook with the given config and context
 // archive (nil for none).
 func (c *Client) StartNotebook(ctx context.Context, cfg map[string]any, contextTar []byte) (*api.Notebook, error) {

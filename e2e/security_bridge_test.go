@@ -17,7 +17,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/det-slurm/bridge/bridge/api"
-	"github.com/det-slurm/bridge/client"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -39,16 +38,6 @@ func randomWord(t *testing.T) string {
 
 // jobDir is a task's job folder on the dev cluster.
 func jobDir(posix, id string) string { return filepath.Join(state, "jobs", posix, id) }
-
-// adminClient logs in as the bridge's admin.
-func adminClient(t *testing.T) *client.Client {
-	t.Helper()
-	c := client.New(master, "")
-	if _, err := c.Login(ctxT(t, 10*time.Second), "admin", ""); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // testJobFolderLinks: while her notebook's startup hook runs, alice
 // replaces output.log in her own job folder with a link to a root-only

@@ -37,6 +37,11 @@ type Config struct {
 	// MungeAutoCreate creates (and links) a bridge user on a POSIX user's
 	// first munge login.
 	MungeAutoCreate bool `yaml:"munge_auto_create_users"`
+	// MinUID is the lowest uid a bridge user may be linked to (and a munge
+	// login come from): accounts below it are the system's. 0 or unset
+	// means 1000. Root, the slurm and the munge accounts are refused
+	// whatever it is.
+	MinUID int `yaml:"min_uid"`
 	// InsecureEmptyDefaultPasswords lets admin and determined keep their
 	// empty passwords: for a test cluster only.
 	InsecureEmptyDefaultPasswords bool              `yaml:"insecure_empty_default_passwords"`
@@ -101,6 +106,10 @@ type GPU struct {
 	Gres string `yaml:"gres"`
 	Type string `yaml:"type"`
 }
+
+// DefaultMinUID is min_uid when the site config does not set it: the
+// first uid of a person's account on most Linux distributions.
+const DefaultMinUID = 1000
 
 var yamlLine = regexp.MustCompile(`line (\d+):`)
 
@@ -176,6 +185,9 @@ func (c *Config) setDefaults() {
 	if c.CLIPath == "" && c.LauncherPath != "" {
 		c.CLIPath = filepath.Join(filepath.Dir(c.LauncherPath), "det")
 	}
+	if c.MinUID == 0 {
+		c.MinUID = DefaultMinUID
+	}
 	if c.UnmungePath == "" {
 		c.UnmungePath = "unmunge"
 	}
@@ -205,6 +217,9 @@ func (c *Config) validate() error {
 	case "apptainer", "singularity", "none":
 	default:
 		return fmt.Errorf("container_runtime.type: %q is not apptainer, singularity or none", c.ContainerRuntime.Type)
+	}
+	if c.MinUID < 0 {
+		return fmt.Errorf("min_uid: %d is negative; give the lowest uid of a person's account (default %d)", c.MinUID, DefaultMinUID)
 	}
 	d, err := time.ParseDuration(c.ReconcileInterval)
 	if err != nil || d <= 0 {

@@ -34,6 +34,12 @@ func TestParse(t *testing.T) {
 	if c.DefaultPool(1) != "gpu" || c.DefaultPool(0) != "cpu" {
 		t.Fatalf("default pools %s %s", c.DefaultPool(1), c.DefaultPool(0))
 	}
+	if c.MinUID != DefaultMinUID {
+		t.Fatalf("min_uid defaults to %d", c.MinUID)
+	}
+	if c, err := Parse([]byte(good+"min_uid: 500\n"), "/x"); err != nil || c.MinUID != 500 {
+		t.Fatalf("min_uid 500: %v", err)
+	}
 }
 
 func TestParseErrors(t *testing.T) {
@@ -42,6 +48,7 @@ func TestParseErrors(t *testing.T) {
 		{strings.Replace(good, "partition: cpu", "partition: \"\"", 1), "resource_pools[1].partition"},
 		{good + "default_compute_pool: nope\n", "default_compute_pool"},
 		{good + "reconcile_interval: fast\n", "reconcile_interval"},
+		{good + "min_uid: -1\n", "min_uid: -1 is negative"},
 		{strings.Replace(good, "db_path: ../state/bridge.db", "", 1), "db_path: required"},
 	}
 	for _, c := range cases {

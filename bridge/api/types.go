@@ -2,7 +2,12 @@
 // bridge, its Go client and the CLI.
 package api
 
-import "time"
+import (
+	"net"
+	"net/url"
+	"strings"
+	"time"
+)
 
 // Task states, in lifecycle order.
 const (
@@ -137,7 +142,9 @@ type Spec struct {
 	// Context is the path of the context archive, "" for none.
 	Context string `json:"context,omitempty"`
 	// CLIPath is the det binary to put on the container's PATH, with
-	// UserToken (the owner's, revoked when the task ends) in DET_USER_TOKEN.
+	// UserToken in DET_USER_TOKEN: a token of the owner made for this task,
+	// valid only while it lives, that cannot manage users, passwords or
+	// tokens.
 	CLIPath   string `json:"cli_path,omitempty"`
 	UserToken string `json:"user_token,omitempty"`
 	Master    string `json:"master,omitempty"`
@@ -198,8 +205,12 @@ type CreateUserRequest struct {
 }
 
 // PasswordRequest is the body of POST /api/v1/users/{name}/password.
+// Changing one's own password needs the current one in OldPassword (an
+// admin resetting another user's password gives none); the change revokes
+// every other token of the user.
 type PasswordRequest struct {
-	Password string `json:"password"`
+	Password    string `json:"password"`
+	OldPassword string `json:"old_password,omitempty"`
 }
 
 // LinkRequest is the body of POST /api/v1/users/{name}/link.
@@ -211,9 +222,36 @@ type LinkRequest struct {
 }
 
 // MungeLoginRequest is the body of POST /api/v1/auth/munge: a credential
-// from `munge -n`, proving the caller's POSIX identity on the cluster.
+// from `munge -s "$(MungePayload(master))"`, proving the caller's POSIX
+// identity on the cluster. The bridge takes it only when its payload names
+// this bridge and it is at most a minute old.
 type MungeLoginRequest struct {
 	Credential string `json:"credential"`
+}
+
+// MungePayload is the payload of a munge credential made to log in to the
+// bridge at master (its URL as the user gives it, e.g. DET_MASTER). Naming
+// the bridge keeps a credential made for anything else (`munge -n`,
+// another service, another bridge) from being replayed at it.
+func MungePayload(master string) string {
+	return "det-bridge login " + CanonicalMaster(master)
+}
+
+// CanonicalMaster is a bridge URL without what does not change the bridge
+// it names: case of scheme and host, a default port, a trailing slash.
+func CanonicalMaster(master string) string {
+	u, err := url.Parse(strings.TrimSpace(master))
+	if err != nil || u.Host == "" {
+		return strings.TrimSuffix(strings.TrimSpace(master), "/")
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if h, port, err := net.SplitHostPort(host); err == nil && (scheme == "http" && port == "80" || scheme == "https" && port == "443") {
+		host = h
+		if strings.Contains(h, ":") {
+			host = "[" + h + "]"
+		}
+	}
+	return scheme + "://" + host + strings.TrimSuffix(u.EscapedPath(), "/")
 }
 
 // ResourcePool is one pool and its capacity (GET /api/v1/resource-pools).

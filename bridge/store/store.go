@@ -7,8 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
+	"golang.org/x/crypto/bcrypt"
 )
 
 // ErrNotFound is returned when a row does not exist.
@@ -17,6 +19,10 @@ var ErrNotFound = errors.New("not found")
 // Store is the SQLite-backed persistence of the bridge.
 type Store struct {
 	db *sql.DB
+	// cost is bcrypt's cost for new password hashes.
+	cost      int
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 var migrations = []string{
@@ -78,16 +84,29 @@ var migrations = []string{
 	// 5: lists read tasks in registration order without sorting them.
 	`CREATE INDEX tasks_list ON tasks(type, owner, registered_time);
 	CREATE INDEX tasks_type ON tasks(type, registered_time);`,
+	// 6: tokens are kept hashed (hashTokens, below).
+	``,
 }
+
+// migrationCode holds the steps of a migration that SQL alone cannot do,
+// by migration number; each runs after that migration's SQL, in the same
+// transaction.
+var migrationCode = map[int]func(context.Context, *sql.Tx) error{
+	6: hashTokens,
+}
+
+// scrubAfter are the migrations that remove secrets: once one has run, the
+// file is rewritten so that no old page keeps them.
+var scrubAfter = map[int]bool{6: true}
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(path string) (*Store, error) {
-	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL")
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_secure_delete=on")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
+	s := &Store{db: db, cost: bcrypt.DefaultCost}
 	if err := s.migrate(context.Background()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -113,6 +132,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > len(migrations) {
 		return fmt.Errorf("the database has schema version %d, newer than this det-bridge knows (%d); run a det-bridge at least as new as the one that wrote it", version, len(migrations))
 	}
+	scrub := false
 	for i := version; i < len(migrations); i++ {
 		tx, err := s.db.BeginTx(ctx, nil)
 		if err != nil {
@@ -122,12 +142,27 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %d: %w", i+1, err)
 		}
+		if code := migrationCode[i+1]; code != nil {
+			if err := code(ctx, tx); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+		}
+		scrub = scrub || scrubAfter[i+1]
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
 			tx.Rollback()
 			return err
 		}
 		if err := tx.Commit(); err != nil {
 			return err
+		}
+	}
+	if scrub && version > 0 {
+		if _, err := s.db.ExecContext(ctx, "VACUUM"); err != nil {
+			return fmt.Errorf("rewrite the database without its old pages: %w", err)
+		}
+		if _, err := s.db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			return fmt.Errorf("rewrite the database without its old pages: %w", err)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -24,8 +25,55 @@ type User struct {
 	AgentGrp  string
 }
 
-// ErrBadCredentials is returned for a wrong user name or password.
-var ErrBadCredentials = errors.New("invalid username or password")
+var (
+	// ErrBadCredentials is returned for a wrong user name or password.
+	ErrBadCredentials = errors.New("invalid username or password")
+	// ErrPasswordTooLong is returned for a password bcrypt cannot hash
+	// whole (more than MaxPasswordBytes).
+	ErrPasswordTooLong = fmt.Errorf("a password may be at most %d bytes long (the limit of bcrypt, which stores it)", MaxPasswordBytes)
+	// ErrAmbiguousAgent is wrapped by the error of UserByAgent when several
+	// active bridge users are linked to the POSIX account.
+	ErrAmbiguousAgent = errors.New("POSIX user linked to several bridge users")
+)
+
+// MaxPasswordBytes is the longest password bcrypt hashes whole.
+const MaxPasswordBytes = 72
+
+// dummyHash is compared against when a login names no user, so that such
+// a login takes as long as a wrong password and does not tell which user
+// names exist. It has the store's bcrypt cost and a password nobody knows.
+func (s *Store) dummyHash() []byte {
+	s.dummyOnce.Do(func() {
+		pw := make([]byte, 32)
+		_, _ = rand.Read(pw)
+		s.dummy, _ = bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(pw)[:MaxPasswordBytes/2]), s.cost)
+	})
+	return s.dummy
+}
+
+// AmbiguousAgentError lists the bridge users linked to one POSIX account.
+type AmbiguousAgentError struct {
+	Posix string
+	UID   int
+	Users []string
+}
+
+func (e *AmbiguousAgentError) Error() string {
+	return fmt.Sprintf("POSIX user %s (uid %d) is linked to several bridge users (%s)", e.Posix, e.UID, strings.Join(e.Users, ", "))
+}
+
+func (e *AmbiguousAgentError) Unwrap() error { return ErrAmbiguousAgent }
+
+func (s *Store) hashPassword(password string) (string, error) {
+	if len(password) > MaxPasswordBytes {
+		return "", ErrPasswordTooLong
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(hash), nil
+}
 
 // EnsureDefaultUsers creates admin and determined with empty passwords
 // when the user table is empty, as Determined does.
@@ -48,13 +96,14 @@ func (s *Store) EnsureDefaultUsers(ctx context.Context) error {
 	return nil
 }
 
-// CreateUser adds a user with a bcrypt hash of password.
+// CreateUser adds a user with a bcrypt hash of password
+// (ErrPasswordTooLong beyond MaxPasswordBytes).
 func (s *Store) CreateUser(ctx context.Context, name, password string, admin bool) (*User, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
-		return nil, fmt.Errorf("hash password: %w", err)
+		return nil, err
 	}
-	res, err := s.db.ExecContext(ctx, "INSERT INTO users(username, password_hash, admin) VALUES(?,?,?)", name, string(hash), admin)
+	res, err := s.db.ExecContext(ctx, "INSERT INTO users(username, password_hash, admin) VALUES(?,?,?)", name, hash, admin)
 	if err != nil {
 		return nil, fmt.Errorf("create user %s: %w", name, err)
 	}
@@ -94,16 +143,19 @@ func scanUser(row rowScanner) (*User, string, error) {
 
 const userCols = "id, username, password_hash, admin, active, posix_user, agent_uid, agent_group, agent_gid"
 
-// Login checks a password and returns a new token valid for ttl.
+// Login checks a password and returns a new token valid for ttl. A
+// missing or inactive user costs the same bcrypt comparison as a wrong
+// password.
 func (s *Store) Login(ctx context.Context, name, password string, ttl time.Duration) (string, *User, error) {
 	u, hash, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username=?", name))
 	if errors.Is(err, ErrNotFound) {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 		return "", nil, ErrBadCredentials
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("look up user: %w", err)
 	}
-	if !u.Active || bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !u.Active {
 		return "", nil, ErrBadCredentials
 	}
 	tok, err := s.NewToken(ctx, u.ID, "", ttl)
@@ -111,36 +163,6 @@ func (s *Store) Login(ctx context.Context, name, password string, ttl time.Durat
 		return "", nil, err
 	}
 	return tok, u, nil
-}
-
-// NewToken creates a token for a user valid for ttl; with a taskID it is
-// revoked by RevokeTaskTokens when that task ends.
-func (s *Store) NewToken(ctx context.Context, userID int64, taskID string, ttl time.Duration) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	tok := hex.EncodeToString(b)
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(token, user_id, expires, task_id) VALUES(?,?,?,?)", tok, userID, time.Now().Add(ttl).Unix(), taskID); err != nil {
-		return "", fmt.Errorf("store token: %w", err)
-	}
-	return tok, nil
-}
-
-// RevokeTaskTokens deletes the tokens made for a task.
-func (s *Store) RevokeTaskTokens(ctx context.Context, taskID string) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM tokens WHERE task_id=?", taskID); err != nil {
-		return fmt.Errorf("revoke tokens of %s: %w", taskID, err)
-	}
-	return nil
-}
-
-// UserByToken returns the active user a valid token belongs to.
-func (s *Store) UserByToken(ctx context.Context, token string) (*User, error) {
-	u, _, err := scanUser(s.db.QueryRowContext(ctx,
-		"SELECT u.id, u.username, u.password_hash, u.admin, u.active, u.posix_user, u.agent_uid, u.agent_group, u.agent_gid FROM tokens t JOIN users u ON u.id=t.user_id WHERE t.token=? AND t.expires>? AND u.active=1",
-		token, time.Now().Unix()))
-	return u, err
 }
 
 // UserByName returns a user.
@@ -167,27 +189,106 @@ func (s *Store) ListUsers(ctx context.Context) ([]*User, error) {
 	return out, rows.Err()
 }
 
-// UserByAgent returns the user linked to a POSIX account, by uid or name.
-// When several are, the one named like the POSIX account wins.
+// UserByAgent returns the active user linked to a POSIX account, by uid
+// or name. It never picks among several: when more than one active user
+// is linked, the error is an *AmbiguousAgentError (ErrAmbiguousAgent).
+// When only inactive users are linked, one of them is returned (the
+// caller refuses it as deactivated); ErrNotFound when none is.
 func (s *Store) UserByAgent(ctx context.Context, uid int, name string) (*User, error) {
-	u, _, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE (agent_uid=? AND agent_uid>=0) OR (posix_user=? AND posix_user!='') ORDER BY username=? DESC, agent_uid=? DESC, id LIMIT 1", uid, name, name, uid))
-	return u, err
+	rows, err := s.db.QueryContext(ctx, "SELECT "+userCols+" FROM users WHERE (agent_uid=? AND agent_uid>=0) OR (posix_user=? AND posix_user!='') ORDER BY username", uid, name)
+	if err != nil {
+		return nil, fmt.Errorf("look up the users of POSIX user %s: %w", name, err)
+	}
+	defer rows.Close()
+	var active, inactive []*User
+	for rows.Next() {
+		u, _, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		if u.Active {
+			active = append(active, u)
+		} else {
+			inactive = append(inactive, u)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(active) == 1:
+		return active[0], nil
+	case len(active) > 1:
+		e := &AmbiguousAgentError{Posix: name, UID: uid}
+		for _, u := range active {
+			e.Users = append(e.Users, u.Username)
+		}
+		return nil, e
+	case len(inactive) > 0:
+		return inactive[0], nil
+	}
+	return nil, ErrNotFound
 }
 
-// SetPassword replaces a user's password.
+// SetPassword replaces a user's password (an admin's reset) and revokes
+// every token of the user, its tasks' included.
 func (s *Store) SetPassword(ctx context.Context, name, password string) error {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := s.hashPassword(password)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return err
 	}
-	res, err := s.db.ExecContext(ctx, "UPDATE users SET password_hash=? WHERE username=?", string(hash), name)
+	return s.replacePassword(ctx, name, "", hash, "")
+}
+
+// ChangePassword replaces a user's password when old is the current one
+// (ErrBadCredentials when not), and revokes every token of the user but
+// keep (the session the change was made from; "" for none).
+func (s *Store) ChangePassword(ctx context.Context, name, old, password, keep string) error {
+	_, cur, err := scanUser(s.db.QueryRowContext(ctx, "SELECT "+userCols+" FROM users WHERE username=?", name))
+	if errors.Is(err, ErrNotFound) {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(old))
+		return ErrBadCredentials
+	}
+	if err != nil {
+		return fmt.Errorf("look up user: %w", err)
+	}
+	if bcrypt.CompareHashAndPassword([]byte(cur), []byte(old)) != nil {
+		return ErrBadCredentials
+	}
+	hash, err := s.hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.replacePassword(ctx, name, cur, hash, keep)
+}
+
+// replacePassword sets a user's password hash (only while it is still
+// cur, unless cur is "") and deletes its tokens but keep, in one
+// transaction.
+func (s *Store) replacePassword(ctx context.Context, name, cur, hash, keep string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	q, args := "UPDATE users SET password_hash=? WHERE username=?", []any{hash, name}
+	if cur != "" {
+		q, args = q+" AND password_hash=?", append(args, cur)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", name, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if cur != "" {
+			return ErrBadCredentials // changed meanwhile
+		}
 		return ErrNotFound
 	}
-	return nil
+	if _, err := tx.ExecContext(ctx, "DELETE FROM tokens WHERE user_id=(SELECT id FROM users WHERE username=?) AND hash!=?", name, hashToken(keep)); err != nil {
+		return fmt.Errorf("revoke tokens of %s: %w", name, err)
+	}
+	return tx.Commit()
 }
 
 // SetActive activates or deactivates a user; deactivating revokes its
@@ -211,14 +312,6 @@ func (s *Store) SetActive(ctx context.Context, name string, active bool) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// RevokeToken deletes one token (logout).
-func (s *Store) RevokeToken(ctx context.Context, token string) error {
-	if _, err := s.db.ExecContext(ctx, "DELETE FROM tokens WHERE token=?", token); err != nil {
-		return fmt.Errorf("revoke token: %w", err)
-	}
-	return nil
 }
 
 // HasEmptyPassword reports whether a user's password is empty.

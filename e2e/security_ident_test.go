@@ -1,0 +1,389 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/siteconfig"
+
+	_ "github.com/mattn/go-sqlite3" // openDBReadOnly
+)
+
+// Items 6 (POSIX identities), 8 (sessions) and, of 9, passwords too long
+// for bcrypt: a cluster user (or a careless admin) tries to become someone
+// else, or to keep or widen a token.
+
+var (
+	_ = addSecCase(6, "admin-links-system-accounts", linkSystemAccounts)
+	_ = addSecCase(6, "munge-login-from-system-account", mungeFromSystemAccount)
+	_ = addSecCase(6, "munge-login-linked-to-two-users", mungeAmbiguous)
+	_ = addSecCase(6, "munge-credential-made-for-another-service", mungeOtherService)
+	_ = addSecCase(6, "munge-credential-replayed-late", mungeStale)
+	_ = addSecCase(8, "change-password-without-the-old-one", changePasswordNeedsOld)
+	_ = addSecCase(8, "task-token-manages-accounts", taskTokenScope)
+	_ = addSecCase(8, "login-timing-lists-users", loginTiming)
+	_ = addSecCase(8, "database-holds-plain-tokens", noPlainTokens)
+	_ = addSecCase(9, "password-over-72-bytes", longPassword)
+)
+
+// adminClient logs in as admin (empty password on the dev cluster).
+func adminClient(t *testing.T) *client.Client {
+	t.Helper()
+	cluster(t)
+	c := client.New(master, "")
+	if _, err := c.Login(ctxT(t, 10*time.Second), "admin", ""); err != nil {
+		t.Fatalf("log in as admin: %v", err)
+	}
+	return c
+}
+
+// ensureUser creates bridge user name with password pass unless it exists.
+func ensureUser(t *testing.T, admin *client.Client, name, pass string) {
+	t.Helper()
+	err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: pass}, nil)
+	var ae *client.APIError
+	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
+		t.Fatalf("create user %s: %v", name, err)
+	}
+}
+
+// wantRefused fails unless err is an API error with one of codes whose
+// message holds every one of parts.
+func wantRefused(t *testing.T, what string, err error, codes []int, parts ...string) {
+	t.Helper()
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		t.Errorf("%s: got %v, want a refusal (HTTP %v)", what, err, codes)
+		return
+	}
+	ok := false
+	for _, c := range codes {
+		ok = ok || ae.Status == c
+	}
+	if !ok {
+		t.Errorf("%s: HTTP %d %q, want HTTP %v", what, ae.Status, ae.Message, codes)
+	}
+	for _, p := range parts {
+		if !strings.Contains(ae.Message, p) {
+			t.Errorf("%s: message %q does not say %q", what, ae.Message, p)
+		}
+	}
+}
+
+// mungeCred makes a munge credential as POSIX user posix: with the payload
+// det uses for this bridge when payload is nil, none (`munge -n`) when it
+// is "", else the given one.
+func mungeCred(t *testing.T, posix string, payload *string) string {
+	t.Helper()
+	args := []string{"-s", api.MungePayload(master)}
+	if payload != nil {
+		args = []string{"-s", *payload}
+		if *payload == "" {
+			args = []string{"-n"}
+		}
+	}
+	out, err := runAs(t, posix, "/usr/bin/munge", args...)
+	if err != nil {
+		t.Fatalf("munge %s as %s: %v %s", strings.Join(args, " "), posix, err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+func mungeLogin(t *testing.T, cred string) (*client.Client, error) {
+	t.Helper()
+	c := client.New(master, "")
+	_, err := c.MungeLogin(ctxT(t, 10*time.Second), cred)
+	return c, err
+}
+
+func strptr(s string) *string { return &s }
+
+// linkSystemAccounts: an admin links a bridge user to the munge and slurm
+// daemons' accounts, to a system account below min_uid, to root: each is
+// refused with a message naming the account and the rule.
+func linkSystemAccounts(t *testing.T) {
+	admin := adminClient(t)
+	ensureUser(t, admin, "sec-sysacct", "sec-sysacct-password")
+	for posix, rule := range map[string]string{
+		"munge":  "munge daemon's account",
+		"slurm":  "slurm daemon's account",
+		"daemon": "below the site's min_uid",
+		"root":   "root (uid 0)",
+	} {
+		err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/sec-sysacct/link", api.LinkRequest{AgentUser: posix}, nil)
+		wantRefused(t, "link to "+posix, err, []int{http.StatusBadRequest, http.StatusForbidden}, "POSIX user "+posix, rule)
+	}
+	var users []api.User
+	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Username == "sec-sysacct" && u.AgentUser != "" {
+			t.Errorf("sec-sysacct is linked to %s after the refusals", u.AgentUser)
+		}
+	}
+}
+
+// mungeFromSystemAccount: the daemon account and root prove who they are
+// with munge; neither gets a token (nor a bridge user made for it).
+func mungeFromSystemAccount(t *testing.T) {
+	cluster(t)
+	for posix, rule := range map[string]string{"daemon": "below the site's min_uid", "root": "root (uid 0)"} {
+		_, err := mungeLogin(t, mungeCred(t, posix, nil))
+		wantRefused(t, "munge login as "+posix, err, []int{http.StatusForbidden}, rule)
+	}
+}
+
+// mungeAmbiguous: alice's POSIX account is linked to two bridge users (on
+// the dev cluster `determined` is linked to alice too); a munge login as
+// alice must not pick one of them.
+func mungeAmbiguous(t *testing.T) {
+	asUser(t, "alice")
+	admin := adminClient(t)
+	ensureUser(t, admin, "sec-alice-twin", "sec-alice-twin-password")
+	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/sec-alice-twin/link", api.LinkRequest{AgentUser: "alice"}, nil); err != nil {
+		t.Fatalf("link a second user to alice: %v", err)
+	}
+	c, err := mungeLogin(t, mungeCred(t, "alice", nil))
+	wantRefused(t, "munge login of a POSIX user linked twice", err, []int{http.StatusForbidden, http.StatusConflict}, "several bridge users", "alice", "sec-alice-twin")
+	if err == nil {
+		var me api.User
+		_ = c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, &me)
+		t.Errorf("the bridge picked %s", me.Username)
+	}
+}
+
+// mungeOtherService: bob's credential made by `munge -n` (as any other
+// munge-authenticated service asks for) or for another service is
+// replayed at the bridge: refused; one det makes for the bridge works.
+func mungeOtherService(t *testing.T) {
+	asUser(t, "bob")
+	_, err := mungeLogin(t, mungeCred(t, "bob", strptr("")))
+	wantRefused(t, "munge -n credential", err, []int{http.StatusUnauthorized}, "munge -n")
+	_, err = mungeLogin(t, mungeCred(t, "bob", strptr("slurmrestd login")))
+	wantRefused(t, "credential for another service", err, []int{http.StatusUnauthorized}, "slurmrestd login", "not for this bridge")
+	_, err = mungeLogin(t, mungeCred(t, "bob", strptr(api.MungePayload("http://other-bridge.example:8080"))))
+	wantRefused(t, "credential for another bridge", err, []int{http.StatusUnauthorized}, "not for this bridge")
+	c, err := mungeLogin(t, mungeCred(t, "bob", nil))
+	if err != nil {
+		t.Fatalf("a credential det makes for this bridge: %v", err)
+	}
+	var me api.User
+	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, &me); err != nil || me.Username != "bob" {
+		t.Errorf("munge login as bob gave %q: %v", me.Username, err)
+	}
+}
+
+// mungeStale: a credential for the bridge, kept for more than a minute
+// before use (munge itself takes it for five), is refused.
+func mungeStale(t *testing.T) {
+	asUser(t, "bob")
+	cred := mungeCred(t, "bob", nil)
+	time.Sleep(65 * time.Second)
+	_, err := mungeLogin(t, cred)
+	wantRefused(t, "a credential 65 s old", err, []int{http.StatusUnauthorized}, "at most 1m0s old")
+}
+
+// changePasswordNeedsOld: a stolen session tries to change its victim's
+// password without (or with a wrong) current password: refused. With the
+// right one the change works, the victim's other sessions end, and an
+// admin's reset ends them all.
+func changePasswordNeedsOld(t *testing.T) {
+	admin := adminClient(t)
+	name := fmt.Sprintf("sec-pw-%d", time.Now().UnixNano()%1e9)
+	ensureUser(t, admin, name, "first-password")
+	login := func(pass string) *client.Client {
+		t.Helper()
+		c := client.New(master, "")
+		if _, err := c.Login(ctxT(t, 10*time.Second), name, pass); err != nil {
+			t.Fatalf("log in as %s: %v", name, err)
+		}
+		return c
+	}
+	me := func(c *client.Client) error {
+		return c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil)
+	}
+	thief, victim := login("first-password"), login("first-password")
+	wantRefused(t, "change without the old password", thief.ChangePassword(ctxT(t, 10*time.Second), name, "", "stolen"), []int{http.StatusBadRequest, http.StatusForbidden}, "old_password")
+	wantRefused(t, "change with a wrong old password", thief.ChangePassword(ctxT(t, 10*time.Second), name, "guess", "stolen"), []int{http.StatusForbidden})
+	if err := me(victim); err != nil {
+		t.Fatalf("a refused change ended a session: %v", err)
+	}
+	if err := victim.ChangePassword(ctxT(t, 10*time.Second), name, "first-password", "second-password"); err != nil {
+		t.Fatalf("change with the old password: %v", err)
+	}
+	if err := me(victim); err != nil {
+		t.Errorf("the session that changed the password ended: %v", err)
+	}
+	if err := me(thief); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("another session after the change: %v, want 401", err)
+	}
+	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), name, "first-password"); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("the old password after the change: %v, want 401", err)
+	}
+	if err := admin.ChangePassword(ctxT(t, 10*time.Second), name, "", "third-password"); err != nil {
+		t.Fatalf("an admin's reset: %v", err)
+	}
+	if err := me(victim); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("a session after an admin's reset: %v, want 401", err)
+	}
+	login("third-password")
+}
+
+// dbPath is the bridge's database, from the dev cluster's site config.
+func dbPath(t *testing.T) string {
+	t.Helper()
+	cfg, err := siteconfig.Load(filepath.Join(repo, "site-configs", "devcluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.DBPath
+}
+
+// openDBReadOnly opens the bridge's database without writing to it.
+func openDBReadOnly(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+dbPath(t)+"?mode=ro&_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// taskTokenScope: alice reads the token her notebook's job holds (as code
+// in the notebook can) and tries to create a user, change her password,
+// relink and deactivate with it: refused. It works for the rest of the API
+// and dies with the notebook.
+func taskTokenScope(t *testing.T) {
+	alice := asUser(t, "alice")
+	nb := start(t, alice, cpuNotebook())
+	var jobDir string
+	if err := openDBReadOnly(t).QueryRow("SELECT job_dir FROM tasks WHERE id=?", nb.ID).Scan(&jobDir); err != nil {
+		t.Fatalf("job folder of %s: %v", nb.ID, err)
+	}
+	out, err := runAs(t, "alice", "/bin/cat", filepath.Join(jobDir, "task.json"))
+	if err != nil {
+		t.Fatalf("alice reads her task.json: %v %s", err, out)
+	}
+	var spec api.Spec
+	if err := json.Unmarshal([]byte(out), &spec); err != nil || spec.UserToken == "" {
+		t.Fatalf("task.json has no user token: %v", err)
+	}
+	task := client.New(master, spec.UserToken)
+	if err := task.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); err != nil {
+		t.Fatalf("the task token does not work at all: %v", err)
+	}
+	forbidden := []int{http.StatusForbidden}
+	wantRefused(t, "create a user with the task token",
+		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: "sec-from-task", Password: "x", Admin: true}, nil), forbidden)
+	wantRefused(t, "change the password with the task token",
+		task.ChangePassword(ctxT(t, 10*time.Second), "alice", "alice-password", "owned"), forbidden)
+	wantRefused(t, "relink with the task token",
+		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/alice/link", api.LinkRequest{AgentUser: "bob"}, nil), forbidden)
+	wantRefused(t, "deactivate with the task token",
+		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/alice/deactivate", nil, nil), forbidden)
+	if _, err := alice.Login(ctxT(t, 10*time.Second), "alice", "alice-password"); err != nil {
+		t.Errorf("alice's password changed: %v", err)
+	}
+	if _, err := alice.KillNotebook(ctxT(t, 30*time.Second), nb.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, alice, nb.ID, api.StateTerminated, 2*time.Minute)
+	if err := task.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("the task token after the task ended: %v, want 401", err)
+	}
+}
+
+// loginTiming: an attacker times logins to tell existing user names from
+// missing ones. A wrong password and a missing user answer in about the
+// same time (medians of 5 within a factor of 3).
+func loginTiming(t *testing.T) {
+	admin := adminClient(t)
+	suffix := time.Now().UnixNano() % 1e9
+	name := fmt.Sprintf("sec-timing-%d", suffix)
+	ensureUser(t, admin, name, "right-password")
+	median := func(user string) time.Duration {
+		var d []time.Duration
+		for i := 0; i < 5; i++ {
+			t0 := time.Now()
+			_, err := client.New(master, "").Login(ctxT(t, 10*time.Second), user, "wrong-password")
+			d = append(d, time.Since(t0))
+			if !errors.Is(err, client.ErrUnauthorized) {
+				t.Fatalf("login %d as %s with a wrong password: %v, want 401", i, user, err)
+			}
+		}
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return d[2]
+	}
+	wrong := median(name)
+	missing := median(fmt.Sprintf("sec-nosuchuser-%d", suffix))
+	t.Logf("median login: wrong password %s, missing user %s", wrong, missing)
+	if missing*3 < wrong || wrong*3 < missing {
+		t.Errorf("a wrong password answers in %s, a missing user in %s: the time tells which names exist", wrong, missing)
+	}
+}
+
+// noPlainTokens: whoever reads the bridge's database (a backup, a copied
+// file) finds no token to log in with: the current session's token is in
+// no row and in no byte of the database's files; its hash is.
+func noPlainTokens(t *testing.T) {
+	c := asUser(t, "bob")
+	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	db := openDBReadOnly(t)
+	sum := sha256.Sum256([]byte(c.Token))
+	var plain, hashed int
+	if err := db.QueryRow("SELECT COUNT(*) FROM tokens WHERE hash=?", c.Token).Scan(&plain); err != nil {
+		t.Fatalf("read tokens: %v", err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM tokens WHERE hash=?", hex.EncodeToString(sum[:])).Scan(&hashed); err != nil {
+		t.Fatal(err)
+	}
+	if plain != 0 || hashed != 1 {
+		t.Errorf("rows with the plain token: %d (want 0), with its hash: %d (want 1)", plain, hashed)
+	}
+	p := dbPath(t)
+	for _, f := range []string{p, p + "-wal"} {
+		data, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		if bytes.Contains(data, []byte(c.Token)) {
+			t.Errorf("%s holds the plain token", f)
+		}
+	}
+}
+
+// longPassword: a password longer than bcrypt's 72 bytes is a 400 that
+// says why, not a 500, when created, reset or changed.
+func longPassword(t *testing.T) {
+	admin := adminClient(t)
+	long := strings.Repeat("x", 100)
+	name := fmt.Sprintf("sec-long-%d", time.Now().UnixNano()%1e9)
+	bad := []int{http.StatusBadRequest}
+	wantRefused(t, "create with a 100-byte password",
+		admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: long}, nil), bad, "72 bytes")
+	ensureUser(t, admin, name, "short-password")
+	wantRefused(t, "reset to a 100-byte password", admin.ChangePassword(ctxT(t, 10*time.Second), name, "", long), bad, "72 bytes")
+	c := client.New(master, "")
+	if _, err := c.Login(ctxT(t, 10*time.Second), name, "short-password"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, "change to a 100-byte password", c.ChangePassword(ctxT(t, 10*time.Second), name, "short-password", long), bad, "72 bytes")
+}
