@@ -83,6 +83,9 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !rt.Capabilities().LiteralEnv {
+		return nil, fmt.Errorf("runtime %s would let a shell evaluate the environment's values", spec.Runtime)
+	}
 	hostWork := filepath.Join(spec.JobDir, "workdir")
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create work dir: %w", err)
@@ -138,7 +141,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 		return runShell(ctx, spec, o, log, p, port)
 	}
 	rt, hostWork, hook, env := p.rt, p.hostWork, p.hook, p.env
-	argv, procEnv := rt.Command(spec, hostWork, jupyterCommand(), env)
+	argv, procEnv := rt.Command(spec, hostWork, nil, jupyterCommand(), env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), procEnv...)
 	cmd.Dir = hostWork
@@ -205,6 +208,10 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				}
 				if code == 0 {
 					code = 1
+				}
+			} else if ready != nil {
+				if tail := out.tail(); tail != "" {
+					msg += ": " + tail
 				}
 			}
 			return code, msg

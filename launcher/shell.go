@@ -211,7 +211,7 @@ func (s *shellSession) exit(code int) {
 // runShell runs the container's login shell under a pseudo-terminal and
 // serves it over a websocket only the bridge can use, until it exits.
 func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, port int) (int, string) {
-	argv, procEnv := p.rt.Command(spec, p.hostWork, []string{"/bin/sh", "-c", shellScript}, p.env)
+	argv, procEnv := p.rt.Command(spec, p.hostWork, nil, []string{"/bin/sh", "-c", shellScript}, p.env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), procEnv...), "TERM=xterm-256color")
 	cmd.Dir = p.hostWork
