@@ -1,6 +1,7 @@
 // Package launcher is the in-job side of a notebook: it reads the task spec,
-// starts Jupyter in the container runtime on a free port, reports the port
-// to the bridge once Jupyter answers, and records how it ended.
+// holds a free port, starts Jupyter in the container runtime on a private
+// Unix socket behind it, reports the port to the bridge once Jupyter
+// answers, and records how it ended.
 package launcher
 
 import (

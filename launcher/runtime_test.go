@@ -60,9 +60,15 @@ func TestJupyterScriptTakesNoArguments(t *testing.T) {
 	if strings.Contains(jupyterScript, "$1") || strings.Contains(jupyterScript, "eval") {
 		t.Fatal("the Jupyter start script must not take positional values or eval")
 	}
-	for _, v := range []string{`"$DET_PORT"`, `"$DET_BASE_URL"`} {
+	for _, v := range []string{`"$DET_JUPYTER_SOCKET"`, `"$DET_BASE_URL"`} {
 		if !strings.Contains(jupyterScript, v) {
 			t.Errorf("script lacks quoted %s", v)
+		}
+	}
+	// Jupyter never listens on TCP: the launcher holds the port.
+	for _, flag := range []string{"--port", "--ip"} {
+		if strings.Contains(jupyterScript, flag) {
+			t.Errorf("script gives Jupyter %s", flag)
 		}
 	}
 }

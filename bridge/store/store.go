@@ -78,6 +78,9 @@ var migrations = []string{
 	// 5: lists read tasks in registration order without sorting them.
 	`CREATE INDEX tasks_list ON tasks(type, owner, registered_time);
 	CREATE INDEX tasks_type ON tasks(type, registered_time);`,
+	// 6: the key a task's launcher proves its port with ('' for tasks
+	// submitted before: they are routed without the proof).
+	`ALTER TABLE tasks ADD COLUMN proof_key TEXT NOT NULL DEFAULT '';`,
 }
 
 // Open opens (creating if needed) the database at path and migrates it.
