@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,8 +100,9 @@ func TestRefusesNewerOrDamaged(t *testing.T) {
 	}
 }
 
-// TestProofKey: a task's proof key is stored and read back; a database of
-// schema 5 gains the column, its tasks with an empty key.
+// TestProofKey: a task's proof key is stored and read back; a database
+// from just before the migration that adds it gains the column, its tasks
+// with an empty key.
 func TestProofKey(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "old.db")
@@ -113,13 +115,22 @@ func TestProofKey(t *testing.T) {
 	if err := s.InsertTask(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.db.Exec("ALTER TABLE tasks DROP COLUMN proof_key; PRAGMA user_version = 5"); err != nil {
+	before := -1
+	for i, m := range migrations {
+		if strings.Contains(m, "proof_key") {
+			before = i
+		}
+	}
+	if before < 0 {
+		t.Fatal("no migration adds proof_key")
+	}
+	if _, err := s.db.Exec(fmt.Sprintf("ALTER TABLE tasks DROP COLUMN proof_key; PRAGMA user_version = %d", before)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
 	s, err = Open(p)
 	if err != nil {
-		t.Fatalf("migrate from schema 5: %v", err)
+		t.Fatalf("migrate from schema %d: %v", before, err)
 	}
 	defer s.Close()
 	if got, err := s.GetTask(ctx, "old-1"); err != nil || got.ProofKey != "" {
