@@ -107,6 +107,10 @@ type Server struct {
 	// imageRunner runs `det-launcher check-image`; nil means
 	// slurm.ExecRunner{}.
 	imageRunner slurm.Runner
+
+	// prove checks that the server at host:port holds the task's proof
+	// key; nil means checkProof. Tests replace it.
+	prove func(ctx context.Context, host string, port int, taskID, key string) error
 }
 
 // New returns a bridge over the given store and Slurm. logger nil means

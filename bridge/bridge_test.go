@@ -297,6 +297,7 @@ func TestReadyCallback(t *testing.T) {
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
 	path := "/api/v1/tasks/" + nb.ID + "/ready"
 	h.token = ""
+	h.srv.prove = func(context.Context, string, int, string, string) error { return nil }
 	if w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
 		t.Fatalf("wrong secret: %d", w.Code)
 	}

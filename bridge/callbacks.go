@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -24,8 +25,9 @@ func (s *Server) callbackTask(w http.ResponseWriter, r *http.Request) (*store.Ta
 }
 
 // handleReady registers a notebook's address once Jupyter answers. The
-// host comes from Slurm's record of the node, and the node must be part of
-// the task's own allocation.
+// host comes from Slurm's record of the node, the node must be part of
+// the task's own allocation, and the server on the port must prove it is
+// the task's launcher (checkProof) before anything is routed to it.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.callbackTask(w, r)
 	if !ok {
@@ -69,6 +71,18 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if host == "" {
 		host = req.Node
 	}
+	if t.ProofKey == "" {
+		s.log.Warn("task submitted before port proofs; routing without one", "task_id", t.ID)
+	} else if err := s.checkPort(r, t, host, req.Port); err != nil {
+		s.log.Warn("ready callback names a port that does not prove to be the task's launcher; not routed",
+			"task_id", t.ID, "node", req.Node, "port", req.Port, "err", err)
+		code := http.StatusBadGateway
+		if errors.Is(err, errProofWrong) {
+			code = http.StatusForbidden
+		}
+		writeError(w, code, fmt.Sprintf("port %d on %s: %v", req.Port, req.Node, err))
+		return
+	}
 	s.routes.Touch(t.ID) // idle time counts from the moment Jupyter is reachable
 	msg := fmt.Sprintf("Jupyter is running on %s; open %s/proxy/%s/", req.Node, s.cfg.ExternalURL, t.ID)
 	if err := s.update(r.Context(), t, store.Update{State: api.StateRunning, Node: req.Node, Host: host, Port: req.Port}, msg); err != nil {
@@ -76,6 +90,15 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// checkPort runs the proof of a reported port.
+func (s *Server) checkPort(r *http.Request, t *store.Task, host string, port int) error {
+	prove := s.prove
+	if prove == nil {
+		prove = checkProof
+	}
+	return prove(r.Context(), host, port, t.ID, t.ProofKey)
 }
 
 // handleExit records the notebook server's exit code; Slurm's view of the

@@ -44,7 +44,7 @@ type jupyterTerminal struct {
 	LastActivity time.Time `json:"last_activity"`
 }
 
-// Report asks Jupyter at base (http://127.0.0.1:PORT/proxy/<id>/) about
+// Report asks Jupyter at base (http://localhost/proxy/<id>/ through its socket) about
 // its kernels, terminals and sessions.
 func Report(ctx context.Context, c *http.Client, base, token string, now time.Time) api.JupyterReport {
 	var kernels []jupyterKernel
@@ -80,11 +80,11 @@ func Report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 	return rep
 }
 
-// heartbeat reports Jupyter's state to the bridge every interval until ctx
-// ends.
-func heartbeat(ctx context.Context, c *http.Client, spec *api.Spec, port int, log *slog.Logger) {
-	base := fmt.Sprintf("http://127.0.0.1:%d%s", port, spec.BaseURL)
-	beat(ctx, c, spec, log, func() api.JupyterReport { return Report(ctx, c, base, spec.JupyterToken, time.Now()) })
+// heartbeat reports Jupyter's state, read with jc (a client of its Unix
+// socket), to the bridge through c every interval until ctx ends.
+func heartbeat(ctx context.Context, c, jc *http.Client, spec *api.Spec, log *slog.Logger) {
+	base := jupyterBase(spec)
+	beat(ctx, c, spec, log, func() api.JupyterReport { return Report(ctx, jc, base, spec.JupyterToken, time.Now()) })
 }
 
 // beat sends what report says to the bridge every heartbeat interval

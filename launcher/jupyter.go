@@ -2,13 +2,19 @@ package launcher
 
 // jupyterScript starts whichever Jupyter the image has. It is fixed text:
 // every value reaches it through the environment and is only ever
-// expanded inside double quotes, never parsed as shell.
+// expanded inside double quotes, never parsed as shell. Jupyter listens on
+// the Unix socket DET_JUPYTER_SOCKET, never on TCP: the launcher holds the
+// notebook's port and splices it to the socket. The Host check is off
+// (allow_remote_access) as it was with --ip=0.0.0.0: requests carry the
+// node's address, and the token is what guards the server.
 const jupyterScript = hookScript + `if command -v jupyter-lab >/dev/null 2>&1; then
-  exec jupyter-lab --no-browser --ip=0.0.0.0 --port="$DET_PORT" \
+  exec jupyter-lab --no-browser --ServerApp.sock="$DET_JUPYTER_SOCKET" \
+    --ServerApp.allow_remote_access=True \
     --ServerApp.base_url="$DET_BASE_URL" --ServerApp.root_dir="$DET_CONTAINER_WORKDIR" \
     --ServerApp.allow_origin="$DET_ALLOW_ORIGIN" --ServerApp.open_browser=False
 elif command -v jupyter-notebook >/dev/null 2>&1; then
-  exec jupyter-notebook --no-browser --ip=0.0.0.0 --port="$DET_PORT" \
+  exec jupyter-notebook --no-browser --NotebookApp.sock="$DET_JUPYTER_SOCKET" \
+    --NotebookApp.allow_remote_access=True \
     --NotebookApp.base_url="$DET_BASE_URL" --NotebookApp.notebook_dir="$DET_CONTAINER_WORKDIR" \
     --NotebookApp.allow_origin="$DET_ALLOW_ORIGIN"
 else
@@ -16,6 +22,16 @@ else
   exit 127
 fi
 `
+
+// noSocketMarker is in the line an older Jupyter (notebook < 6.2, an early
+// jupyter_server) logs when it ignores the socket option and would listen
+// on TCP instead.
+const noSocketMarker = "Config option `sock` not recognized"
+
+// noSocketMessage is the task's exit reason when the image's Jupyter
+// cannot listen on a Unix socket.
+const noSocketMessage = "the image's Jupyter cannot listen on a Unix socket (--ServerApp.sock / --NotebookApp.sock); " +
+	"use an image with a newer Jupyter (jupyter_server, as JupyterLab 3+ has, or Notebook 6.2+)"
 
 // hookScript sources the startup hook, when there is one, so that what it
 // exports reaches what runs next.

@@ -16,13 +16,24 @@ type outputWatch struct {
 	marker string
 	keep   int
 
-	mu    sync.Mutex
-	lines []string
-	seen  bool
+	mu      sync.Mutex
+	lines   []string
+	seen    bool
+	alarm   string
+	alarmed chan struct{}
 }
 
 func newOutputWatch(dst io.Writer, marker string, keep int) *outputWatch {
 	return &outputWatch{dst: dst, marker: marker, keep: keep}
+}
+
+// watchFor returns a channel that is closed once a line containing s has
+// gone by. Call it before copy.
+func (o *outputWatch) watchFor(s string) <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.alarm, o.alarmed = s, make(chan struct{})
+	return o.alarmed
 }
 
 // copy reads r to its end.
@@ -47,6 +58,10 @@ func (o *outputWatch) copy(r io.ReadCloser) {
 func (o *outputWatch) note(line string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.alarmed != nil && strings.Contains(line, o.alarm) {
+		close(o.alarmed)
+		o.alarmed = nil
+	}
 	if line == o.marker {
 		o.seen = true
 		return

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,6 +82,9 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !rt.Capabilities().LiteralEnv {
+		return nil, fmt.Errorf("runtime %s would let a shell evaluate the environment's values", spec.Runtime)
+	}
 	hostWork := filepath.Join(spec.JobDir, "workdir")
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create work dir: %w", err)
@@ -126,23 +128,42 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 }
 
 func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
-	port, err := freePort()
+	// The port is held from here to the end: Jupyter listens on a Unix
+	// socket only the job's user can reach, and the front splices the
+	// port's connections to it.
+	fr, err := listenFront(spec.TaskID, spec.ProofKey, log)
 	if err != nil {
-		return 1, fmt.Sprintf("pick a port: %v", err)
+		return 1, fmt.Sprintf("listen on a free port: %v", err)
 	}
+	defer fr.Close()
+	port := fr.port
 	p, err := prepare(spec, port, log)
 	if err != nil {
 		return 1, err.Error()
 	}
 	if spec.Kind == api.KindShell {
-		return runShell(ctx, spec, o, log, p, port)
+		return runShell(ctx, spec, o, log, p, fr)
 	}
-	rt, hostWork, hook, env := p.rt, p.hostWork, p.hook, p.env
-	argv, procEnv := rt.Command(spec, hostWork, jupyterCommand(), env)
+	sockDir, err := os.MkdirTemp("/tmp", "det-jupyter-")
+	if err != nil {
+		return 1, fmt.Sprintf("make the notebook server's socket folder: %v", err)
+	}
+	defer os.RemoveAll(sockDir)
+	sock := filepath.Join(sockDir, "jupyter.sock")
+	var binds []string
+	if p.rt.Capabilities().Isolated {
+		binds = []string{sockDir}
+	}
+	jc := unixClient(sock, 10*time.Second)
+	go spliceTo(fr, sock, log)
+	rt, hostWork, hook := p.rt, p.hostWork, p.hook
+	env := append(p.env, "DET_JUPYTER_SOCKET="+sock)
+	argv, procEnv := rt.Command(spec, hostWork, binds, jupyterCommand(), env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), procEnv...)
 	cmd.Dir = hostWork
 	out := newOutputWatch(os.Stdout, hookDoneMarker, 10)
+	noSocket := out.watchFor(noSocketMarker)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return 1, fmt.Sprintf("make output pipe: %v", err)
@@ -174,7 +195,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	readyCtx, cancelReady := context.WithTimeout(ctx, o.ReadyTimeout)
 	defer cancelReady()
 	ready := make(chan error, 1)
-	go func() { ready <- waitReady(readyCtx, o.HTTPClient, spec, port) }()
+	go func() { ready <- waitReady(readyCtx, jc, spec) }()
 
 	for {
 		select {
@@ -192,7 +213,11 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				return 1, "could not report to the bridge: " + err.Error()
 			}
 			ready = nil
-			go heartbeat(hbCtx, o.HTTPClient, spec, port, log)
+			go heartbeat(hbCtx, o.HTTPClient, jc, spec, log)
+		case <-noSocket:
+			log.Error("the notebook server ignores its Unix socket option; stopping it")
+			stop(cmd, done)
+			return 1, noSocketMessage
 		case s := <-sigs:
 			log.Info("passing signal on to the notebook server", "signal", s.String())
 			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
@@ -205,6 +230,10 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				}
 				if code == 0 {
 					code = 1
+				}
+			} else if ready != nil {
+				if tail := out.tail(); tail != "" {
+					msg += ": " + tail
 				}
 			}
 			return code, msg
@@ -240,18 +269,15 @@ func stop(cmd *exec.Cmd, done <-chan error) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", ":0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// jupyterBase is the URL of the notebook server through its Unix socket
+// (a client of unixClient ignores the host).
+func jupyterBase(spec *api.Spec) string { return "http://localhost" + spec.BaseURL }
 
-// waitReady polls Jupyter's /api/status with the token until it answers 200.
-func waitReady(ctx context.Context, c *http.Client, spec *api.Spec, port int) error {
-	url := fmt.Sprintf("http://127.0.0.1:%d%sapi/status", port, spec.BaseURL)
+// waitReady polls Jupyter's /api/status with the token until it answers
+// 200; c reaches Jupyter on its Unix socket, so the token never goes to a
+// TCP port.
+func waitReady(ctx context.Context, c *http.Client, spec *api.Spec) error {
+	url := jupyterBase(spec) + "api/status"
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		req.Header.Set("Authorization", "token "+spec.JupyterToken)

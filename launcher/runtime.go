@@ -1,6 +1,7 @@
 // Package launcher is the in-job side of a notebook: it reads the task spec,
-// starts Jupyter in the container runtime on a free port, reports the port
-// to the bridge once Jupyter answers, and records how it ended.
+// holds a free port, starts Jupyter in the container runtime on a private
+// Unix socket behind it, reports the port to the bridge once Jupyter
+// answers, and records how it ended.
 package launcher
 
 import (
@@ -23,6 +24,12 @@ type Capabilities struct {
 	GPU       bool   // can expose the allocated GPUs (--nv)
 	Isolated  bool   // runs the image, not the host's filesystem
 	EnvPrefix string // variables with this prefix are set inside the container
+	// LiteralEnv is true when every value of env and the working directory
+	// reach the command exactly as given: no shell evaluates them on the way
+	// (Apptainer and Singularity source their environment through a shell
+	// unless told --no-eval). The launcher runs nothing on a runtime
+	// without it.
+	LiteralEnv bool
 }
 
 // Runtime turns a spec and a command into the argv that runs the command in
@@ -31,7 +38,9 @@ type Runtime interface {
 	Capabilities() Capabilities
 	// Command returns the argv to run inner inside the container, with env
 	// (NAME=VALUE) visible inside it. It does no I/O.
-	Command(spec *api.Spec, hostWorkDir string, inner []string, env []string) (argv []string, procEnv []string)
+	// binds are extra host folders the command needs at the same path
+	// inside the container.
+	Command(spec *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) (argv []string, procEnv []string)
 }
 
 // RuntimeFor returns the runtime the spec names.
@@ -48,7 +57,9 @@ func RuntimeFor(s *api.Spec) (Runtime, error) {
 }
 
 // Apptainer runs commands with apptainer exec (or singularity exec, which
-// takes the same flags).
+// takes the same flags). It needs --no-eval: Apptainer >= 1.1 or
+// SingularityCE >= 3.10; older ones refuse the flag and the job fails with
+// their "unknown flag" message.
 type Apptainer struct {
 	Binary    string
 	envPrefix string
@@ -58,24 +69,31 @@ var _ Runtime = (*Apptainer)(nil)
 
 // Capabilities implements Runtime.
 func (a *Apptainer) Capabilities() Capabilities {
-	return Capabilities{GPU: true, Isolated: true, EnvPrefix: a.envPrefix}
+	return Capabilities{GPU: true, Isolated: true, EnvPrefix: a.envPrefix, LiteralEnv: true}
 }
 
-// Command implements Runtime.
-func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, inner []string, env []string) ([]string, []string) {
-	argv := []string{a.Binary, "exec"}
+// Command implements Runtime. Values travel as --flag=value, so none can
+// be read as a flag of its own, and --no-eval keeps the container's
+// environment script from running $(...), `...` or ${...} found in the
+// APPTAINERENV_ values (the user's, the site's and the pool's variables,
+// and the DET_ variables such as the working directory).
+func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) ([]string, []string) {
+	argv := []string{a.Binary, "exec", "--no-eval"}
 	if s.Slots > 0 {
 		argv = append(argv, "--nv")
 	}
-	argv = append(argv, "--bind", hostWorkDir+":"+ContainerWorkDir)
+	argv = append(argv, "--bind="+hostWorkDir+":"+ContainerWorkDir)
 	for _, b := range s.Binds {
-		argv = append(argv, "--bind", b)
+		argv = append(argv, "--bind="+b)
+	}
+	for _, b := range binds {
+		argv = append(argv, "--bind="+b+":"+b)
 	}
 	if s.CLIPath != "" {
-		argv = append(argv, "--bind", s.CLIPath+":"+ContainerBinDir+"/det:ro")
+		argv = append(argv, "--bind="+s.CLIPath+":"+ContainerBinDir+"/det:ro")
 		env = append(env, "PREPEND_PATH="+ContainerBinDir)
 	}
-	argv = append(argv, "--pwd", containerWorkDir(s), s.Image)
+	argv = append(argv, "--pwd="+containerWorkDir(s), s.Image)
 	argv = append(argv, inner...)
 	procEnv := make([]string, 0, len(env))
 	for _, e := range env {
@@ -96,11 +114,12 @@ type None struct{}
 
 var _ Runtime = None{}
 
-// Capabilities implements Runtime.
-func (None) Capabilities() Capabilities { return Capabilities{} }
+// Capabilities implements Runtime. The environment goes to the process
+// as it is, with no shell in between.
+func (None) Capabilities() Capabilities { return Capabilities{LiteralEnv: true} }
 
-// Command implements Runtime.
-func (None) Command(s *api.Spec, hostWorkDir string, inner []string, env []string) ([]string, []string) {
+// Command implements Runtime; binds are already where they are.
+func (None) Command(s *api.Spec, hostWorkDir string, _ []string, inner []string, env []string) ([]string, []string) {
 	dir := hostWorkDir
 	if s.WorkDir != "" && filepath.IsAbs(s.WorkDir) {
 		dir = s.WorkDir

@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -20,15 +21,16 @@ func TestApptainerCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		argv, env := rt.Command(spec, "/jobs/a/1/workdir", []string{"/bin/sh", "-c", "x"}, []string{"A=1"})
-		if argv[0] != "/opt/apptainer" || argv[1] != "exec" {
+		argv, env := rt.Command(spec, "/jobs/a/1/workdir", []string{"/tmp/det-jupyter-1"}, []string{"/bin/sh", "-c", "x"}, []string{"A=1"})
+		if argv[0] != "/opt/apptainer" || argv[1] != "exec" || argv[2] != "--no-eval" {
 			t.Fatalf("argv %v", argv)
 		}
 		if slices.Contains(argv, "--nv") != c.wantNV {
 			t.Errorf("slots %d: --nv present = %v", c.slots, !c.wantNV)
 		}
 		joined := strings.Join(argv, " ")
-		for _, w := range []string{"--bind /jobs/a/1/workdir:/run/determined/workdir", "--bind /shared:/run/determined/workdir/shared_fs", "--pwd /run/determined/workdir /img.sif /bin/sh -c x"} {
+		for _, w := range []string{"--bind=/jobs/a/1/workdir:/run/determined/workdir", "--bind=/shared:/run/determined/workdir/shared_fs",
+			"--bind=/tmp/det-jupyter-1:/tmp/det-jupyter-1", "--pwd=/run/determined/workdir /img.sif /bin/sh -c x"} {
 			if !strings.Contains(joined, w) {
 				t.Errorf("argv %q lacks %q", joined, w)
 			}
@@ -58,9 +60,78 @@ func TestJupyterScriptTakesNoArguments(t *testing.T) {
 	if strings.Contains(jupyterScript, "$1") || strings.Contains(jupyterScript, "eval") {
 		t.Fatal("the Jupyter start script must not take positional values or eval")
 	}
-	for _, v := range []string{`"$DET_PORT"`, `"$DET_BASE_URL"`} {
+	for _, v := range []string{`"$DET_JUPYTER_SOCKET"`, `"$DET_BASE_URL"`} {
 		if !strings.Contains(jupyterScript, v) {
 			t.Errorf("script lacks quoted %s", v)
 		}
+	}
+	// Jupyter never listens on TCP: the launcher holds the port.
+	for _, flag := range []string{"--port", "--ip"} {
+		if strings.Contains(jupyterScript, flag) {
+			t.Errorf("script gives Jupyter %s", flag)
+		}
+	}
+}
+
+// TestApptainerValuesStayLiteral: values that a shell would run, or that
+// look like flags, reach apptainer as single arguments behind --no-eval,
+// the work_dir and binds in the --flag=value form, and the environment
+// unchanged under the runtime's prefix.
+func TestApptainerValuesStayLiteral(t *testing.T) {
+	evil := []string{"$(touch /tmp/p)", "`touch /tmp/p`", "x; touch /tmp/p", "${HOME}", "a\nb", "'q\"", "--nv"}
+	for _, runtime := range []string{"apptainer", "singularity"} {
+		spec := &api.Spec{Runtime: runtime, RuntimeBin: "/opt/rt", Image: "/img.sif", WorkDir: "/tmp/$(touch /tmp/p)",
+			Binds: []string{"/data/-x $(y):/d"}, CLIPath: "/opt/det"}
+		rt, err := RuntimeFor(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rt.Capabilities().LiteralEnv {
+			t.Fatalf("%s: LiteralEnv is false", runtime)
+		}
+		var env []string
+		for i, v := range evil {
+			env = append(env, fmt.Sprintf("V%d=%s", i, v))
+		}
+		argv, procEnv := rt.Command(spec, "/jobs/a/1/workdir", nil, jupyterCommand(), env)
+		if argv[1] != "exec" || argv[2] != "--no-eval" {
+			t.Fatalf("%s: argv %q does not start with exec --no-eval", runtime, argv)
+		}
+		for _, want := range []string{"--pwd=/tmp/$(touch /tmp/p)", "--bind=/data/-x $(y):/d", "--bind=/opt/det:" + ContainerBinDir + "/det:ro"} {
+			if !slices.Contains(argv, want) {
+				t.Errorf("%s: argv %q lacks the single argument %q", runtime, argv, want)
+			}
+		}
+		if slices.Contains(argv, "--pwd") || slices.Contains(argv, "--bind") {
+			t.Errorf("%s: a flag's value is a separate argument: %q", runtime, argv)
+		}
+		if got := argv[len(argv)-len(jupyterCommand()):]; !slices.Equal(got, jupyterCommand()) {
+			t.Errorf("%s: inner command %q, want the fixed script", runtime, got)
+		}
+		prefix := rt.Capabilities().EnvPrefix
+		for i, v := range evil {
+			if want := fmt.Sprintf("%sV%d=%s", prefix, i, v); !slices.Contains(procEnv, want) {
+				t.Errorf("%s: env lacks %q: %q", runtime, want, procEnv)
+			}
+		}
+		if !slices.Contains(procEnv, prefix+"PREPEND_PATH="+ContainerBinDir) {
+			t.Errorf("%s: env %q lacks PREPEND_PATH", runtime, procEnv)
+		}
+	}
+}
+
+// TestNoneRuntimeEnvAsIs: without a container the environment goes to the
+// process untouched.
+func TestNoneRuntimeEnvAsIs(t *testing.T) {
+	rt, err := RuntimeFor(&api.Spec{Runtime: "none"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rt.Capabilities().LiteralEnv {
+		t.Fatal("LiteralEnv is false")
+	}
+	argv, env := rt.Command(&api.Spec{}, "/w", []string{"/tmp/s"}, []string{"/bin/sh", "-c", "x"}, []string{"A=$(x)"})
+	if !slices.Equal(argv, []string{"env", "-C", "/w", "/bin/sh", "-c", "x"}) || !slices.Equal(env, []string{"A=$(x)"}) {
+		t.Fatalf("argv %q env %q", argv, env)
 	}
 }

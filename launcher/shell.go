@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -209,9 +208,11 @@ func (s *shellSession) exit(code int) {
 }
 
 // runShell runs the container's login shell under a pseudo-terminal and
-// serves it over a websocket only the bridge can use, until it exits.
-func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, port int) (int, string) {
-	argv, procEnv := p.rt.Command(spec, p.hostWork, []string{"/bin/sh", "-c", shellScript}, p.env)
+// serves it over a websocket only the bridge can use, on the port l holds
+// (which answers the bridge's proof itself), until it exits.
+func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, l *front) (int, string) {
+	port := l.port
+	argv, procEnv := p.rt.Command(spec, p.hostWork, nil, []string{"/bin/sh", "-c", shellScript}, p.env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), procEnv...), "TERM=xterm-256color")
 	cmd.Dir = p.hostWork
@@ -221,11 +222,6 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 	}
 	defer ptmx.Close()
 	sess := newShellSession(ptmx, spec.JupyterToken, log)
-	l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
-	if err != nil {
-		_ = cmd.Process.Kill()
-		return 1, fmt.Sprintf("listen for the shell's clients: %v", err)
-	}
 	srv := &http.Server{Handler: sess, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()

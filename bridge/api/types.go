@@ -137,6 +137,10 @@ type Spec struct {
 	CallbackURL  string   `json:"callback_url"`
 	Secret       string   `json:"secret"`
 	AllowOrigin  string   `json:"allow_origin"` // the bridge's external origin, for Jupyter's websocket origin check
+	// ProofKey answers the bridge's check of the notebook's port (see
+	// ProofAnswer); unlike Secret it is never sent anywhere. Empty in
+	// specs written before it existed: the launcher then answers no proof.
+	ProofKey string `json:"proof_key,omitempty"`
 	// HeartbeatSeconds is how often the launcher reports Jupyter's state.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
 	// Context is the path of the context archive, "" for none.

@@ -86,6 +86,9 @@ var migrations = []string{
 	CREATE INDEX tasks_type ON tasks(type, registered_time);`,
 	// 6: tokens are kept hashed (hashTokens, below).
 	``,
+	// 7: the key a task's launcher proves its port with ('' for tasks
+	// submitted before: they are routed without the proof).
+	`ALTER TABLE tasks ADD COLUMN proof_key TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,5 +100,54 @@ func TestRefusesNewerOrDamaged(t *testing.T) {
 	os.WriteFile(junk, []byte(strings.Repeat("not a database ", 1000)), 0o600)
 	if _, err := Open(junk); err == nil {
 		t.Fatal("a file that is not a database was opened")
+	}
+}
+
+// TestProofKey: a task's proof key is stored and read back; a database
+// from just before the migration that adds it gains the column, its tasks
+// with an empty key.
+func TestProofKey(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := &Task{ID: "old-1", Type: "notebook", Owner: "admin", PosixUser: "alice", Description: "d", State: "RUNNING",
+		Pool: "gpu", Config: "{}", JupyterToken: "t", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}
+	if err := s.InsertTask(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	before := -1
+	for i, m := range migrations {
+		if strings.Contains(m, "proof_key") {
+			before = i
+		}
+	}
+	if before < 0 {
+		t.Fatal("no migration adds proof_key")
+	}
+	if _, err := s.db.Exec(fmt.Sprintf("ALTER TABLE tasks DROP COLUMN proof_key; PRAGMA user_version = %d", before)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(p)
+	if err != nil {
+		t.Fatalf("migrate from schema %d: %v", before, err)
+	}
+	defer s.Close()
+	if got, err := s.GetTask(ctx, "old-1"); err != nil || got.ProofKey != "" {
+		t.Fatalf("task from before the migration: %+v %v", got, err)
+	}
+	nt := *old
+	nt.ID, nt.ProofKey = "new-1", "k3y"
+	if err := s.InsertTask(ctx, &nt); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetTask(ctx, "new-1"); err != nil || got.ProofKey != "k3y" {
+		t.Fatalf("new task: %+v %v", got, err)
+	}
+	if live, _ := s.LiveTasks(ctx); len(live) != 2 || live[1].ProofKey != "k3y" {
+		t.Fatalf("live tasks: %+v", live)
 	}
 }
