@@ -26,6 +26,7 @@ var (
 	_ = addSecCase(2, "job-folder-cannot-be-swapped", testJobFolderSwap)
 	_ = addSecCase(3, "notebook-page-cannot-use-admin-session", testNotebookOrigin)
 	_ = addSecCase(4, "no-jupyter-token-or-cookie-reaches-browser", testNoJupyterSecrets)
+	_ = addSecCase(10, "kernels-listen-on-no-port", testKernelsOnIPC)
 )
 
 func randomWord(t *testing.T) string {
@@ -221,6 +222,27 @@ func testNoJupyterSecrets(t *testing.T) {
 		if strings.Contains(string(data), token) {
 			t.Errorf("%s (%d, %s): the body carries the Jupyter token", p, resp.StatusCode, resp.Header.Get("Content-Encoding"))
 		}
+	}
+
+	// Nor can a kernel print it: the token reaches Jupyter through a
+	// config file, not the environment kernels inherit.
+	k := openKernel(t, alice, nb.ID)
+	if got := strings.TrimSpace(k.exec(fmt.Sprintf(`import os; print(any(%q in v for v in os.environ.values()))`, token))); got != "False" {
+		t.Errorf("the kernel's environment holds the Jupyter token (%s)", got)
+	}
+}
+
+// testKernelsOnIPC: a running kernel talks to Jupyter over Unix sockets in
+// the job's private folder, so no co-tenant on the node can subscribe to
+// its output on a loopback port.
+func testKernelsOnIPC(t *testing.T) {
+	alice := asUser(t, "alice")
+	nb := start(t, alice, cpuNotebook())
+	waitState(t, alice, nb.ID, api.StateRunning, startWithin)
+	k := openKernel(t, alice, nb.ID)
+	out := k.exec(`import json, ipykernel.connect as c; print(json.load(open(c.get_connection_file()))["transport"])`)
+	if got := strings.TrimSpace(out); got != "ipc" {
+		t.Errorf("the kernel's transport is %q, want ipc", got)
 	}
 }
 

@@ -1,20 +1,30 @@
 package launcher
 
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
 // jupyterScript starts whichever Jupyter the image has. It is fixed text:
 // every value reaches it through the environment and is only ever
 // expanded inside double quotes, never parsed as shell. Jupyter listens on
 // the Unix socket DET_JUPYTER_SOCKET, never on TCP: the launcher holds the
 // notebook's port and splices it to the socket. The Host check is off
 // (allow_remote_access) as it was with --ip=0.0.0.0: requests carry the
-// node's address, and the token is what guards the server.
+// node's address, and the token is what guards the server. Kernels use
+// the ipc transport, in the socket's private folder (JUPYTER_RUNTIME_DIR).
+// The token comes from a config file there (DET_JUPYTER_CONFIG), not the
+// environment, so kernels and terminals never inherit it.
 const jupyterScript = hookScript + `if command -v jupyter-lab >/dev/null 2>&1; then
-  exec jupyter-lab --no-browser --ServerApp.sock="$DET_JUPYTER_SOCKET" \
-    --ServerApp.allow_remote_access=True \
+  exec jupyter-lab --no-browser --config="$DET_JUPYTER_CONFIG" --ServerApp.sock="$DET_JUPYTER_SOCKET" \
+    --ServerApp.allow_remote_access=True --KernelManager.transport=ipc \
     --ServerApp.base_url="$DET_BASE_URL" --ServerApp.root_dir="$DET_CONTAINER_WORKDIR" \
     --ServerApp.allow_origin="$DET_ALLOW_ORIGIN" --ServerApp.open_browser=False
 elif command -v jupyter-notebook >/dev/null 2>&1; then
-  exec jupyter-notebook --no-browser --NotebookApp.sock="$DET_JUPYTER_SOCKET" \
-    --NotebookApp.allow_remote_access=True \
+  exec jupyter-notebook --no-browser --config="$DET_JUPYTER_CONFIG" --NotebookApp.sock="$DET_JUPYTER_SOCKET" \
+    --NotebookApp.allow_remote_access=True --KernelManager.transport=ipc \
     --NotebookApp.base_url="$DET_BASE_URL" --NotebookApp.notebook_dir="$DET_CONTAINER_WORKDIR" \
     --NotebookApp.allow_origin="$DET_ALLOW_ORIGIN"
 else
@@ -59,3 +69,19 @@ const hookDoneMarker = "det-launcher: startup hook finished"
 
 // jupyterCommand is the argv run inside the container.
 func jupyterCommand() []string { return []string{"/bin/sh", "-c", jupyterScript} }
+
+// writeTokenConfig writes the Jupyter config file that carries the
+// server's token (mode 0600, in the private socket folder) and returns its
+// path.
+func writeTokenConfig(dir, token string) (string, error) {
+	conf := map[string]map[string]string{"ServerApp": {"token": token}, "NotebookApp": {"token": token}}
+	data, err := json.Marshal(conf)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "det_token_config.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return "", fmt.Errorf("write the notebook server's config: %w", err)
+	}
+	return path, nil
+}

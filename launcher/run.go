@@ -118,9 +118,6 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 		"DET_TASK_ID=" + spec.TaskID,
 		"DET_STARTUP_HOOK=" + hook,
 	}, spec.Env...)
-	if spec.Kind != api.KindShell {
-		env = append(env, "JUPYTER_TOKEN="+spec.JupyterToken)
-	}
 	if spec.UserToken != "" {
 		env = append(env, "DET_MASTER="+spec.Master, "DET_USER_TOKEN="+spec.UserToken)
 	}
@@ -157,7 +154,14 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	jc := unixClient(sock, 10*time.Second)
 	go spliceTo(fr, sock, log)
 	rt, hostWork, hook := p.rt, p.hostWork, p.hook
-	env := append(p.env, "DET_JUPYTER_SOCKET="+sock)
+	// Kernels talk to the server over Unix sockets beside Jupyter's own
+	// (their files live in the runtime folder), not loopback ports that
+	// anyone on the node could subscribe to.
+	conf, err := writeTokenConfig(sockDir, spec.JupyterToken)
+	if err != nil {
+		return 1, err.Error()
+	}
+	env := append(p.env, "DET_JUPYTER_SOCKET="+sock, "JUPYTER_RUNTIME_DIR="+sockDir, "DET_JUPYTER_CONFIG="+conf)
 	argv, procEnv := rt.Command(spec, hostWork, binds, jupyterCommand(), env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), procEnv...)

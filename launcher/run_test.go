@@ -37,8 +37,11 @@ func fakeJupyter(mode string) {
 		time.Sleep(time.Minute)
 		os.Exit(1)
 	}
-	var sock, base string
+	var sock, base, conf string
 	for _, a := range os.Args[1:] {
+		if v, ok := strings.CutPrefix(a, "--config="); ok {
+			conf = v
+		}
 		if v, ok := strings.CutPrefix(a, "--ServerApp.sock="); ok {
 			sock = v
 		}
@@ -55,7 +58,17 @@ func fakeJupyter(mode string) {
 		fmt.Println("fake jupyter:", err)
 		os.Exit(2)
 	}
-	token := os.Getenv("JUPYTER_TOKEN")
+	if os.Getenv("JUPYTER_TOKEN") != "" {
+		fmt.Println("fake jupyter: the token is in the environment, where kernels would inherit it")
+		os.Exit(4)
+	}
+	var cfg struct{ ServerApp struct{ Token string } }
+	data, err := os.ReadFile(conf)
+	if err != nil || json.Unmarshal(data, &cfg) != nil || cfg.ServerApp.Token == "" {
+		fmt.Println("fake jupyter: no token in the config file", conf, err)
+		os.Exit(5)
+	}
+	token := cfg.ServerApp.Token
 	http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "token "+token {
 			http.Error(w, "forbidden", http.StatusForbidden)
