@@ -11,6 +11,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/proxy"
 )
 
 // callbackTask authenticates a launcher callback by the task's secret.
@@ -113,6 +114,8 @@ func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), t.ID, fmt.Sprintf("notebook server ended with code %d: %s", req.ExitCode, req.Message))
+	// Its port is free now: route nothing there until the task ends.
+	s.routes.Set(t.ID, proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: "the notebook server has ended"})
 	s.poke()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bufio"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -42,12 +41,22 @@ func checkProof(ctx context.Context, host string, port int, taskID, key string) 
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
+	return proveConn(c, taskID, key, port)
+}
+
+// proveConn asks the launcher at the other end of c for its proof over a
+// fresh nonce and checks it: errProofWrong for a wrong answer, another
+// error when none came. It reads no byte past the answer's line, so the
+// connection can carry HTTP afterwards (the launcher splices it on to
+// Jupyter once it has answered).
+func proveConn(c net.Conn, taskID, key string, port int) error {
+	addr := c.RemoteAddr().String()
 	nonce := randomHex(api.ProofNonceMin / 2)
 	if _, err := io.WriteString(c, api.ProofPreamble+nonce+"\n"); err != nil {
 		return fmt.Errorf("ask %s for its proof: %w", addr, err)
 	}
 	want := api.ProofAnswer(key, taskID, port, nonce)
-	line, err := bufio.NewReader(io.LimitReader(c, int64(len(want))+2)).ReadString('\n')
+	line, err := readLine(c, len(want)+2)
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne) && ne.Timeout():
@@ -60,4 +69,38 @@ func checkProof(ctx context.Context, host string, port int, taskID, key string) 
 		return errProofWrong
 	}
 	return nil
+}
+
+// readLine reads up to and including '\n', at most max bytes, one byte at a
+// time so that nothing after the line is consumed.
+func readLine(r io.Reader, max int) (string, error) {
+	var b strings.Builder
+	one := make([]byte, 1)
+	for b.Len() < max {
+		n, err := r.Read(one)
+		if n == 1 {
+			b.WriteByte(one[0])
+			if one[0] == '\n' {
+				return b.String(), nil
+			}
+		}
+		if err != nil {
+			return b.String(), err
+		}
+	}
+	return b.String(), errProofWrong
+}
+
+// routeProof is the proxy's check of every new connection to a task's
+// notebook port (proxy.Route.Prove); nil for a task without a proof key.
+func routeProof(taskID, key string, port int) func(net.Conn) error {
+	if key == "" {
+		return nil
+	}
+	return func(c net.Conn) error {
+		_ = c.SetDeadline(time.Now().Add(proofTimeout))
+		err := proveConn(c, taskID, key, port)
+		_ = c.SetDeadline(time.Time{})
+		return err
+	}
 }

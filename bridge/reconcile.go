@@ -213,6 +213,7 @@ func (s *Server) setRoute(t *store.Task) {
 	r := proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: t.Reason}
 	if t.State == api.StateRunning && t.Host != "" {
 		r.Target = &url.URL{Scheme: "http", Host: fmt.Sprintf("%s:%d", t.Host, t.Port)}
+		r.Prove = routeProof(t.ID, t.ProofKey, t.Port)
 	}
 	s.routes.Set(t.ID, r)
 }

@@ -25,8 +25,8 @@ const (
 // front holds the notebook's TCP port from before the notebook server
 // starts until the launcher exits, so no other process on the node can
 // take the port and be routed to. It answers the bridge's proof requests
-// (api.ProofPreamble) itself and hands every other connection, with the
-// bytes it has already read, to Accept.
+// (api.ProofPreamble) itself, then hands the connection, with the bytes it
+// has already read past the proof, to Accept, as it does every other one.
 type front struct {
 	l      net.Listener
 	port   int
@@ -102,8 +102,9 @@ func (f *front) acceptLoop() {
 	}
 }
 
-// sniff reads a connection's first bytes: a proof request is answered and
-// closed; anything else goes to Accept with those bytes put back.
+// sniff reads a connection's first bytes: a proof request is answered;
+// then the connection goes to Accept with what followed the request (or,
+// for any other client, the bytes read) put back.
 func (f *front) sniff(c net.Conn) {
 	pre := []byte(api.ProofPreamble)
 	_ = c.SetReadDeadline(time.Now().Add(sniffTimeout))
@@ -122,8 +123,12 @@ func (f *front) sniff(c net.Conn) {
 			break // a client of the notebook
 		}
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
-			f.answer(c, string(buf[len(pre):i]))
-			return
+			if !f.answer(c, string(buf[len(pre):i])) {
+				c.Close()
+				return
+			}
+			buf = buf[i+1:] // the bridge's request follows its proof on the same connection
+			break
 		}
 		if err != nil || len(buf) > len(pre)+api.ProofNonceMax+2 {
 			c.Close()
@@ -139,15 +144,17 @@ func (f *front) sniff(c net.Conn) {
 	}
 }
 
-// answer sends the proof for nonce and closes c.
-func (f *front) answer(c net.Conn, nonce string) {
-	defer c.Close()
+// answer sends the proof for nonce; false when there is none to give or
+// it could not be sent.
+func (f *front) answer(c net.Conn, nonce string) bool {
 	nonce = strings.TrimSuffix(nonce, "\r")
 	if f.key == "" || !api.ValidProofNonce(nonce) {
-		return
+		return false
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(proofTimeout))
-	_, _ = io.WriteString(c, api.ProofAnswer(f.key, f.taskID, f.port, nonce)+"\n")
+	_, err := io.WriteString(c, api.ProofAnswer(f.key, f.taskID, f.port, nonce)+"\n")
+	_ = c.SetWriteDeadline(time.Time{})
+	return err == nil
 }
 
 // sniffedConn is a connection whose first bytes were already read.

@@ -315,3 +315,32 @@ func TestFrontServesHTTPServer(t *testing.T) {
 		t.Fatalf("proof beside the http.Server: %q", got)
 	}
 }
+
+// TestFrontProofThenRequest: once the proof is answered, the same
+// connection carries the bridge's HTTP request on to the notebook server.
+func TestFrontProofThenRequest(t *testing.T) {
+	f, _ := testFront(t, "the-key", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "reached %s", r.URL.Path)
+	}))
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", f.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	nonce := "0123456789abcdef0123456789abcdef"
+	io.WriteString(c, api.ProofPreamble+nonce+"\nGET /after-proof HTTP/1.1\r\nHost: x\r\n\r\n")
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil || line != api.ProofAnswer("the-key", "task-1", f.port, nonce)+"\n" {
+		t.Fatalf("proof %q, %v", line, err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "reached /after-proof" {
+		t.Fatalf("after the proof: %d %q", resp.StatusCode, body)
+	}
+}

@@ -3,6 +3,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,16 +82,47 @@ func (h *Handler) reverseProxy(id string, e *entry) *httputil.ReverseProxy {
 		return c.rp
 	}
 	route, last := e.route, e.last
+	tr := h.tr
+	if route.Prove != nil {
+		tr = h.provingTransport(e)
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite:        func(pr *httputil.ProxyRequest) { h.rewrite(pr, route) },
 		ModifyResponse: func(resp *http.Response) error { return h.modifyResponse(resp, id, route, last) },
 		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { h.proxyError(w, r, id, err) },
-		Transport:      h.tr,
+		Transport:      tr,
 		BufferPool:     h.pool,
 		ErrorLog:       h.elog,
 	}
 	e.rp.CompareAndSwap(nil, &routeProxy{h: h, rp: rp})
 	return rp
+}
+
+// provingTransport returns the transport of a route with Prove: the tuned
+// default whose every new connection must pass Prove first. One per route
+// slot and target, so idle connections stay pooled across route versions.
+func (h *Handler) provingTransport(e *entry) http.RoundTripper {
+	if t := e.tr.Load(); t != nil {
+		return t
+	}
+	prove := e.route.Prove
+	t := DefaultTransport()
+	dial := t.DialContext
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := prove(c); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("the server at %s did not prove it is the notebook's: %w", addr, err)
+		}
+		return c, nil
+	}
+	if e.tr.CompareAndSwap(nil, t) {
+		return t
+	}
+	return e.tr.Load()
 }
 
 // DefaultTransport returns the transport used when Options.Transport is nil:

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,5 +249,39 @@ func TestRouteChange(t *testing.T) {
 	f.table.Set("nb1", Route{Owner: "alice", State: "TERMINATED", Reason: "killed by user"})
 	if resp, body := f.do(t, "/proxy/nb1/x", alice); resp.StatusCode != http.StatusGone || !strings.Contains(body, "killed by user") {
 		t.Fatalf("after the end: HTTP %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestRouteProve: every new connection to a route with Prove is proved
+// before a request is sent on it; a server that fails the proof never
+// sees a request, and a kept-alive connection is proved once.
+func TestRouteProve(t *testing.T) {
+	f := newFixture(t)
+	var requests atomic.Int32
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(up.Close)
+	u, _ := url.Parse(up.URL)
+	var proofs atomic.Int32
+	f.table.Set("bad", Route{Target: u, Token: "t", Owner: "alice", State: "RUNNING",
+		Prove: func(net.Conn) error { proofs.Add(1); return errors.New("wrong proof") }})
+	if resp, _ := f.do(t, "/proxy/bad/x", map[string]string{"X-User": "alice"}); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("a route whose server fails the proof: %d", resp.StatusCode)
+	}
+	if requests.Load() != 0 || proofs.Load() == 0 {
+		t.Fatalf("requests %d, proofs %d: the server was sent a request without the proof", requests.Load(), proofs.Load())
+	}
+	proofs.Store(0)
+	f.table.Set("good", Route{Target: u, Token: "t", Owner: "alice", State: "RUNNING",
+		Prove: func(net.Conn) error { proofs.Add(1); return nil }})
+	for i := 0; i < 3; i++ {
+		if resp, body := f.do(t, "/proxy/good/x", map[string]string{"X-User": "alice"}); resp.StatusCode != 200 || body != "ok" {
+			t.Fatalf("proved route: %d %q", resp.StatusCode, body)
+		}
+	}
+	if proofs.Load() != 1 {
+		t.Errorf("%d proofs for 3 requests on a kept-alive connection, want 1", proofs.Load())
 	}
 }

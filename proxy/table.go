@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"net"
+	"net/http"
 	"net/http/httputil"
 	"net/url"
 	"sync"
@@ -12,10 +14,15 @@ import (
 // but not reachable (queued, starting, terminated); State and Reason say why.
 type Route struct {
 	Target *url.URL // e.g. http://127.0.0.1:34567 ; nil when not running
-	Token  string   // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
-	Owner  string   // bridge username of the owner
-	State  string   // e.g. "QUEUED", "STARTING", "RUNNING", "TERMINATED"
-	Reason string   // e.g. "killed by user"
+	// Prove, when set, runs on every new connection to Target before any
+	// request is sent on it; an error drops the connection, so a process
+	// that took the port after the notebook's server left never receives
+	// a request (nor the token).
+	Prove  func(net.Conn) error
+	Token  string // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
+	Owner  string // bridge username of the owner
+	State  string // e.g. "QUEUED", "STARTING", "RUNNING", "TERMINATED"
+	Reason string // e.g. "killed by user"
 }
 
 // entry is one version of a table slot; Set replaces it whole. The activity
@@ -25,6 +32,9 @@ type entry struct {
 	route Route
 	last  *atomic.Int64 // UnixNano of the last activity; 0 if none yet
 	rp    atomic.Pointer[routeProxy]
+	// tr is the proving transport of a route with Prove; versions with the
+	// same Target share it (and its idle connections).
+	tr *atomic.Pointer[http.Transport]
 }
 
 // routeProxy is the ReverseProxy a Handler built for one entry, so that the
@@ -55,10 +65,28 @@ func (t *Table) Set(id string, r Route) {
 	e := &entry{route: r}
 	if old, ok := t.m[id]; ok {
 		e.last = old.last
+		if sameTarget(old.route, r) {
+			e.tr = old.tr
+		} else {
+			closeIdle(old.tr)
+		}
 	} else {
 		e.last = new(atomic.Int64)
 	}
+	if e.tr == nil {
+		e.tr = new(atomic.Pointer[http.Transport])
+	}
 	t.m[id] = e
+}
+
+func sameTarget(a, b Route) bool {
+	return a.Target != nil && b.Target != nil && *a.Target == *b.Target && (a.Prove == nil) == (b.Prove == nil)
+}
+
+func closeIdle(tr *atomic.Pointer[http.Transport]) {
+	if t := tr.Load(); t != nil {
+		t.CloseIdleConnections()
+	}
 }
 
 // Get returns the route for id. The returned Target is a copy.
@@ -75,6 +103,9 @@ func (t *Table) Get(id string) (Route, bool) {
 // Delete forgets id and its activity time.
 func (t *Table) Delete(id string) {
 	t.mu.Lock()
+	if e, ok := t.m[id]; ok {
+		closeIdle(e.tr)
+	}
 	delete(t.m, id)
 	t.mu.Unlock()
 }
