@@ -32,7 +32,7 @@ type ctxKey struct{}
 func (s *Server) Handler() http.Handler {
 	ph := proxy.New(s.routes, proxy.Options{
 		Authorize:    s.authorizeProxy,
-		StripCookies: []string{CookieName, NotebookCookie},
+		StripCookies: []string{CookieName, NotebookCookie, secureCookie(CookieName), secureCookie(NotebookCookie)},
 		Logger:       s.log.With("component", "proxy"),
 	})
 	r := s.router()
@@ -45,8 +45,12 @@ func (s *Server) Handler() http.Handler {
 			s.serveNotebookOrigin(w, req, id, ph)
 			return
 		}
+		if s.misdirected(req) {
+			writeError(w, http.StatusMisdirectedRequest, "no notebook has the host "+req.Host)
+			return
+		}
 		if strings.HasPrefix(req.URL.Path, "/proxy/") {
-			if originMode && browserSession(req) && s.handsOff(req) {
+			if originMode && s.browserSession(req) && s.handsOff(req) {
 				s.startHandoff(w, req, origins)
 				return
 			}
@@ -109,23 +113,43 @@ func (s *Server) router() *mux.Router {
 }
 
 // credential returns the bridge token a request carries, from the
-// Authorization header or the session cookie.
-func credential(r *http.Request) string {
+// Authorization header or the session cookie. Under https the cookie is
+// __Host-det_token, which no other host (a notebook origin of the same
+// site included) can set for the bridge; without https, a request that
+// carries the cookie twice (one of them set by another host of the site)
+// has none.
+func (s *Server) credential(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
 		return strings.TrimPrefix(h, "Bearer ")
 	}
-	if c, err := r.Cookie(CookieName); err == nil {
-		return c.Value
+	if cs := r.CookiesNamed(s.cookieName(CookieName)); len(cs) == 1 {
+		return cs[0].Value
 	}
 	return ""
 }
 
+// cookieName is the name a cookie of the bridge's has on this site: with
+// the __Host- prefix under https.
+func (s *Server) cookieName(base string) string {
+	if s.https() {
+		return secureCookie(base)
+	}
+	return base
+}
+
+// sessionOf returns the session a request's credential belongs to.
 func (s *Server) sessionOf(r *http.Request) (*store.Session, error) {
-	tok := credential(r)
+	tok := s.credential(r)
 	if tok == "" {
 		return nil, store.ErrNotFound
 	}
 	return s.sessionByToken(r.Context(), tok)
+}
+
+func secureCookie(base string) string { return "__Host-" + base }
+
+func (s *Server) https() bool {
+	return strings.HasPrefix(strings.ToLower(s.cfg.ExternalURL), "https://")
 }
 
 func (s *Server) userOf(r *http.Request) (*store.User, error) {
@@ -187,10 +211,13 @@ func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	if u.Username != owner && !u.Admin {
 		return proxy.ErrForbidden
 	}
-	return ownerOnly(r, u, owner)
+	return s.ownerOnly(r, u, owner)
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if !s.loginOrigin(w, r) {
+		return
+	}
 	var req api.LoginRequest
 	if !readJSON(w, r, &req) {
 		return
@@ -218,8 +245,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 // deletes it): HttpOnly, SameSite=Lax, and Secure when the bridge's
 // external URL is https.
 func (s *Server) sessionCookie(tok string, maxAge int) *http.Cookie {
-	return &http.Cookie{Name: CookieName, Value: tok, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: strings.HasPrefix(strings.ToLower(s.cfg.ExternalURL), "https://")}
+	return &http.Cookie{Name: s.cookieName(CookieName), Value: tok, Path: "/", MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: s.https()}
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
@@ -258,6 +285,27 @@ func (s *Server) internal(w http.ResponseWriter, what string, err error) {
 	writeError(w, http.StatusInternalServerError, what+" failed; the bridge's log has the details")
 }
 
+// loginOrigin refuses a login that a page of another origin sent (a
+// notebook's pages among them): it would set the bridge's session cookie
+// to an account of that page's choosing. Clients that are not browsers
+// send no Origin and pass.
+func (s *Server) loginOrigin(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || s.ownOrigin(r, origin) {
+		return true
+	}
+	writeError(w, http.StatusForbidden, "a login from a page of "+origin+" is refused; log in on the bridge's own pages")
+	return false
+}
+
+// ownOrigin is true when origin is the bridge's own.
+func (s *Server) ownOrigin(r *http.Request, origin string) bool {
+	if ext, err := url.Parse(s.cfg.ExternalURL); err == nil && strings.EqualFold(origin, ext.Scheme+"://"+ext.Host) {
+		return true
+	}
+	return strings.EqualFold(origin, "http://"+r.Host) || strings.EqualFold(origin, "https://"+r.Host)
+}
+
 // sameOrigin guards cookie sessions against cross-site requests: a request
 // authenticated by the cookie that changes state (or opens a websocket)
 // must come from the bridge's own pages. Bearer-token requests cannot be
@@ -266,21 +314,22 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		return true
 	}
+	origin, check := checkedOrigin(r)
+	return !check || origin != "" && s.ownOrigin(r, origin)
+}
+
+// checkedOrigin says whether r must come from a known origin (it changes
+// state or opens a websocket) and returns its Origin, or its Referer's.
+func checkedOrigin(r *http.Request) (origin string, check bool) {
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
 	if safe && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		return true
+		return "", false
 	}
-	origin := r.Header.Get("Origin")
+	origin = r.Header.Get("Origin")
 	if origin == "" {
 		if ref, err := url.Parse(r.Header.Get("Referer")); err == nil && ref.Host != "" {
 			origin = ref.Scheme + "://" + ref.Host
 		}
 	}
-	if origin == "" {
-		return false
-	}
-	if ext, err := url.Parse(s.cfg.ExternalURL); err == nil && strings.EqualFold(origin, ext.Scheme+"://"+ext.Host) {
-		return true
-	}
-	return strings.EqualFold(origin, "http://"+r.Host) || strings.EqualFold(origin, "https://"+r.Host)
+	return origin, true
 }

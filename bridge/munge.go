@@ -140,6 +140,9 @@ func (s *Server) checkMungeCred(c *mungeCred) string {
 // the site allows). Failures count against the address until the
 // credential decodes, then against the uid it proves.
 func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
+	if !s.loginOrigin(w, r) {
+		return
+	}
 	var req api.MungeLoginRequest
 	if !readJSON(w, r, &req) {
 		return

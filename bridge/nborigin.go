@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -36,29 +37,81 @@ type nbGrant struct {
 }
 
 // nbGrants holds hand-off codes and notebook-origin sessions in memory; a
-// restart sends browsers through the hand-off again.
+// restart sends browsers through the hand-off again. A bridge session has
+// one notebook session per notebook, reused by later hand-offs; expired
+// entries are swept at most every sweepEvery, and the maps never hold more
+// than maxGrants entries.
 type nbGrants struct {
 	mu       sync.Mutex
 	codes    map[string]nbGrant
 	sessions map[string]nbGrant
+	pairs    map[string]string // bridge token + task -> session key
+	swept    time.Time
 }
+
+const (
+	maxGrants  = 100_000
+	sweepEvery = 30 * time.Second
+)
+
+var errTooManyGrants = errors.New("too many notebook sign-ins at once; try again in a minute")
 
 func newNBGrants() *nbGrants {
-	return &nbGrants{codes: map[string]nbGrant{}, sessions: map[string]nbGrant{}}
+	return &nbGrants{codes: map[string]nbGrant{}, sessions: map[string]nbGrant{}, pairs: map[string]string{}}
 }
 
-func (g *nbGrants) add(m map[string]nbGrant, gr nbGrant) string {
-	key := randomHex(24)
-	now := time.Now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for k, v := range m {
+// sweep forgets expired codes and sessions; g.mu is held.
+func (g *nbGrants) sweep(now time.Time) {
+	if now.Sub(g.swept) < sweepEvery && len(g.codes)+len(g.sessions) < maxGrants {
+		return
+	}
+	g.swept = now
+	for k, v := range g.codes {
 		if now.After(v.expires) {
-			delete(m, k)
+			delete(g.codes, k)
 		}
 	}
-	m[key] = gr
-	return key
+	for k, v := range g.sessions {
+		if now.After(v.expires) {
+			delete(g.sessions, k)
+			delete(g.pairs, v.token+"\x00"+v.task)
+		}
+	}
+}
+
+// addCode returns a new one-time hand-off code for gr.
+func (g *nbGrants) addCode(gr nbGrant) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sweep(time.Now())
+	if len(g.codes) >= maxGrants {
+		return "", errTooManyGrants
+	}
+	key := randomHex(24)
+	g.codes[key] = gr
+	return key, nil
+}
+
+// addSession returns the notebook session of gr's bridge token and task,
+// a new one when there is none yet.
+func (g *nbGrants) addSession(gr nbGrant) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	now := time.Now()
+	g.sweep(now)
+	pair := gr.token + "\x00" + gr.task
+	if key, ok := g.pairs[pair]; ok {
+		if cur, ok := g.sessions[key]; ok && now.Before(cur.expires) {
+			return key, nil
+		}
+	}
+	if len(g.sessions) >= maxGrants {
+		return "", errTooManyGrants
+	}
+	key := randomHex(24)
+	g.sessions[key] = gr
+	g.pairs[pair] = key
+	return key, nil
 }
 
 // redeem returns and forgets a hand-off code.
@@ -70,6 +123,7 @@ func (g *nbGrants) redeem(code string) (nbGrant, bool) {
 	return gr, ok && time.Now().Before(gr.expires)
 }
 
+// session returns the grant of a notebook-origin session cookie.
 func (g *nbGrants) session(key string) (nbGrant, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -87,6 +141,14 @@ func (s *Server) notebookHost(r *http.Request) (string, bool) {
 	return o.ID(r.Host)
 }
 
+// misdirected is true for a host under the notebook origins' domain that
+// names no notebook (a.b.nb.example.org): it gets neither the bridge nor a
+// notebook.
+func (s *Server) misdirected(r *http.Request) bool {
+	o, ok := s.cfg.NotebookOrigins()
+	return ok && o.Under(r.Host)
+}
+
 // serveNotebookOrigin serves a request sent to notebook id's own origin:
 // the hand-off and the notebook's paths, nothing of the API or the WebUI.
 func (s *Server) serveNotebookOrigin(w http.ResponseWriter, r *http.Request, id string, ph http.Handler) {
@@ -98,7 +160,28 @@ func (s *Server) serveNotebookOrigin(w http.ResponseWriter, r *http.Request, id 
 		writeError(w, http.StatusNotFound, "this origin serves notebook "+id+" only")
 		return
 	}
+	if _, ok := s.nbSession(r, id); !ok && navigation(r) {
+		// No session here (expired, or the bridge restarted): sign in again
+		// through the bridge's origin, which hands off back to here.
+		ext := strings.TrimSuffix(s.cfg.ExternalURL, "/")
+		if u, err := url.Parse(ext); err == nil {
+			ext = u.Scheme + "://" + u.Host
+		}
+		http.Redirect(w, r, ext+r.URL.RequestURI(), http.StatusSeeOther)
+		return
+	}
 	ph.ServeHTTP(w, r)
+}
+
+// nbSession returns the notebook-origin session a request to notebook id's
+// origin carries.
+func (s *Server) nbSession(r *http.Request, id string) (nbGrant, bool) {
+	cs := r.CookiesNamed(s.cookieName(NotebookCookie))
+	if len(cs) != 1 {
+		return nbGrant{}, false
+	}
+	gr, ok := s.grants.session(cs[0].Value)
+	return gr, ok && gr.task == id
 }
 
 // authorizeNotebookOrigin admits a request on notebook id's origin that
@@ -107,12 +190,8 @@ func (s *Server) serveNotebookOrigin(w http.ResponseWriter, r *http.Request, id 
 // requests and websockets must come from the notebook's own origin, since
 // sibling notebook origins are the same site.
 func (s *Server) authorizeNotebookOrigin(r *http.Request, id, owner string) error {
-	c, err := r.Cookie(NotebookCookie)
-	if err != nil {
-		return proxy.ErrUnauthenticated
-	}
-	gr, ok := s.grants.session(c.Value)
-	if !ok || gr.task != id {
+	gr, ok := s.nbSession(r, id)
+	if !ok {
 		return proxy.ErrUnauthenticated
 	}
 	u, err := s.userByToken(r.Context(), gr.token)
@@ -131,17 +210,8 @@ func (s *Server) authorizeNotebookOrigin(r *http.Request, id, owner string) erro
 // originAllowed is true for safe requests and for others whose Origin (or
 // Referer) is want.
 func originAllowed(r *http.Request, want string) bool {
-	safe := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
-	if safe && !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		return true
-	}
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		if ref, err := url.Parse(r.Header.Get("Referer")); err == nil && ref.Host != "" {
-			origin = ref.Scheme + "://" + ref.Host
-		}
-	}
-	return strings.EqualFold(origin, want)
+	origin, check := checkedOrigin(r)
+	return !check || strings.EqualFold(origin, want)
 }
 
 // handsOff is true when /proxy/<id>/ names a notebook whose server runs;
@@ -160,7 +230,7 @@ func (s *Server) handsOff(r *http.Request) bool {
 // pages live on its own origin.
 func (s *Server) startHandoff(w http.ResponseWriter, r *http.Request, o siteconfig.OriginTemplate) {
 	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
-	tok := credential(r)
+	tok := s.credential(r)
 	u, err := s.userByToken(r.Context(), tok)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, "not logged in: log in to the WebUI first")
@@ -171,11 +241,15 @@ func (s *Server) startHandoff(w http.ResponseWriter, r *http.Request, o siteconf
 		writeError(w, http.StatusNotFound, "notebook "+id+" not found")
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+	if !navigation(r) {
 		writeError(w, http.StatusForbidden, "notebook "+id+" is served at "+o.Origin(id)+"; open it there")
 		return
 	}
-	code := s.grants.add(s.grants.codes, nbGrant{task: id, token: tok, expires: time.Now().Add(handoffTTL)})
+	code, err := s.grants.addCode(nbGrant{task: id, token: tok, expires: time.Now().Add(handoffTTL)})
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
 	next := r.URL.Path
 	if r.URL.RawQuery != "" {
 		next += "?" + r.URL.RawQuery
@@ -184,6 +258,17 @@ func (s *Server) startHandoff(w http.ResponseWriter, r *http.Request, o siteconf
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, loc, http.StatusSeeOther)
+}
+
+// navigation is true for a browser's page load (or a client that says
+// nothing of what it fetches): only those are handed off, so a page cannot
+// sign its visitor in to another notebook with a background request.
+func navigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead || strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		return false
+	}
+	mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
+	return (mode == "" || mode == "navigate") && (dest == "" || dest == "document")
 }
 
 // finishHandoff trades a hand-off code for notebook id's session cookie and
@@ -198,10 +283,13 @@ func (s *Server) finishHandoff(w http.ResponseWriter, r *http.Request, id string
 		writeError(w, http.StatusUnauthorized, "your session ended; log in again")
 		return
 	}
-	key := s.grants.add(s.grants.sessions, nbGrant{task: id, token: gr.token, expires: time.Now().Add(nbSessionTTL)})
-	o, _ := s.cfg.NotebookOrigins()
-	http.SetCookie(w, &http.Cookie{Name: NotebookCookie, Value: key, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: o.Scheme == "https", MaxAge: int(nbSessionTTL.Seconds())})
+	key, err := s.grants.addSession(nbGrant{task: id, token: gr.token, expires: time.Now().Add(nbSessionTTL)})
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.cookieName(NotebookCookie), Value: key, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: s.https(), MaxAge: int(nbSessionTTL.Seconds())})
 	next := r.URL.Query().Get("next")
 	if !strings.HasPrefix(next, "/proxy/"+id+"/") {
 		next = "/proxy/" + id + "/"
@@ -213,19 +301,18 @@ func (s *Server) finishHandoff(w http.ResponseWriter, r *http.Request, id string
 
 // browserSession is true when a request to the bridge's origin is
 // authenticated by the session cookie rather than a bearer token.
-func browserSession(r *http.Request) bool {
+func (s *Server) browserSession(r *http.Request) bool {
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		return false
 	}
-	_, err := r.Cookie(CookieName)
-	return err == nil
+	return len(r.CookiesNamed(s.cookieName(CookieName))) > 0
 }
 
 // ownerOnly refuses a browser session on the bridge's origin that is not
 // the notebook's owner: in path mode a notebook's pages share the bridge's
 // origin, so an admin's browser must never run them.
-func ownerOnly(r *http.Request, u *store.User, owner string) error {
-	if browserSession(r) && u.Username != owner {
+func (s *Server) ownerOnly(r *http.Request, u *store.User, owner string) error {
+	if s.browserSession(r) && u.Username != owner {
 		return proxy.ErrForbidden
 	}
 	return nil

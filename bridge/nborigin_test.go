@@ -107,8 +107,38 @@ func TestNotebookOrigin(t *testing.T) {
 			t.Errorf("GET %s on a notebook origin: %d", p, w.Code)
 		}
 	}
-	if w := h.raw("GET", other.ID+".nb.localhost:8080", "/proxy/"+other.ID+"/lab", nbSession); w.Code != http.StatusUnauthorized {
+	if w := h.raw("GET", other.ID+".nb.localhost:8080", "/proxy/"+other.ID+"/api/contents", map[string]string{"Cookie": nbSession["Cookie"], "Sec-Fetch-Mode": "cors"}); w.Code != http.StatusUnauthorized {
 		t.Errorf("one notebook's cookie opened another: %d", w.Code)
+	}
+	// A page load there without its session goes to sign in again, through
+	// the bridge's origin.
+	if w := h.raw("GET", other.ID+".nb.localhost:8080", "/proxy/"+other.ID+"/lab", nbSession); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "http://127.0.0.1:8080/proxy/"+other.ID+"/lab" {
+		t.Errorf("a page load without a session: %d %q", w.Code, w.Header().Get("Location"))
+	}
+	// A cookie tossed in by a sibling host makes two: neither counts.
+	tossed := map[string]string{"Cookie": NotebookCookie + "=forged; " + nbSession["Cookie"], "Sec-Fetch-Mode": "cors"}
+	if w := h.raw("GET", nbHost, "/proxy/"+nb.ID+"/lab", tossed); w.Code != http.StatusUnauthorized {
+		t.Errorf("a doubled notebook cookie: %d", w.Code)
+	}
+	if w := h.raw("GET", "127.0.0.1:8080", "/api/v1/me", map[string]string{"Cookie": CookieName + "=forged; " + CookieName + "=" + h.token}); w.Code != http.StatusUnauthorized {
+		t.Errorf("a doubled session cookie: %d", w.Code)
+	}
+	if w := h.raw("GET", "x."+nb.ID+".nb.localhost:8080", "/api/v1/me", session); w.Code != http.StatusMisdirectedRequest {
+		t.Errorf("a host under the notebook domain that names no notebook: %d", w.Code)
+	}
+	// A background request from a page does not sign its visitor in.
+	if w := h.raw("GET", "127.0.0.1:8080", "/proxy/"+nb.ID+"/lab", map[string]string{"Cookie": session["Cookie"], "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}); w.Code != http.StatusForbidden {
+		t.Errorf("a hand-off for an image fetch: %d", w.Code)
+	}
+	// A second hand-off reuses the notebook session.
+	w2 := h.raw("GET", "127.0.0.1:8080", "/proxy/"+nb.ID+"/", session)
+	loc2, _ := url.Parse(w2.Header().Get("Location"))
+	if again := cookieOf(h.raw("GET", nbHost, loc2.RequestURI(), nil), NotebookCookie); again != nbCookie {
+		t.Errorf("a second hand-off made another session")
+	}
+	// A login sent by a notebook's page is refused.
+	if w := h.raw("POST", "127.0.0.1:8080", "/api/v1/auth/login", map[string]string{"Origin": "http://" + nbHost}); w.Code != http.StatusForbidden {
+		t.Errorf("a login from a notebook's page: %d", w.Code)
 	}
 	sibling := map[string]string{"Cookie": nbSession["Cookie"], "Origin": "http://" + other.ID + ".nb.localhost:8080"}
 	if w := h.raw("POST", nbHost, "/proxy/"+nb.ID+"/api/kernels", sibling); w.Code != http.StatusForbidden {

@@ -126,7 +126,7 @@ func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
 		if s.limiter.blocked(w, keys...) {
 			return
 		}
-		err = s.store.ChangePassword(r.Context(), name, req.OldPassword, req.Password, credential(r))
+		err = s.store.ChangePassword(r.Context(), name, req.OldPassword, req.Password, s.credential(r))
 		if errors.Is(err, store.ErrBadCredentials) {
 			s.limiter.failed(keys...)
 			if req.OldPassword == "" {
@@ -209,7 +209,7 @@ func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	defer s.tokens.clear()
-	if err := s.store.RevokeToken(r.Context(), credential(r)); err != nil {
+	if err := s.store.RevokeToken(r.Context(), s.credential(r)); err != nil {
 		s.internal(w, "log out", err)
 		return
 	}

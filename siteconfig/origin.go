@@ -33,6 +33,13 @@ func (o OriginTemplate) ID(host string) (string, bool) {
 	return id, true
 }
 
+// Under is true when host has the shape of a notebook origin's host
+// (prefix and suffix), valid id or not.
+func (o OriginTemplate) Under(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return strings.HasPrefix(h, o.Prefix) && strings.HasSuffix(h, o.Suffix)
+}
+
 // NotebookOrigins returns the parsed notebook_origin; ok is false in path
 // mode.
 func (c *Config) NotebookOrigins() (OriginTemplate, bool) {
