@@ -11,9 +11,11 @@ import (
 
 // Nothing a browser receives may let it reach a notebook server around
 // the proxy: the server's cookies (Jupyter's login cookie opens its port to
-// whoever holds it) are dropped, and its token is blanked out of headers
-// and HTML pages (JupyterLab writes it into each page's config). The proxy
-// adds the token to every request itself, so pages work without it.
+// whoever holds it) are dropped, and its token is overwritten in headers
+// and HTML pages (JupyterLab writes it into each page's config) by a
+// placeholder of the same length that is not hex, so that no cut can join
+// pieces of it into the token again. The proxy replaces whatever token a
+// page sends with the real one, so pages work without it.
 
 // scrubResponse removes the server's cookies and token from resp.
 func scrubResponse(resp *http.Response, token string) {
@@ -22,10 +24,11 @@ func scrubResponse(resp *http.Response, token string) {
 	if token == "" {
 		return
 	}
+	mask := strings.Repeat("x", len(token))
 	for k, vs := range resp.Header {
 		for i, v := range vs {
 			if strings.Contains(v, token) {
-				vs[i] = strings.ReplaceAll(v, token, "")
+				vs[i] = strings.ReplaceAll(v, token, mask)
 			}
 		}
 		resp.Header[k] = vs
@@ -60,7 +63,7 @@ func scrubResponse(resp *http.Response, token string) {
 		resp.ContentLength = -1
 		return
 	}
-	resp.Body = &readCloser{Reader: newReplacer(body, []byte(token)), close: body.Close}
+	resp.Body = &readCloser{Reader: newReplacer(body, []byte(token), []byte(mask)), close: body.Close}
 	resp.Header.Del("Content-Length")
 	resp.ContentLength = -1
 }
@@ -80,10 +83,12 @@ type readCloser struct {
 
 func (r *readCloser) Close() error { return r.close() }
 
-// replacer streams r with every occurrence of old removed.
+// replacer streams r with every occurrence of old replaced by new, which
+// has old's length.
 type replacer struct {
 	r     io.Reader
 	old   []byte
+	new   []byte
 	chunk []byte
 	buf   []byte // read but not yet passed on
 	out   []byte // ready to pass on
@@ -91,7 +96,7 @@ type replacer struct {
 	rerr  error
 }
 
-func newReplacer(r io.Reader, old []byte) *replacer { return &replacer{r: r, old: old} }
+func newReplacer(r io.Reader, old, new []byte) *replacer { return &replacer{r: r, old: old, new: new} }
 
 func (s *replacer) Read(p []byte) (int, error) {
 	for len(s.out) == 0 {
@@ -115,7 +120,7 @@ func (s *replacer) Read(p []byte) (int, error) {
 				s.rerr = io.EOF
 			}
 		}
-		s.buf = bytes.ReplaceAll(s.buf, s.old, nil)
+		s.buf = bytes.ReplaceAll(s.buf, s.old, s.new)
 		// Keep back what could be the start of a token cut by the read.
 		keep := len(s.old) - 1
 		if s.eof {

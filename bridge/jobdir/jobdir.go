@@ -141,37 +141,55 @@ func writeFile(d *os.Root, f File, owner Owner) error {
 	return w.Close()
 }
 
-// Open opens the file name in the job folder dir for reading. It refuses
-// links (at the last component and the folder itself), anything but a
-// regular file, files with more than one name, and files not owned by the
-// folder's owner; it never blocks on a FIFO.
+// Open opens the file name in the job folder dir (<root>/<user>/<id>)
+// for reading. The folder is reached from <root> one component at a time
+// without following a link, so a link anywhere under the root is refused;
+// the file must be a regular file with one name, owned by the folder's
+// owner, who must not be root when the bridge is. It never blocks on a
+// FIFO.
 func Open(dir, name string) (*os.File, error) {
-	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	path := filepath.Join(dir, name)
+	root := filepath.Dir(filepath.Dir(dir))
+	dfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+		return nil, &os.PathError{Op: "open", Path: root, Err: err}
+	}
+	for _, comp := range []string{filepath.Base(filepath.Dir(dir)), filepath.Base(dir)} {
+		next, err := unix.Openat(dfd, comp, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		unix.Close(dfd)
+		if err != nil {
+			if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+				err = ErrNotRegular
+			}
+			return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		dfd = next
 	}
 	defer unix.Close(dfd)
 	var dst unix.Stat_t
 	if err := unix.Fstat(dfd, &dst); err != nil {
 		return nil, &os.PathError{Op: "stat", Path: dir, Err: err}
 	}
+	if dst.Uid == 0 && os.Geteuid() == 0 {
+		return nil, &os.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+	}
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if errors.Is(err, unix.ELOOP) {
 			err = ErrNotRegular
 		}
-		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, name), Err: err}
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
-		return nil, &os.PathError{Op: "stat", Path: filepath.Join(dir, name), Err: err}
+		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 || st.Uid != dst.Uid {
 		unix.Close(fd)
-		return nil, &os.PathError{Op: "open", Path: filepath.Join(dir, name), Err: ErrNotRegular}
+		return nil, &os.PathError{Op: "open", Path: path, Err: ErrNotRegular}
 	}
-	return os.NewFile(uintptr(fd), filepath.Join(dir, name)), nil
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // ReadFile reads a whole file of the job folder through Open, refusing one
@@ -193,22 +211,33 @@ func ReadFile(dir, name string, max int64) ([]byte, error) {
 }
 
 // CheckRoot refuses a job storage root that a user could change: when the
-// bridge is root, the folder must be root's and writable by root alone,
-// else a user could put their own folder or a link in a user's place.
+// bridge is root, the folder and every folder above it must be root's and
+// writable by root alone (a sticky folder such as /tmp counts as safe
+// above the root), else a user could put a folder or a link of their own
+// in a user's place.
 func CheckRoot(root string) error {
 	if os.Geteuid() != 0 {
 		return nil
 	}
-	st, err := os.Lstat(root)
+	abs, err := filepath.Abs(root)
 	if err != nil {
 		return err
 	}
-	sys, ok := st.Sys().(*syscall.Stat_t)
-	if !st.IsDir() || !ok {
-		return fmt.Errorf("%s is not a folder", root)
+	for p := abs; ; p = filepath.Dir(p) {
+		st, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		sys, ok := st.Sys().(*syscall.Stat_t)
+		if !ok || !st.IsDir() {
+			return fmt.Errorf("%s is not a folder (links are not followed)", p)
+		}
+		sticky := st.Mode()&os.ModeSticky != 0 && p != abs
+		if sys.Uid != 0 || (st.Mode().Perm()&0o022 != 0 && !sticky) {
+			return fmt.Errorf("%s must belong to root and be writable by root alone (chown root %s; chmod go-w %s)", p, p, p)
+		}
+		if p == "/" {
+			return nil
+		}
 	}
-	if sys.Uid != 0 || st.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s must belong to root and be writable by root alone (chown root %s; chmod go-w %s)", root, root, root)
-	}
-	return nil
 }

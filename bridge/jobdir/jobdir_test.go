@@ -11,6 +11,31 @@ import (
 
 func nobody() Owner { return Owner{Uid: -1, Gid: -1} }
 
+// jobUID owns the job folders of these tests when they run as root (a
+// bridge as root refuses root-owned job files).
+const jobUID = 65534
+
+// jobFolder makes <tmp>/user/id as Create would leave it and returns it.
+func jobFolder(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "user", "id")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	giveAway(t, dir)
+	return dir
+}
+
+// giveAway hands path to jobUID when the test runs as root.
+func giveAway(t *testing.T, path string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		if err := os.Lchown(path, jobUID, jobUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestCreate(t *testing.T) {
 	root := t.TempDir()
 	err := Create(root, "alice", "t1", nobody(), []File{
@@ -76,7 +101,7 @@ func TestCreateCleansUp(t *testing.T) {
 // something a user can put in their own job folder to make a root reader
 // leak, hang or blow up.
 func TestOpenRefusesWhatAUserCanPlant(t *testing.T) {
-	dir := t.TempDir()
+	dir := jobFolder(t)
 	canary := filepath.Join(t.TempDir(), "canary")
 	if err := os.WriteFile(canary, []byte("secret"), 0o600); err != nil {
 		t.Fatal(err)
@@ -93,6 +118,7 @@ func TestOpenRefusesWhatAUserCanPlant(t *testing.T) {
 	must(os.Mkdir(filepath.Join(dir, "folder"), 0o700))
 	must(os.Symlink("/dev/zero", filepath.Join(dir, "zero")))
 	for _, name := range []string{"link", "hardlink", "fifo", "folder", "zero"} {
+		giveAway(t, filepath.Join(dir, name))
 		done := make(chan error, 1)
 		go func() {
 			f, err := Open(dir, name)
@@ -110,19 +136,33 @@ func TestOpenRefusesWhatAUserCanPlant(t *testing.T) {
 			t.Fatalf("%s: Open blocked", name)
 		}
 	}
-	// The folder itself replaced by a link.
-	linked := filepath.Join(t.TempDir(), "job")
-	must(os.Symlink(filepath.Dir(canary), linked))
-	if _, err := ReadFile(linked, "canary", 1<<10); err == nil {
-		t.Error("read through a linked job folder")
+	// The job folder, or the user folder, replaced by a link.
+	base := t.TempDir()
+	must(os.Mkdir(filepath.Join(base, "user"), 0o755))
+	must(os.Symlink(filepath.Dir(canary), filepath.Join(base, "user", "job")))
+	must(os.Symlink(filepath.Join(filepath.Dir(dir)), filepath.Join(base, "linkeduser")))
+	for _, d := range []string{filepath.Join(base, "user", "job"), filepath.Join(base, "linkeduser", "id")} {
+		if _, err := ReadFile(d, "canary", 1<<10); err == nil {
+			t.Errorf("read through a link at %s", d)
+		}
+	}
+	// A root-owned folder of root-owned files is no job's (as root).
+	if os.Geteuid() == 0 {
+		rootDir := filepath.Join(t.TempDir(), "user", "id")
+		must(os.MkdirAll(rootDir, 0o700))
+		must(os.WriteFile(filepath.Join(rootDir, "output.log"), []byte("x"), 0o600))
+		if _, err := ReadFile(rootDir, "output.log", 1<<10); err == nil {
+			t.Error("read a root-owned file from a root-owned folder")
+		}
 	}
 }
 
 func TestReadFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := jobFolder(t)
 	if err := os.WriteFile(filepath.Join(dir, "exit.json"), []byte(`{"exit_code":0}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	giveAway(t, filepath.Join(dir, "exit.json"))
 	data, err := ReadFile(dir, "exit.json", 1<<10)
 	if err != nil || string(data) != `{"exit_code":0}` {
 		t.Fatalf("ReadFile = %q, %v", data, err)
