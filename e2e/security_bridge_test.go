@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -175,6 +176,7 @@ func testNotebookOrigin(t *testing.T) {
 	if strings.Contains(res, `"username"`) {
 		t.Errorf("the page read the admin's identity from the bridge: %s", res)
 	}
+	rawOriginAttacks(t, nb.ID, victim)
 	var users []api.User
 	if err := adminClient(t).Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
 		t.Fatal(err)
@@ -183,6 +185,75 @@ func testNotebookOrigin(t *testing.T) {
 		if u.Username == victim {
 			t.Fatalf("the notebook's page created user %s with the admin's session", victim)
 		}
+	}
+}
+
+// rawOriginAttacks sends what a notebook's page could make a browser send
+// where the notebooks share the bridge's site (a production setup such as
+// *.nb.example.org beside notebooks.example.org, where the browser adds the
+// admin's cookie): the bridge itself must refuse it, whatever the browser
+// lets through.
+func rawOriginAttacks(t *testing.T, id, victim string) {
+	t.Helper()
+	admin := adminClient(t)
+	nbOrigin := "http://" + id + ".nb.localhost:8080"
+	// Every host name of this test goes to the bridge.
+	hc := &http.Client{Timeout: 30 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, network, "127.0.0.1:8080")
+		}},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(method, url, body string, hdr map[string]string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, url, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	cookie := "det_token=" + admin.Token
+	for _, a := range []struct{ what, path, body string }{
+		{"create an admin", "/api/v1/users", fmt.Sprintf(`{"username":%q,"password":"x-Passw0rd-long","admin":true}`, victim)},
+		{"log the admin's browser in as determined", "/api/v1/auth/login", `{"username":"determined","password":""}`},
+	} {
+		if resp := send("POST", master+a.path, a.body, map[string]string{"Cookie": cookie, "Origin": nbOrigin}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a notebook page's request to %s: %d, want 403", a.what, resp.StatusCode)
+		}
+	}
+	// The admin's hand-off to the notebook's origin, then requests that a
+	// sibling notebook's page would send there with that origin's cookie.
+	resp := send("GET", master+"/proxy/"+id+"/api/status", "", map[string]string{"Cookie": cookie})
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, nbOrigin+"/_det/handoff?") {
+		t.Fatalf("hand-off: %d %q", resp.StatusCode, loc)
+	}
+	resp = send("GET", loc, "", nil)
+	var nbCookie string
+	for _, c := range resp.Cookies() {
+		if c.Name == "det_nb" {
+			nbCookie = c.Name + "=" + c.Value
+		}
+	}
+	if nbCookie == "" {
+		t.Fatalf("the hand-off set no notebook cookie: %d %v", resp.StatusCode, resp.Header)
+	}
+	sibling := "http://00000000-0000-0000-0000-000000000000.nb.localhost:8080"
+	if resp := send("POST", nbOrigin+"/proxy/"+id+"/api/kernels", `{}`, map[string]string{"Cookie": nbCookie, "Origin": sibling}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a sibling notebook's page starting a kernel here: %d, want 403", resp.StatusCode)
+	}
+	if resp := send("GET", nbOrigin+"/proxy/"+id+"/api/kernels", "", map[string]string{"Cookie": nbCookie, "Origin": sibling,
+		"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a sibling notebook's page opening a websocket here: %d, want 403", resp.StatusCode)
+	}
+	if resp := send("GET", nbOrigin+"/api/v1/me", "", map[string]string{"Cookie": nbCookie + "; " + cookie}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the API on a notebook's origin: %d, want 404", resp.StatusCode)
 	}
 }
 
