@@ -62,6 +62,7 @@ type Store interface {
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
 	AddEvent(ctx context.Context, taskID, msg string) error
 	CreateUser(ctx context.Context, name, password string, admin bool) (*store.User, error)
+	CreateUserWithoutPassword(ctx context.Context, name string) (*store.User, error)
 	UserByName(ctx context.Context, name string) (*store.User, error)
 	UserByAgent(ctx context.Context, uid int, name string) (*store.User, error)
 	ListUsers(ctx context.Context) ([]*store.User, error)

@@ -3,8 +3,6 @@ package bridge
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -211,9 +209,7 @@ func (s *Server) createLinked(ctx context.Context, name string, uid int) (*store
 	if _, err := s.store.UserByName(ctx, name); err == nil {
 		return nil, fmt.Errorf("bridge user %s exists but is linked to another POSIX account: %w", name, store.ErrNotFound)
 	}
-	pw := make([]byte, 24)
-	_, _ = rand.Read(pw)
-	if _, err := s.store.CreateUser(ctx, name, hex.EncodeToString(pw), false); err != nil {
+	if _, err := s.store.CreateUserWithoutPassword(ctx, name); err != nil {
 		return nil, err
 	}
 	gid := -1

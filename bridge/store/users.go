@@ -111,6 +111,22 @@ func (s *Store) CreateUser(ctx context.Context, name, password string, admin boo
 	return &User{ID: id, Username: name, Admin: admin, Active: true}, nil
 }
 
+// noPassword is the password hash of a user who has none yet (created on
+// a munge login): no password logs in, and the user may set one without
+// giving the current one.
+const noPassword = "!"
+
+// CreateUserWithoutPassword adds a user who can log in only another way
+// (munge) until they set a password.
+func (s *Store) CreateUserWithoutPassword(ctx context.Context, name string) (*User, error) {
+	res, err := s.db.ExecContext(ctx, "INSERT INTO users(username, password_hash, admin) VALUES(?,?,0)", name, noPassword)
+	if err != nil {
+		return nil, fmt.Errorf("create user %s: %w", name, err)
+	}
+	id, _ := res.LastInsertId()
+	return &User{ID: id, Username: name, Active: true}, nil
+}
+
 // SetPosixUser links a bridge user to the POSIX account its jobs run as.
 func (s *Store) SetPosixUser(ctx context.Context, name, posix string) error {
 	return s.LinkAgent(ctx, name, posix, -1, "", -1)
@@ -154,6 +170,9 @@ func (s *Store) Login(ctx context.Context, name, password string, ttl time.Durat
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("look up user: %w", err)
+	}
+	if hash == noPassword {
+		_ = bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password)) // the same time as a wrong password
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || !u.Active {
 		return "", nil, ErrBadCredentials
@@ -252,7 +271,7 @@ func (s *Store) ChangePassword(ctx context.Context, name, old, password, keep st
 	if err != nil {
 		return fmt.Errorf("look up user: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(cur), []byte(old)) != nil {
+	if cur != noPassword && bcrypt.CompareHashAndPassword([]byte(cur), []byte(old)) != nil {
 		return ErrBadCredentials
 	}
 	hash, err := s.hashPassword(password)
