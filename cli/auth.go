@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,5 +113,11 @@ func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
 		return false
 	}
 	_, err = c.MungeLogin(ctx, string(cred))
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status != http.StatusNotFound && os.Geteuid() != 0 {
+		// Say why, rather than go on silently as another user (root is
+		// never given a munge login, as it is never a notebook's user).
+		fmt.Fprintf(g.io.ErrOut, "warning: %s refused the munge login: %s\n", g.master, ae.Message)
+	}
 	return err == nil
 }
