@@ -170,7 +170,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg, _, err := s.resolveConfig(req.Config)
 	if err == nil {
-		err = s.checkBinds(cfg)
+		err = s.checkBindPrefixes(cfg)
 	}
 	if err != nil {
 		var ue *userError

@@ -28,6 +28,7 @@ var (
 	_ = addSecCase(3, "notebook-page-cannot-use-admin-session", testNotebookOrigin)
 	_ = addSecCase(4, "no-jupyter-token-or-cookie-reaches-browser", testNoJupyterSecrets)
 	_ = addSecCase(10, "kernels-listen-on-no-port", testKernelsOnIPC)
+	_ = addSecCase(7, "bind-mount-under-root-only-folder", testBindUnderRootOnly)
 )
 
 func randomWord(t *testing.T) string {
@@ -300,6 +301,35 @@ func testNoJupyterSecrets(t *testing.T) {
 	k := openKernel(t, alice, nb.ID)
 	if got := strings.TrimSpace(k.exec(fmt.Sprintf(`import os; print(any(%q in v for v in os.environ.values()))`, token))); got != "False" {
 		t.Errorf("the kernel's environment holds the Jupyter token (%s)", got)
+	}
+}
+
+// testBindUnderRootOnly: bob asks to bind a path inside a root-only folder
+// under an allowed prefix. Whether it exists, the answer is the same: the
+// bridge looks bind mounts up as the job's user, never as root.
+func testBindUnderRootOnly(t *testing.T) {
+	bob := asUser(t, "bob")
+	hidden, err := os.MkdirTemp("/tmp", "det-sec-root-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(hidden) })
+	if err := os.Mkdir(filepath.Join(hidden, "exists"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]string{}
+	for _, name := range []string{"exists", "missing"} {
+		cfg := cpuNotebook()
+		cfg["bind_mounts"] = []any{map[string]any{"host_path": filepath.Join(hidden, name), "container_path": "/data"}}
+		nb, err := bob.StartNotebook(ctxT(t, time.Minute), cfg, nil)
+		if err == nil {
+			_, _ = bob.KillNotebook(context.Background(), nb.ID)
+			t.Fatalf("bob may bind %s inside a root-only folder", name)
+		}
+		answers[name] = strings.ReplaceAll(err.Error(), name, "X")
+	}
+	if answers["exists"] != answers["missing"] {
+		t.Errorf("the answers tell whether a path in a root-only folder exists:\n exists:  %s\n missing: %s", answers["exists"], answers["missing"])
 	}
 }
 

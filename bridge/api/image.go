@@ -26,3 +26,11 @@ const (
 // ImageCheckTimeout is how long det-launcher check-image reads an image
 // before it answers ImageTimeout; the bridge waits a little longer.
 const ImageCheckTimeout = 8 * time.Second
+
+// ResolvedPath is one answer of `det-launcher resolve`: where Path leads
+// once its links are followed (Real), or why it cannot be looked up.
+type ResolvedPath struct {
+	Path    string `json:"path"`
+	Real    string `json:"real,omitempty"`
+	Problem string `json:"problem,omitempty"`
+}

@@ -1,7 +1,8 @@
 // Command det-launcher runs inside a Slurm job: it starts the notebook
 // server of one task in its container and reports it to the bridge. On the
-// login node the bridge runs `det-launcher check-image PATH` as the job's
-// user to check an image before it queues the job.
+// login node the bridge runs `det-launcher check-image PATH` and
+// `det-launcher resolve PATH...` as the job's user to check an image and
+// bind mounts before it queues the job.
 package main
 
 import (
@@ -19,8 +20,11 @@ func main() {
 	if len(os.Args) == 3 && os.Args[1] == "check-image" {
 		os.Exit(launcher.RunCheckImage(os.Stdout, os.Args[2]))
 	}
+	if len(os.Args) >= 3 && os.Args[1] == "resolve" {
+		os.Exit(launcher.RunResolve(os.Stdout, os.Args[2:]))
+	}
 	if len(os.Args) != 4 || os.Args[1] != "run" || os.Args[2] != "--spec" {
-		fmt.Fprintln(os.Stderr, "usage: det-launcher run --spec <jobdir>/task.json\n       det-launcher check-image PATH")
+		fmt.Fprintln(os.Stderr, "usage: det-launcher run --spec <jobdir>/task.json\n       det-launcher check-image PATH\n       det-launcher resolve PATH...")
 		os.Exit(2)
 	}
 	// The launcher's own lines start with their time, like the notebook
