@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"bytes"
 	"crypto/sha256"
 	"database/sql"
@@ -155,6 +156,9 @@ func mungeAmbiguous(t *testing.T) {
 	asUser(t, "alice")
 	admin := adminClient(t)
 	ensureUser(t, admin, "sec-alice-twin", "sec-alice-twin-password")
+	t.Cleanup(func() {
+		_ = admin.Do(context.Background(), http.MethodPost, "/api/v1/users/sec-alice-twin/deactivate", nil, nil)
+	})
 	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/sec-alice-twin/link", api.LinkRequest{AgentUser: "alice"}, nil); err != nil {
 		t.Fatalf("link a second user to alice: %v", err)
 	}

@@ -3,8 +3,6 @@ package e2e
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +28,7 @@ import (
 // Item 5: values that a shell would run arrive in the notebook literally.
 var _ = addSecCase(5, "env-shell-code-literal", func(t *testing.T) {
 	alice := asUser(t, "alice")
-	tag := launchRandom(t)
+	tag := randomWord(t)
 	pwned := func(what string) string { return "/tmp/pwned-sec5-" + tag + "-" + what }
 	want := map[string]string{
 		"SEC5_A": "$(touch " + pwned("a") + ")",
@@ -189,14 +187,6 @@ func launchTask(t *testing.T, id string) *store.Task {
 		t.Fatalf("task %s: %v", id, err)
 	}
 	return task
-}
-
-func launchRandom(t *testing.T) string {
-	b := make([]byte, 6)
-	if _, err := rand.Read(b); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 func launchShort(s string) string {
