@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/det-slurm/bridge/bridge/api"
-	"github.com/det-slurm/bridge/slurm"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -26,16 +25,7 @@ func (s *Server) checkBindTargets(ctx context.Context, cfg *taskconfig.Config, p
 	for i, b := range cfg.BindMounts {
 		paths[i] = filepath.Clean(b.HostPath)
 	}
-	run := s.imageRunner
-	if run == nil {
-		run = slurm.ExecRunner{}
-	}
-	ctx, cancel := context.WithTimeout(ctx, imageCheckTimeout)
-	defer cancel()
-	out, err := run.Run(ctx, slurm.Cmd{
-		Name: s.cfg.LauncherPath, Args: append([]string{"resolve"}, paths...), User: s.submitUser(pu),
-		Env: []string{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"},
-	})
+	out, err := s.launcherAs(ctx, pu, append([]string{"resolve"}, paths...)...)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return badRequest("bind_mounts: looking up the host paths took longer than %s", imageCheckTimeout)
 	}

@@ -16,6 +16,22 @@ import (
 // own a little earlier.
 const imageCheckTimeout = api.ImageCheckTimeout + 2*time.Second
 
+// launcherAs runs `det-launcher args...` as the job's POSIX user (the
+// bridge's own when it is not root), with a clean environment and within
+// imageCheckTimeout, and returns its output.
+func (s *Server) launcherAs(ctx context.Context, pu *user.User, args ...string) ([]byte, error) {
+	run := s.imageRunner
+	if run == nil {
+		run = slurm.ExecRunner{}
+	}
+	ctx, cancel := context.WithTimeout(ctx, imageCheckTimeout)
+	defer cancel()
+	return run.Run(ctx, slurm.Cmd{
+		Name: s.cfg.LauncherPath, Args: args, User: s.submitUser(pu),
+		Env: []string{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"},
+	})
+}
+
 // checkImageAs checks that img is an image the container runtime can
 // start, by running `det-launcher check-image` as the job's POSIX user
 // (the bridge itself when it is not root): the bridge never opens a path a
@@ -23,16 +39,7 @@ const imageCheckTimeout = api.ImageCheckTimeout + 2*time.Second
 // themselves. A problem with the image is a 400; a check that could not
 // run is an internal error.
 func (s *Server) checkImageAs(ctx context.Context, pu *user.User, img string) error {
-	run := s.imageRunner
-	if run == nil {
-		run = slurm.ExecRunner{}
-	}
-	ctx, cancel := context.WithTimeout(ctx, imageCheckTimeout)
-	defer cancel()
-	out, err := run.Run(ctx, slurm.Cmd{
-		Name: s.cfg.LauncherPath, Args: []string{"check-image", img}, User: s.submitUser(pu),
-		Env: []string{"PATH=/usr/bin:/bin", "LANG=C.UTF-8"},
-	})
+	out, err := s.launcherAs(ctx, pu, "check-image", img)
 	if errors.Is(err, context.DeadlineExceeded) {
 		return badRequest("environment.image: %s: not a usable image (reading it took longer than %s)", img, imageCheckTimeout)
 	}
