@@ -40,7 +40,7 @@ func TestBindTargetsAsUser(t *testing.T) {
 			if u := r.Unused(); len(u) > 0 {
 				t.Fatalf("the bind mounts were not looked up: %v", u)
 			}
-			if want := map[bool]string{true: "nobody", false: ""}[os.Geteuid() == 0]; r.Calls[0].User != want {
+			if want := map[bool]string{true: "jobuser", false: ""}[os.Geteuid() == 0]; r.Calls[0].User != want {
 				t.Fatalf("looked up as %q, want %q", r.Calls[0].User, want)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,10 +118,11 @@ default_aux_pool: cpu
 	t.Cleanup(func() { st.Close() })
 	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s.lookupPosix = testAccounts
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetPosixUser(context.Background(), "determined", "nobody"); err != nil {
+	if err := st.SetPosixUser(context.Background(), "determined", "jobuser"); err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: s, slurm: fs, h: s.Handler(), root: dir + "/jobs"}
@@ -180,7 +182,7 @@ func TestSubmitWritesJobFolder(t *testing.T) {
 			t.Errorf("sbatch args %q lack %q", args, w)
 		}
 	}
-	dir := filepath.Join(h.root, "nobody", nb.ID)
+	dir := filepath.Join(h.root, "jobuser", nb.ID)
 	st, err := os.Stat(filepath.Join(dir, "task.json"))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("task.json: %v %v", st, err)
@@ -209,7 +211,7 @@ func TestFailedSubmitLeavesNothing(t *testing.T) {
 	}
 	var list api.NotebookList
 	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
-	entries, _ := os.ReadDir(filepath.Join(h.root, "nobody"))
+	entries, _ := os.ReadDir(filepath.Join(h.root, "jobuser"))
 	if len(list.Notebooks) != 0 || len(entries) != 0 {
 		t.Fatalf("left behind: %d rows, %d folders", len(list.Notebooks), len(entries))
 	}
@@ -460,4 +462,13 @@ func TestTokenCacheForgetsOnLogout(t *testing.T) {
 	if w := h.req("GET", "/api/v1/notebooks", nil, nil); w.Code != http.StatusUnauthorized {
 		t.Fatalf("a logged-out token still works: %d", w.Code)
 	}
+}
+
+// testAccounts is the unit tests' account database: "jobuser" (uid 5001)
+// runs the tests' jobs, whatever the host has; other names are the host's.
+func testAccounts(name string) (*user.User, error) {
+	if name == "jobuser" {
+		return &user.User{Uid: "5001", Gid: "5001", Username: "jobuser", HomeDir: "/nonexistent"}, nil
+	}
+	return user.Lookup(name)
 }

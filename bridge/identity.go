@@ -14,6 +14,12 @@ import (
 // credentials or rewrite Slurm's state.
 var daemonAccounts = [...]string{"slurm", "munge"}
 
+// The nobody accounts: the kernel's overflow uid, and the older NFS one.
+const (
+	overflowUID  = 65534
+	nfsNobodyUID = 4294967294
+)
+
 // lookupUser finds a POSIX account by name, through the Server's hook when
 // set (tests), else os/user.
 func (s *Server) lookupUser(name string) (*user.User, error) {
@@ -40,6 +46,9 @@ func (s *Server) refuseAccount(name string, uid int) string {
 		if pu, err := s.lookupUser(d); err == nil && pu.Uid == strconv.Itoa(uid) {
 			return fmt.Sprintf("POSIX user %s has uid %d, the uid of the %s daemon's account, which never runs notebooks; link a person's own account", name, uid, d)
 		}
+	}
+	if uid == overflowUID || uid == nfsNobodyUID {
+		return fmt.Sprintf("POSIX user %s has uid %d, the nobody account that NFS maps root to (root_squash), so its files are root's files there; link a person's own account", name, uid)
 	}
 	if uid < minUID {
 		return fmt.Sprintf("POSIX user %s has uid %d, below the site's min_uid %d: system accounts never run notebooks; link a person's own account (or lower min_uid in the site config)", name, uid, minUID)

@@ -53,7 +53,7 @@ func errorOf(body []byte) string {
 // names the account and the rule.
 func TestLinkRefusesSystemAccounts(t *testing.T) {
 	h := newHarness(t)
-	h.fakeAccounts(map[string]int{"root": 0, "daemon": 1, "munge": 103, "slurm": 64030, "slurm2": 64030, "mungealias": 103, "carol": 3001})
+	h.fakeAccounts(map[string]int{"root": 0, "daemon": 1, "munge": 103, "slurm": 64030, "slurm2": 64030, "mungealias": 103, "carol": 3001, "nobody": 65534})
 	admin := h.adminClient()
 	for name, want := range map[string]string{
 		"root":       "root (uid 0)",
@@ -62,6 +62,7 @@ func TestLinkRefusesSystemAccounts(t *testing.T) {
 		"slurm":      "slurm daemon's account",
 		"slurm2":     "uid 64030, the uid of the slurm daemon's account",
 		"mungealias": "uid 103, the uid of the munge daemon's account",
+		"nobody":     "the nobody account that NFS maps root to",
 	} {
 		w := admin.req("POST", "/api/v1/users/determined/link", api.LinkRequest{AgentUser: name}, nil)
 		if msg := errorOf(w.Body.Bytes()); w.Code != http.StatusBadRequest || !strings.Contains(msg, "POSIX user "+name) || !strings.Contains(msg, want) {
@@ -312,7 +313,7 @@ func TestTaskTokenScope(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(nil)
 	var spec api.Spec
-	data, err := os.ReadFile(filepath.Join(h.root, "nobody", nb.ID, "task.json"))
+	data, err := os.ReadFile(filepath.Join(h.root, "jobuser", nb.ID, "task.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +330,7 @@ func TestTaskTokenScope(t *testing.T) {
 	}{
 		{"/api/v1/users", api.CreateUserRequest{Username: "mallory", Password: "x"}},
 		{"/api/v1/users/determined/password", api.PasswordRequest{Password: "x", OldPassword: ""}},
-		{"/api/v1/users/determined/link", api.LinkRequest{AgentUser: "nobody"}},
+		{"/api/v1/users/determined/link", api.LinkRequest{AgentUser: "jobuser"}},
 		{"/api/v1/users/determined/deactivate", nil},
 	} {
 		w := task.req("POST", r.path, r.body, nil)

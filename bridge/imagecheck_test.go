@@ -64,7 +64,7 @@ func TestImageCheckAnswers(t *testing.T) {
 			}
 			wantUser := ""
 			if os.Geteuid() == 0 {
-				wantUser = "nobody"
+				wantUser = "jobuser"
 			}
 			if call := r.Calls[0]; call.User != wantUser || slices.ContainsFunc(call.Env, func(e string) bool { return strings.HasPrefix(e, "DET_") }) {
 				t.Fatalf("check ran as %q with %q, want as %q", call.User, call.Env, wantUser)

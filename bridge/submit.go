@@ -152,7 +152,7 @@ func (s *Server) posixUser(u *store.User) (*user.User, error) {
 	if u.PosixUser == "" {
 		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("user %s is not linked to a POSIX user; an admin must run `det user link-with-agent-user %s --agent-user NAME`", u.Username, u.Username)}
 	}
-	pu, err := user.Lookup(u.PosixUser)
+	pu, err := s.lookupUser(u.PosixUser)
 	if err != nil {
 		return nil, &userError{code: http.StatusForbidden, msg: fmt.Sprintf("POSIX user %q of %s does not exist on this host", u.PosixUser, u.Username)}
 	}

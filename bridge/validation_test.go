@@ -48,7 +48,7 @@ func TestStartRefusesBadValues(t *testing.T) {
 			t.Errorf("%s: %d %.300s, want 400 with %q", c.name, w.Code, w.Body.String(), c.want)
 		}
 	}
-	if ents, _ := os.ReadDir(filepath.Join(h.root, "nobody")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(h.root, "jobuser")); len(ents) != 0 {
 		t.Errorf("job folders left behind: %v", ents)
 	}
 	var list api.NotebookList
