@@ -46,8 +46,17 @@ func (c *Config) NotebookOrigins() (OriginTemplate, bool) {
 	if c.NotebookOrigin == "" {
 		return OriginTemplate{}, false
 	}
+	if c.origins != nil && c.origins.raw == c.NotebookOrigin {
+		return c.origins.t, true
+	}
 	o, err := parseOrigin(c.NotebookOrigin)
 	return o, err == nil
+}
+
+// parsedOrigin is notebook_origin parsed once, when the config is checked.
+type parsedOrigin struct {
+	raw string
+	t   OriginTemplate
 }
 
 func parseOrigin(v string) (OriginTemplate, error) {
@@ -76,6 +85,7 @@ func (c *Config) checkNotebookOrigin() error {
 	if err != nil {
 		return err
 	}
+	c.origins = &parsedOrigin{raw: c.NotebookOrigin, t: o}
 	ext, err := url.Parse(c.ExternalURL)
 	if err != nil {
 		return nil // external_url's own check names it

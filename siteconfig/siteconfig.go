@@ -27,13 +27,14 @@ type Config struct {
 	// whose host holds {id}, such as https://{id}.nb.example.org (wildcard
 	// DNS and certificate). Empty serves notebooks under the bridge's own
 	// origin at /proxy/<id>/ (path mode).
-	NotebookOrigin string `yaml:"notebook_origin"`
-	DBPath         string `yaml:"db_path"`
-	JobStorageRoot string `yaml:"job_storage_root"`
-	SharedFSPath   string `yaml:"shared_fs_path"`
-	LauncherPath   string `yaml:"launcher_path"`
-	CLIPath        string `yaml:"cli_path"`
-	UnmungePath    string `yaml:"unmunge_path"`
+	NotebookOrigin string        `yaml:"notebook_origin"`
+	origins        *parsedOrigin // set by the check
+	DBPath         string        `yaml:"db_path"`
+	JobStorageRoot string        `yaml:"job_storage_root"`
+	SharedFSPath   string        `yaml:"shared_fs_path"`
+	LauncherPath   string        `yaml:"launcher_path"`
+	CLIPath        string        `yaml:"cli_path"`
+	UnmungePath    string        `yaml:"unmunge_path"`
 	// MungeAutoCreate creates (and links) a bridge user on a POSIX user's
 	// first munge login.
 	MungeAutoCreate bool `yaml:"munge_auto_create_users"`
