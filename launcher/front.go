@@ -20,6 +20,9 @@ import (
 const (
 	sniffTimeout = 30 * time.Second
 	proofTimeout = 5 * time.Second
+	// maxSniffing bounds the connections that have not yet said what they
+	// are: a co-tenant holding many open costs no more than this.
+	maxSniffing = 256
 )
 
 // front holds the notebook's TCP port from before the notebook server
@@ -35,6 +38,7 @@ type front struct {
 	log    *slog.Logger
 
 	conns     chan net.Conn
+	sniffing  chan struct{} // one token per connection being sniffed
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -55,7 +59,7 @@ func listenFront(taskID, key string, log *slog.Logger) (*front, error) {
 func newFront(l net.Listener, taskID, key string, log *slog.Logger) *front {
 	f := &front{
 		l: l, port: l.Addr().(*net.TCPAddr).Port, taskID: taskID, key: key, log: log,
-		conns: make(chan net.Conn), done: make(chan struct{}),
+		conns: make(chan net.Conn), sniffing: make(chan struct{}, maxSniffing), done: make(chan struct{}),
 	}
 	go f.acceptLoop()
 	return f
@@ -98,7 +102,12 @@ func (f *front) acceptLoop() {
 			time.Sleep(100 * time.Millisecond) // e.g. out of file descriptors
 			continue
 		}
-		go f.sniff(c)
+		select {
+		case f.sniffing <- struct{}{}:
+			go func() { f.sniff(c); <-f.sniffing }()
+		default:
+			c.Close() // too many connections say nothing
+		}
 	}
 }
 
