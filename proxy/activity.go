@@ -8,8 +8,10 @@ import (
 
 // What counts as activity. Page polling that no person caused does not:
 // requests marked no_track_activity=1, the periodic GETs of kernels,
-// sessions, terminals and status, websocket (re)connects, and kernel status
-// messages. Code execution, saves, file opens and terminal keystrokes do.
+// sessions, terminals and status, the file browser's refresh of the folder
+// it shows (a contents GET that opens no file), JupyterLab's favicon swaps,
+// websocket (re)connects, kernel status messages and the server's events
+// stream. Code execution, saves, file opens and terminal keystrokes do.
 
 // pollPrefixes are API paths that JupyterLab polls on its own.
 var pollPrefixes = []string{"api/kernels", "api/sessions", "api/terminals", "api/status", "api/kernelspecs", "api/me"}
@@ -29,8 +31,31 @@ func countsHTTP(r *http.Request, rest string) bool {
 				return false
 			}
 		}
+		if rest == "api/contents" || strings.HasPrefix(rest, "api/contents/") {
+			return opensFile(strings.TrimPrefix(rest, "api/contents"), r.URL.RawQuery)
+		}
+		if strings.HasPrefix(rest, "static/favicons/") {
+			return false
+		}
 	}
 	return true
+}
+
+// opensFile is true for a contents GET that opens a file or notebook
+// (type=file or type=notebook, or a name with an extension and no type),
+// not for a folder listing, which the file browser repeats on its own
+// every few seconds.
+func opensFile(path, rawQuery string) bool {
+	for _, kv := range strings.Split(rawQuery, "&") {
+		switch kv {
+		case "type=file", "type=notebook":
+			return true
+		case "type=directory":
+			return false
+		}
+	}
+	base := path[strings.LastIndexByte(path, '/')+1:]
+	return strings.Contains(base, ".") && !strings.HasPrefix(base, ".")
 }
 
 func isUpgrade(r *http.Request) bool {
@@ -45,6 +70,7 @@ const (
 	wsKernel                 // Jupyter kernel channels: status and info replies do not count
 	wsTerminal               // Jupyter terminal: only the user's input counts
 	wsShell                  // a det shell: only keystrokes (binary messages to the server) count
+	wsEvents                 // Jupyter's event stream: only what the client sends counts
 )
 
 func kindOf(rest string) wsKind {
@@ -55,6 +81,8 @@ func kindOf(rest string) wsKind {
 		return wsTerminal
 	case rest == "shell":
 		return wsShell
+	case strings.HasPrefix(rest, "api/events/subscribe"):
+		return wsEvents
 	}
 	return wsOther
 }
@@ -65,6 +93,8 @@ func countsMessage(kind wsKind, toServer bool, opcode byte, head []byte) bool {
 	switch kind {
 	case wsShell:
 		return toServer && opcode == 0x2
+	case wsEvents:
+		return toServer
 	case wsKernel:
 		switch msgType(head) {
 		case "status", "kernel_info_request", "kernel_info_reply", "comm_info_request", "comm_info_reply":

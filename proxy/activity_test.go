@@ -27,6 +27,15 @@ func TestCountsHTTP(t *testing.T) {
 		{"PUT", "/proxy/x/api/contents/a.ipynb", false, true},
 		{"GET", "/proxy/x/api/contents/a.ipynb?content=1", false, true},
 		{"GET", "/proxy/x/lab/tree/a.ipynb", false, true},
+		// The file browser refreshes the folder it shows on its own.
+		{"GET", "/proxy/x/api/contents?content=1&1795934823048", false, false},
+		{"GET", "/proxy/x/api/contents/data/run1?content=1&1795934823048", false, false},
+		{"GET", "/proxy/x/api/contents/data.d?type=directory&content=1", false, false},
+		{"GET", "/proxy/x/static/favicons/favicon-busy-1.ico", false, false},
+		// A person opens a file.
+		{"GET", "/proxy/x/api/contents/notes/README?type=file&format=text&content=1", false, true},
+		{"GET", "/proxy/x/api/contents/a.ipynb?type=notebook&content=1", false, true},
+		{"PATCH", "/proxy/x/api/contents/a.ipynb", false, true},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest(c.method, c.target, nil)
@@ -59,6 +68,10 @@ func TestCountsMessage(t *testing.T) {
 		{wsTerminal, true, `["set_size", 24, 80]`, false},
 		{wsTerminal, false, `["stdout", "x"]`, false},
 		{wsOther, false, `anything`, true},
+		{wsEvents, false, `{"schema_id":"https://events.jupyter.org/jupyter_server/contents_service/v1","action":"get"}`, false},
+	}
+	if kindOf("api/events/subscribe") != wsEvents {
+		t.Error("Jupyter's event stream is not told apart")
 	}
 	if !countsMessage(wsShell, true, 0x2, []byte("l")) || countsMessage(wsShell, true, 0x1, []byte(`{"type":"resize"}`)) || countsMessage(wsShell, false, 0x2, []byte("output")) {
 		t.Error("a shell counts only keystrokes")
