@@ -159,4 +159,3 @@ func assertRunning(t *testing.T, c *client.Client, id, why string) {
 		t.Fatalf("%s, yet the notebook is %s (%s)", why, n.State, n.Reason)
 	}
 }
-
