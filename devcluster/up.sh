@@ -424,14 +424,27 @@ in_chroot() {
   ((rc == 0)) || build_failed "in $root: $* failed"
 }
 
-# A minimal Debian trixie root with services disabled and the host's resolver.
+# Debian trixie's minbase packages, downloaded once into a tarball that both
+# roots (Apptainer's and the image's) are made from.
+download_trixie_base() {
+  local tarball=$1 mirror
+  mirror=$(debian_mirror)
+  debootstrap --variant=minbase --make-tarball="$tarball" trixie "$(dirname "$tarball")/scratch" "$mirror" >>"$BUILD_LOG" 2>&1 ||
+    build_failed "debootstrap --make-tarball trixie failed (mirror $mirror)"
+  rm -rf "$(dirname "$tarball")/scratch"
+}
+
+# A minimal Debian trixie root with services disabled, the host's resolver,
+# and no documentation, man pages or translations installed from here on.
 bootstrap_trixie() {
   local root=$1 mirror
   mirror=$(debian_mirror)
-  debootstrap --variant=minbase trixie "$root" "$mirror" >>"$BUILD_LOG" 2>&1 ||
+  debootstrap --variant=minbase --unpack-tarball="$TRIXIE_BASE" trixie "$root" "$mirror" >>"$BUILD_LOG" 2>&1 ||
     build_failed "debootstrap trixie failed (mirror $mirror)"
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 0755 "$root/usr/sbin/policy-rc.d"
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-exclude /usr/share/man/*' 'path-exclude /usr/share/info/*' \
+    'path-exclude /usr/share/locale/*' 'path-include /usr/share/locale/locale.alias' >"$root/etc/dpkg/dpkg.cfg.d/01-no-docs"
   if [[ -e /etc/resolv.conf ]]; then cp -L /etc/resolv.conf "$root/etc/resolv.conf"; fi
 }
 
@@ -488,20 +501,17 @@ cache_lock() {
 APPTAINER_ROOT=""
 setup_apptainer() {
   local key dir tmp
-  key=apptainer-$(recipe_hash build_apptainer_root bootstrap_trixie in_chroot)
+  key=apptainer-$(recipe_hash build_apptainer_root bootstrap_trixie download_trixie_base in_chroot)
   dir=$CACHE/$key
   if [[ ! -d $dir ]]; then
-    cache_lock
-    if [[ ! -d $dir ]]; then
-      step "building Apptainer root ($key; takes ~2 min the first time)"
-      tmp=$CACHE/.tmp-$key-$$
-      mkdir -p "$tmp"
-      BUILD_LOG=$tmp/build.log
-      build_apptainer_root "$tmp/rootfs"
-      rm -f "$BUILD_LOG"
-      mv -T "$tmp" "$dir"
-      step_done
-    fi
+    step "building Apptainer root ($key; ~1.5 min the first time)"
+    tmp=$CACHE/.tmp-$key-$$
+    mkdir -p "$tmp"
+    BUILD_LOG=$tmp/build.log
+    build_apptainer_root "$tmp/rootfs"
+    rm -f "$BUILD_LOG"
+    mv -T "$tmp" "$dir"
+    step_done
   fi
   APPTAINER_ROOT=$dir/rootfs
   # Mount points for this checkout's folder (the wrapper binds it).
@@ -542,32 +552,72 @@ EOF
   chmod 0755 "$w"
 }
 
-IMAGE_SIF=""
-setup_image() {
+TRIXIE_BASE=""
+# setup_trixie_base makes (once) the tarball of trixie's base packages.
+setup_trixie_base() {
   local key dir tmp
-  key=jupyterlab-$(recipe_hash build_jupyter_sandbox bootstrap_trixie in_chroot)
+  key=trixie-base-$(recipe_hash download_trixie_base)
   dir=$CACHE/$key
-  if [[ ! -f $dir/jupyterlab.sif ]]; then
-    cache_lock
-    if [[ ! -f $dir/jupyterlab.sif ]]; then
-      step "building JupyterLab image ($key; takes ~5 min the first time)"
-      tmp=$CACHE/.tmp-$key-$$
-      mkdir -p "$tmp"
-      BUILD_LOG=$tmp/build.log
-      build_jupyter_sandbox "$tmp/sandbox"
-      # Apptainer refuses to run as root here: build the SIF as a job user.
-      install -d -o alice -m 0755 "$tmp/out"
-      (cd "$tmp/out" && runuser -u alice -- "$STATE/bin/apptainer" build "$tmp/out/jupyterlab.sif" "$tmp/sandbox" >>"$BUILD_LOG" 2>&1) ||
-        build_failed "apptainer build failed"
-      rm -rf --one-file-system "$tmp/sandbox" "$BUILD_LOG"
-      chown root:root "$tmp/out/jupyterlab.sif"
-      chmod 0644 "$tmp/out/jupyterlab.sif"
-      mv "$tmp/out/jupyterlab.sif" "$tmp/jupyterlab.sif"
-      rmdir "$tmp/out"
-      chmod 0755 "$tmp"
-      mv -T "$tmp" "$dir"
-      step_done
-    fi
+  TRIXIE_BASE=$dir/trixie-minbase.tgz
+  [[ -f $TRIXIE_BASE ]] && return 0
+  step "downloading Debian trixie's base packages ($key; ~30 s the first time)"
+  tmp=$CACHE/.tmp-$key-$$
+  mkdir -p "$tmp"
+  BUILD_LOG=$tmp/build.log
+  download_trixie_base "$tmp/trixie-minbase.tgz"
+  rm -f "$BUILD_LOG"
+  mv -T "$tmp" "$dir"
+  step_done
+}
+
+IMAGE_KEY=""
+IMAGE_SIF=""
+SANDBOX_PID=""
+SANDBOX_TMP=""
+image_key() { echo "jupyterlab-$(recipe_hash build_jupyter_sandbox bootstrap_trixie download_trixie_base in_chroot build_sif)"; }
+
+# start_sandbox builds the image's root folder in the background (it needs
+# nothing of Slurm's or Apptainer's); finish_image waits for it and packs
+# the SIF with the Apptainer root.
+start_sandbox() {
+  IMAGE_KEY=$(image_key)
+  [[ -f $CACHE/$IMAGE_KEY/jupyterlab.sif ]] && return 0
+  SANDBOX_TMP=$CACHE/.tmp-$IMAGE_KEY-$$
+  mkdir -p "$SANDBOX_TMP"
+  note "==> building the JupyterLab image's root in the background ($IMAGE_KEY; ~2.5 min the first time, log $SANDBOX_TMP/build.log)"
+  (BUILD_LOG=$SANDBOX_TMP/build.log && build_jupyter_sandbox "$SANDBOX_TMP/sandbox") &
+  SANDBOX_PID=$!
+}
+
+# build_sif packs the sandbox into a SIF as a job user (Apptainer refuses
+# to run as root here), compressed with lz4, which packs several times
+# faster than the default gzip (zstd would be smaller, but Apptainer's and
+# Singularity's image checks do not know it).
+build_sif() {
+  local tmp=$1
+  install -d -o alice -m 0755 "$tmp/out"
+  (cd "$tmp/out" && runuser -u alice -- "$STATE/bin/apptainer" build --mksquashfs-args "-comp lz4" \
+    "$tmp/out/jupyterlab.sif" "$tmp/sandbox" >>"$BUILD_LOG" 2>&1) ||
+    build_failed "apptainer build failed"
+}
+
+finish_image() {
+  local dir=$CACHE/$IMAGE_KEY tmp=$SANDBOX_TMP
+  if [[ -n $SANDBOX_PID ]]; then
+    step "waiting for the JupyterLab image's root"
+    wait "$SANDBOX_PID" || { BUILD_LOG=$tmp/build.log; build_failed "building the JupyterLab image's root failed"; }
+    step_done
+    step "packing the JupyterLab image (SIF, lz4; ~30 s the first time)"
+    BUILD_LOG=$tmp/build.log
+    build_sif "$tmp"
+    rm -rf --one-file-system "$tmp/sandbox" "$BUILD_LOG"
+    chown root:root "$tmp/out/jupyterlab.sif"
+    chmod 0644 "$tmp/out/jupyterlab.sif"
+    mv "$tmp/out/jupyterlab.sif" "$tmp/jupyterlab.sif"
+    rmdir "$tmp/out"
+    chmod 0755 "$tmp"
+    mv -T "$tmp" "$dir"
+    step_done
   fi
   IMAGE_SIF=$dir/jupyterlab.sif
   ln -sfn "$IMAGE_SIF" "$STATE/images/jupyterlab.sif"
@@ -602,8 +652,13 @@ summary() {
 }
 
 install_packages
+# The cache is locked for the whole run (one build of a recipe at a time, and
+# no other run cleans up a build in progress).
+cache_lock
+setup_trixie_base
+setup_users # the image build runs as alice
+if ((WITH_IMAGE)); then start_sandbox; fi
 setup_munge
-setup_users
 setup_state
 if ((ACCOUNTING)); then
   setup_mariadb
@@ -613,6 +668,6 @@ fi
 start_slurm
 if ((ACCOUNTING)); then setup_qos_limits; fi
 setup_apptainer
-if ((WITH_IMAGE)); then setup_image; fi
+if ((WITH_IMAGE)); then finish_image; fi
 check_user_access
 summary
