@@ -16,6 +16,7 @@ import (
 // or that the user cannot look up is refused, naming the field.
 func TestBindTargetsAsUser(t *testing.T) {
 	h := newHarness(t)
+	h.srv.cfg.ContainerRuntime.Type = "apptainer" // a runtime that can bind
 	h.srv.cfg.AllowedBindPrefixes = []string{"/shared"}
 	cfg := map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"},
 		"bind_mounts": []any{map[string]any{"host_path": "/shared/data", "container_path": "/data"}}}
@@ -29,7 +30,9 @@ func TestBindTargetsAsUser(t *testing.T) {
 		{"hidden", `[{"path":"/shared/data","problem":"does not exist or may not be read by the job's user"}]`, http.StatusBadRequest, "bind_mounts[0].host_path: /shared/data does not exist or may not be read by the job's user"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := &slurm.StubRunner{Stubs: []slurm.Stub{{Name: "/opt/det/det-launcher", Prefix: []string{"resolve", "/shared/data"}, Out: c.out}}}
+			r := &slurm.StubRunner{Stubs: []slurm.Stub{
+				{Name: "/opt/det/det-launcher", Prefix: []string{"check-image", "/images/site.sif"}, Out: `{"type":"sif"}`},
+				{Name: "/opt/det/det-launcher", Prefix: []string{"resolve", "/shared/data"}, Out: c.out}}}
 			h.srv.imageRunner = r
 			w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, nil)
 			var e api.Error
@@ -40,8 +43,8 @@ func TestBindTargetsAsUser(t *testing.T) {
 			if u := r.Unused(); len(u) > 0 {
 				t.Fatalf("the bind mounts were not looked up: %v", u)
 			}
-			if want := map[bool]string{true: "jobuser", false: ""}[os.Geteuid() == 0]; r.Calls[0].User != want {
-				t.Fatalf("looked up as %q, want %q", r.Calls[0].User, want)
+			if want := map[bool]string{true: "jobuser", false: ""}[os.Geteuid() == 0]; r.Calls[len(r.Calls)-1].User != want {
+				t.Fatalf("looked up as %q, want %q", r.Calls[len(r.Calls)-1].User, want)
 			}
 		})
 	}

@@ -18,6 +18,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // with the harness site's defaults and compares with its .golden file.
 func TestPreviewGolden(t *testing.T) {
 	h := newHarness(t)
+	h.srv.cfg.ContainerRuntime.Type = "apptainer" // the inputs name images
 	inputs, _ := filepath.Glob("testdata/preview/*.yaml")
 	if len(inputs) == 0 {
 		t.Fatal("no golden inputs")

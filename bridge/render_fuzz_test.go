@@ -20,6 +20,7 @@ func FuzzRenderJob(f *testing.F) {
 	f.Add("JupyterLab", "'", "/tmp/../etc", "-p gpu")
 	f.Add("a\nb", "\x00", "relative", "--export=ALL")
 	h := newHarness(f)
+	h.srv.cfg.ContainerRuntime.Type = "apptainer" // a runtime that can bind, so bind paths are fuzzed too
 	const launcher = "/opt/det/det-launcher"
 	f.Fuzz(func(t *testing.T, desc, envVal, hostPath, sbatchArg string) {
 		userCfg := map[string]any{

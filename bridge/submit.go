@@ -68,6 +68,9 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, badRequest("%v", err)
 	}
+	if err := checkRuntime(s.cfg.ContainerRuntime, cfg, userCfg); err != nil {
+		return nil, nil, err
+	}
 	if len(pool.AllowedSbatchArgs) > 0 {
 		for i, a := range cfg.Slurm.SbatchArgs {
 			name, _, _ := strings.Cut(a, "=")
@@ -98,7 +101,7 @@ func (s *Server) resolveConfig(userCfg map[string]any) (*taskconfig.Config, *sit
 // the job's user can read, before anything is queued.
 func (s *Server) checkImage(ctx context.Context, cfg *taskconfig.Config, slots int, pu *user.User) (string, error) {
 	img := cfg.ImageFor(slots)
-	if s.cfg.ContainerRuntime.Type == "none" {
+	if !s.cfg.ContainerRuntime.Capabilities().Isolated {
 		return img, nil
 	}
 	if img == "" {

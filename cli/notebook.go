@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -57,7 +56,7 @@ func (o *startOptions) addConfigFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.configFile, "config-file", "", "config file (YAML), with Determined's field names")
 	f.StringArrayVar(&o.overrides, "config", nil, "config override key=value, e.g. resources.slots=2 (repeatable)")
-	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount host_path:container_path[:ro] (repeatable)")
+	f.StringArrayVarP(&o.volumes, "volume", "v", nil, "bind mount HOST_PATH[:CONTAINER_PATH[:ro]], several separated by commas, as Apptainer's --bind (repeatable)")
 	f.BoolVarP(&o.detach, "detach", "d", false, "print the id and return at once")
 }
 
@@ -81,12 +80,15 @@ func (o *startOptions) buildConfig() (map[string]any, error) {
 		cfg = taskconfig.Merge(cfg, m)
 	}
 	for _, v := range o.volumes {
-		parts := strings.Split(v, ":")
-		if len(parts) < 2 || len(parts) > 3 || (len(parts) == 3 && parts[2] != "ro") {
-			return nil, fmt.Errorf("-v %q: expected host_path:container_path[:ro]", v)
+		binds, err := taskconfig.ParseBindMounts(v)
+		if err != nil {
+			return nil, fmt.Errorf("-v: %w", err)
 		}
 		mounts, _ := cfg["bind_mounts"].([]any)
-		cfg["bind_mounts"] = append(mounts, map[string]any{"host_path": parts[0], "container_path": parts[1], "read_only": len(parts) == 3})
+		for _, b := range binds {
+			mounts = append(mounts, map[string]any{"host_path": b.HostPath, "container_path": b.ContainerPath, "read_only": b.ReadOnly})
+		}
+		cfg["bind_mounts"] = mounts
 	}
 	return cfg, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -59,6 +60,36 @@ func TestListJSONAndTable(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "abcd-1") || !strings.Contains(out.String(), "Priority") {
 			t.Errorf("%v printed %s", args, out.String())
+		}
+	}
+}
+
+// TestBuildConfigVolumes: -v is read as Apptainer reads --bind, several
+// binds in one value, and a bad one names its part.
+func TestBuildConfigVolumes(t *testing.T) {
+	o := &startOptions{volumes: []string{"/shared/a:/a:ro,/shared/b:/b", "/scratch"}}
+	cfg, err := o.buildConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{
+		map[string]any{"host_path": "/shared/a", "container_path": "/a", "read_only": true},
+		map[string]any{"host_path": "/shared/b", "container_path": "/b", "read_only": false},
+		map[string]any{"host_path": "/scratch", "container_path": "/scratch", "read_only": false},
+	}
+	if !reflect.DeepEqual(cfg["bind_mounts"], want) {
+		t.Fatalf("bind_mounts %v", cfg["bind_mounts"])
+	}
+	for v, msg := range map[string]string{
+		"/a:/b:rox":  `-v: "rox" in "/a:/b:rox": is not a bind option`,
+		"/a:/b,ro":   `-v: "/b,ro" in "/a:/b,ro": Apptainer's bind syntax reads it as 2 binds`,
+		"/a:/b:ro:x": `-v: "x" in "/a:/b:ro:x": is a fourth part`,
+		"/a^b:/c":    `-v: "^b" in "/a^b:/c"`,
+		"":           `-v: "": no bind given`,
+	} {
+		_, err := (&startOptions{volumes: []string{v}}).buildConfig()
+		if err == nil || !strings.HasPrefix(err.Error(), msg) {
+			t.Errorf("-v %q: %v, want %q", v, err, msg)
 		}
 	}
 }

@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/runtimes"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -84,6 +86,9 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	}
 	if !rt.Capabilities().LiteralEnv {
 		return nil, fmt.Errorf("runtime %s would let a shell evaluate the environment's values", spec.Runtime)
+	}
+	if len(spec.Binds) > 0 && rt.Capabilities().Binds == runtimes.NoBinds {
+		return nil, fmt.Errorf("runtime %s cannot bind folders, and the task asks for %s", spec.Runtime, strings.Join(spec.Binds, ", "))
 	}
 	hostWork := filepath.Join(spec.JobDir, "workdir")
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {

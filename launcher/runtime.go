@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/runtimes"
 )
 
 // Container paths, as Determined lays them out.
@@ -19,18 +21,10 @@ const (
 	ContainerBinDir   = "/run/determined/bin"
 )
 
-// Capabilities says what a runtime can do; callers never switch on its type.
-type Capabilities struct {
-	GPU       bool   // can expose the allocated GPUs (--nv)
-	Isolated  bool   // runs the image, not the host's filesystem
-	EnvPrefix string // variables with this prefix are set inside the container
-	// LiteralEnv is true when every value of env and the working directory
-	// reach the command exactly as given: no shell evaluates them on the way
-	// (Apptainer and Singularity source their environment through a shell
-	// unless told --no-eval). The launcher runs nothing on a runtime
-	// without it.
-	LiteralEnv bool
-}
+// Capabilities says what a runtime can do; callers never switch on its
+// type. The values come from package runtimes' table, which the bridge
+// reads too.
+type Capabilities = runtimes.Capabilities
 
 // Runtime turns a spec and a command into the argv that runs the command in
 // the spec's container, and the extra environment it needs.
@@ -43,17 +37,19 @@ type Runtime interface {
 	Command(spec *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) (argv []string, procEnv []string)
 }
 
-// RuntimeFor returns the runtime the spec names.
+// RuntimeFor returns the runtime the spec names, with its capabilities
+// from package runtimes' table.
 func RuntimeFor(s *api.Spec) (Runtime, error) {
-	switch s.Runtime {
-	case "apptainer":
-		return &Apptainer{Binary: s.RuntimeBin, envPrefix: "APPTAINERENV_"}, nil
-	case "singularity":
-		return &Apptainer{Binary: s.RuntimeBin, envPrefix: "SINGULARITYENV_"}, nil
-	case "none":
-		return None{}, nil
+	caps, ok := runtimes.For(s.Runtime)
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("runtime %q is not one of %s", s.Runtime, strings.Join(runtimes.Names(), ", "))
+	case caps.Binds == runtimes.ApptainerBinds:
+		return &Apptainer{Binary: s.RuntimeBin, caps: caps}, nil
+	case !caps.Isolated:
+		return None{caps: caps}, nil
 	}
-	return nil, fmt.Errorf("runtime %q is not apptainer, singularity or none", s.Runtime)
+	return nil, fmt.Errorf("runtime %q has no implementation in the launcher", s.Runtime)
 }
 
 // Apptainer runs commands with apptainer exec (or singularity exec, which
@@ -61,16 +57,14 @@ func RuntimeFor(s *api.Spec) (Runtime, error) {
 // SingularityCE >= 3.10; older ones refuse the flag and the job fails with
 // their "unknown flag" message.
 type Apptainer struct {
-	Binary    string
-	envPrefix string
+	Binary string
+	caps   Capabilities
 }
 
 var _ Runtime = (*Apptainer)(nil)
 
 // Capabilities implements Runtime.
-func (a *Apptainer) Capabilities() Capabilities {
-	return Capabilities{GPU: true, Isolated: true, EnvPrefix: a.envPrefix, LiteralEnv: true}
-}
+func (a *Apptainer) Capabilities() Capabilities { return a.caps }
 
 // Command implements Runtime. Values travel as --flag=value, so none can
 // be read as a flag of its own, and --no-eval keeps the container's
@@ -79,25 +73,25 @@ func (a *Apptainer) Capabilities() Capabilities {
 // and the DET_ variables such as the working directory).
 func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) ([]string, []string) {
 	argv := []string{a.Binary, "exec", "--no-eval"}
-	if s.Slots > 0 {
-		argv = append(argv, "--nv")
+	if s.Slots > 0 && a.caps.GPUFlag != "" {
+		argv = append(argv, a.caps.GPUFlag)
 	}
-	argv = append(argv, "--bind="+hostWorkDir+":"+ContainerWorkDir)
+	argv = append(argv, "--bind="+runtimes.Bind{Source: hostWorkDir, Dest: ContainerWorkDir}.String())
 	for _, b := range s.Binds {
 		argv = append(argv, "--bind="+b)
 	}
 	for _, b := range binds {
-		argv = append(argv, "--bind="+b+":"+b)
+		argv = append(argv, "--bind="+runtimes.Bind{Source: b, Dest: b}.String())
 	}
 	if s.CLIPath != "" {
-		argv = append(argv, "--bind="+s.CLIPath+":"+ContainerBinDir+"/det:ro")
+		argv = append(argv, "--bind="+runtimes.Bind{Source: s.CLIPath, Dest: ContainerBinDir + "/det", ReadOnly: true}.String())
 		env = append(env, "PREPEND_PATH="+ContainerBinDir)
 	}
 	argv = append(argv, "--pwd="+containerWorkDir(s), s.Image)
 	argv = append(argv, inner...)
 	procEnv := make([]string, 0, len(env))
 	for _, e := range env {
-		procEnv = append(procEnv, a.envPrefix+e)
+		procEnv = append(procEnv, a.caps.EnvPrefix+e)
 	}
 	return argv, procEnv
 }
@@ -110,13 +104,13 @@ func containerWorkDir(s *api.Spec) string {
 }
 
 // None runs commands directly on the node, for sites without containers.
-type None struct{}
+type None struct{ caps Capabilities }
 
 var _ Runtime = None{}
 
 // Capabilities implements Runtime. The environment goes to the process
-// as it is, with no shell in between.
-func (None) Capabilities() Capabilities { return Capabilities{LiteralEnv: true} }
+// as it is, with no shell in between; nothing can be bound.
+func (n None) Capabilities() Capabilities { return n.caps }
 
 // Command implements Runtime; binds are already where they are.
 func (None) Command(s *api.Spec, hostWorkDir string, _ []string, inner []string, env []string) ([]string, []string) {

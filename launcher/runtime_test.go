@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/runtimes"
 )
 
 func TestApptainerCommand(t *testing.T) {
@@ -133,5 +134,35 @@ func TestNoneRuntimeEnvAsIs(t *testing.T) {
 	argv, env := rt.Command(&api.Spec{}, "/w", []string{"/tmp/s"}, []string{"/bin/sh", "-c", "x"}, []string{"A=$(x)"})
 	if !slices.Equal(argv, []string{"env", "-C", "/w", "/bin/sh", "-c", "x"}) || !slices.Equal(env, []string{"A=$(x)"}) {
 		t.Fatalf("argv %q env %q", argv, env)
+	}
+}
+
+// TestRuntimeCapabilitiesFromTable: each runtime reports the table's
+// capabilities, and the GPU flag the table names is what asks for GPUs.
+func TestRuntimeCapabilitiesFromTable(t *testing.T) {
+	for _, name := range runtimes.Names() {
+		rt, err := RuntimeFor(&api.Spec{Runtime: name, RuntimeBin: "/opt/rt"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := runtimes.For(name)
+		if rt.Capabilities() != want {
+			t.Errorf("%s: %+v, the table says %+v", name, rt.Capabilities(), want)
+		}
+		argv, _ := rt.Command(&api.Spec{Slots: 1, Image: "/i.sif"}, "/w", nil, []string{"x"}, nil)
+		if want.GPUFlag != "" && !slices.Contains(argv, want.GPUFlag) {
+			t.Errorf("%s: argv %q lacks the GPU flag %q", name, argv, want.GPUFlag)
+		}
+	}
+}
+
+// TestPrepareRefusesBindsWithoutBindSupport: a task whose binds the
+// runtime cannot honour fails with a message naming them, instead of
+// running without them.
+func TestPrepareRefusesBindsWithoutBindSupport(t *testing.T) {
+	spec := &api.Spec{TaskID: "t", JobDir: t.TempDir(), Runtime: runtimes.None, Binds: []string{"/shared:/data"}}
+	_, err := prepare(spec, 1234, quiet)
+	if err == nil || !strings.Contains(err.Error(), "cannot bind") || !strings.Contains(err.Error(), "/shared:/data") {
+		t.Fatalf("prepare: %v", err)
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/det-slurm/bridge/runtimes"
 )
 
 // Config is the whole site config.
@@ -70,7 +72,7 @@ type Config struct {
 
 // Runtime names the container runtime and its binary.
 type Runtime struct {
-	Type   string `yaml:"type"` // apptainer, singularity or none
+	Type   string `yaml:"type"` // a name in package runtimes: apptainer, singularity or none
 	Binary string `yaml:"binary"`
 }
 
@@ -175,7 +177,7 @@ func (c *Config) setDefaults() {
 		c.CallbackURL = c.ExternalURL
 	}
 	if c.ContainerRuntime.Type == "" {
-		c.ContainerRuntime.Type = "apptainer"
+		c.ContainerRuntime.Type = runtimes.Apptainer
 	}
 	if c.ContainerRuntime.Binary == "" {
 		c.ContainerRuntime.Binary = c.ContainerRuntime.Type
@@ -214,10 +216,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("%s: required", f.name)
 		}
 	}
-	switch c.ContainerRuntime.Type {
-	case "apptainer", "singularity", "none":
-	default:
-		return fmt.Errorf("container_runtime.type: %q is not apptainer, singularity or none", c.ContainerRuntime.Type)
+	if err := c.checkRuntime(); err != nil {
+		return err
 	}
 	if c.MinUID < 0 {
 		return fmt.Errorf("min_uid: %d is negative; give the lowest uid of a person's account (default %d)", c.MinUID, DefaultMinUID)
@@ -329,7 +329,7 @@ func (c *Config) MissingPaths() []string {
 	check("shared_fs_path", c.SharedFSPath)
 	check("launcher_path", c.LauncherPath)
 	check("cli_path", c.CLIPath)
-	if c.ContainerRuntime.Type != "none" {
+	if c.ContainerRuntime.Capabilities().Isolated {
 		check("container_runtime.binary", c.ContainerRuntime.Binary)
 		check("default_images.cpu", c.DefaultImages.CPU)
 		check("default_images.cuda", c.DefaultImages.CUDA)

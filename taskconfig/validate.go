@@ -9,8 +9,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/sylabs/singularity/v4/pkg/util/bind"
 )
 
 // forbiddenSbatch are the long sbatch options the bridge sets itself or
@@ -200,37 +198,6 @@ func (c *Config) Validate() error {
 		c.Description = "JupyterLab (" + RandomName() + ")"
 	}
 	return nil
-}
-
-func (b BindMount) validate(p string) error {
-	if !path.IsAbs(b.HostPath) {
-		return &FieldError{Path: p + ".host_path", Msg: fmt.Sprintf("%s must be an absolute path", quote(b.HostPath))}
-	}
-	if !path.IsAbs(b.ContainerPath) {
-		return &FieldError{Path: p + ".container_path", Msg: fmt.Sprintf("%s must be an absolute path", quote(b.ContainerPath))}
-	}
-	cp := path.Clean(b.ContainerPath)
-	if cp == ReservedContainerPath || strings.HasPrefix(cp, ReservedContainerPath+"/") && !strings.HasPrefix(cp, "/run/determined/workdir/") {
-		return &FieldError{Path: p + ".container_path", Msg: fmt.Sprintf("%s would shadow %s", quote(b.ContainerPath), ReservedContainerPath)}
-	}
-	for _, s := range []string{b.HostPath, b.ContainerPath} {
-		if strings.ContainsAny(s, ",:\n\x00") {
-			return &FieldError{Path: p, Msg: fmt.Sprintf("%s must not contain ',' ':' or control characters", quote(s))}
-		}
-	}
-	if _, err := bind.ParseBindPath(b.Spec()); err != nil {
-		return &FieldError{Path: p, Msg: err.Error()}
-	}
-	return nil
-}
-
-// Spec renders the bind mount in Apptainer's src:dst[:ro] syntax.
-func (b BindMount) Spec() string {
-	s := path.Clean(b.HostPath) + ":" + path.Clean(b.ContainerPath)
-	if b.ReadOnly {
-		s += ":ro"
-	}
-	return s
 }
 
 var (
