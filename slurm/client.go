@@ -12,11 +12,16 @@ import (
 
 // Job is what Slurm says about one job.
 type Job struct {
-	ID        string
-	Name      string
-	State     string // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
-	Reason    string // pending reason, "None" when none
+	ID     string
+	Name   string
+	State  string // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
+	Reason string // pending reason, "None" when none
+	// NodeList is the job's nodes as Slurm prints them ("n[01-02]");
+	// Nodes is that list expanded, nil when NodesErr says it could not be
+	// read.
+	NodeList  string
 	Nodes     []string
+	NodesErr  error
 	StartTime time.Time // estimated while pending; zero when unknown
 	// TimeLeft is the walltime left while running; -1 when unlimited or
 	// unknown.

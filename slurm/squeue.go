@@ -120,9 +120,8 @@ func ParseSqueue(out []byte, marker string) (jobs map[string]Job, stray int) {
 			j.StartTime = parseStart(f[2])
 			j.TimeLeft = ParseTimeLeft(f[3])
 			j.User, j.QOS = f[4], f[5]
-			if f[6] != "" {
-				j.Nodes = ExpandHostlist(f[6])
-			}
+			j.NodeList = f[6]
+			j.Nodes, j.NodesErr = ExpandHostlist(f[6])
 			j.Reason = printable(f[7])
 		}
 		if _, dup := jobs[j.ID]; dup {
