@@ -196,26 +196,35 @@ EOF
 }
 
 # ---------------------------------------------------------------- slurm daemons
-# Nodes renamed or removed since the running cluster started (a slurmd pid file
-# for a name not in NODES): their jobs are cancelled and waited for while
-# slurm.conf still names them, then their slurmd stop and their spool folders
-# go. Runs before setup_state writes the new slurm.conf, whose change then
-# restarts slurmctld with the new node list (it logs the old names as vanished
-# from its saved state and drops them). Jobs on the other nodes survive.
+# Nodes renamed or removed since the cluster was set up: a slurmd pid file or a
+# spool folder for a name not in NODES. Where their slurmd still runs, their jobs
+# are cancelled and waited for (while slurm.conf still names them) and the slurmd
+# stop; their spool folders go. Runs before setup_state writes the new slurm.conf,
+# whose change then restarts slurmctld with the new node list (it logs the old
+# names as vanished from its saved state and drops them). Jobs on the other nodes
+# survive.
 retire_stale_nodes() {
-  local f n list i out stale=() files=()
-  for f in "$STATE"/run/slurmd-*.pid; do
+  local f n list i out stale=() live=() files=()
+  for f in "$STATE"/run/slurmd-*.pid "$STATE"/slurmd/*/; do
     [[ -e $f ]] || continue
-    n=${f##*/slurmd-}
-    n=${n%.pid}
+    if [[ $f == */ ]]; then
+      n=${f%/}
+      n=${n##*/}
+    else
+      n=${f##*/slurmd-}
+      n=${n%.pid}
+    fi
     [[ " ${NODES[*]} " == *" $n "* ]] && continue
-    stale+=("$n")
-    files+=("$f")
+    [[ " ${stale[*]} " == *" $n "* ]] || stale+=("$n")
+    if [[ $f != */ ]] && pid_alive "$f" slurmd >/dev/null; then
+      live+=("$n")
+      files+=("$f")
+    fi
   done
   ((${#stale[@]})) || return 0
   step "retiring nodes no longer in the cluster (${stale[*]})"
-  list=$(IFS=,; printf '%s' "${stale[*]}")
-  if pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
+  list=$(IFS=,; printf '%s' "${live[*]}")
+  if ((${#live[@]})) && pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
     scancel --nodelist="$list" 2>/dev/null || true
     # KillWait=5: a cancelled job is gone within seconds.
     for ((i = 0; i < 60; i++)); do
@@ -225,8 +234,8 @@ retire_stale_nodes() {
     done
     [[ -z $out ]] || note "    jobs still on ${list}: ${out//$'\n'/ } (their processes may be left behind)"
   fi
-  stop_pids slurmd "${files[@]}"
-  for n in "${stale[@]}"; do rm -rf --one-file-system "${STATE:?}/slurmd/$n"; done
+  if ((${#files[@]})); then stop_pids slurmd "${files[@]}"; fi
+  for n in "${stale[@]}"; do rm -rf --one-file-system "${STATE:?}/slurmd/$n" "$STATE/run/slurmd-$n.pid"; done
   step_done
 }
 
@@ -241,11 +250,20 @@ slurm_logs_tail() {
 
 port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
 
+# The nodes the running controller knows, one a line, sorted; empty if it does not answer.
+running_nodes() { sinfo -h -N -o %N 2>/dev/null | sort -u || true; }
+
 start_slurm() {
   local i n port todo=()
-  if ((CONF_CHANGED)) && pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
-    note "==> slurm.conf changed: restarting Slurm"
-    stop_slurm
+  if pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null; then
+    if ((CONF_CHANGED)); then
+      note "==> slurm.conf changed: restarting Slurm"
+      stop_slurm
+    elif [[ $(running_nodes) != "$(printf '%s\n' "${NODES[@]}" | sort -u)" ]]; then
+      # slurm.conf was rewritten by an earlier run that stopped before this point.
+      note "==> the running slurmctld knows other nodes than slurm.conf names: restarting Slurm"
+      stop_slurm
+    fi
   fi
   pid_alive "$(slurmctld_pidfile)" slurmctld >/dev/null || todo+=(slurmctld)
   for n in "${NODES[@]}"; do
