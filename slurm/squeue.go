@@ -87,7 +87,7 @@ func (c *CLI) Query(ctx context.Context, ids []string) (map[string]Job, error) {
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "Invalid job id") {
 			return jobs, nil
 		}
-		return nil, fmt.Errorf("squeue: %w", err)
+		return nil, fmt.Errorf("query jobs: %w", err)
 	}
 	all, stray := ParseSqueue(out, marker)
 	for _, id := range ids {
@@ -137,7 +137,7 @@ func ParseSqueue(out []byte, marker string) (jobs map[string]Job, stray int) {
 func (c *CLI) Active(ctx context.Context) ([]Job, error) {
 	out, marker, err := c.squeue(ctx, activeFields, "--states=PENDING,RUNNING,CONFIGURING,SUSPENDED,COMPLETING")
 	if err != nil {
-		return nil, fmt.Errorf("squeue: %w", err)
+		return nil, fmt.Errorf("list active jobs: %w", err)
 	}
 	return ParseActive(out, marker), nil
 }
