@@ -57,7 +57,7 @@ const (
 func ExpandHostlist(s string) ([]string, error) {
 	items, err := splitHostlist(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w %q: %s", ErrBadHostlist, s, err)
+		return nil, fmt.Errorf("%w %q: %w", ErrBadHostlist, s, err)
 	}
 	var out []string
 	for _, it := range items {
@@ -66,10 +66,10 @@ func ExpandHostlist(s string) ([]string, error) {
 			return nil, fmt.Errorf("%w: %q has more than %d", ErrHostlistTooLarge, s, MaxHostlistNodes)
 		}
 		if err != nil && it == s {
-			return nil, fmt.Errorf("%w %q: %s", ErrBadHostlist, s, err)
+			return nil, fmt.Errorf("%w %q: %w", ErrBadHostlist, s, err)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w %q: in %q: %s", ErrBadHostlist, s, it, err)
+			return nil, fmt.Errorf("%w %q: in %q: %w", ErrBadHostlist, s, it, err)
 		}
 		out = append(out, names...)
 	}
@@ -169,7 +169,7 @@ func expandItem(item string, limit int) ([]string, error) {
 	names := product(groups, total)
 	for _, n := range names {
 		if err := checkDigitRuns(n); err != nil {
-			return nil, fmt.Errorf("%s in %s", err, n)
+			return nil, fmt.Errorf("%w in %s", err, n)
 		}
 	}
 	return names, nil
