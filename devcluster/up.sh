@@ -250,8 +250,13 @@ slurm_logs_tail() {
 
 port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
 
-# The nodes the running controller knows, one a line, sorted; empty if it does not answer.
-running_nodes() { sinfo -h -N -o %N 2>/dev/null | sort -u || true; }
+# other_nodes_running: whether the running controller answers with a node list
+# other than NODES (one that does not answer is not restarted for it).
+other_nodes_running() {
+  local nodes
+  nodes=$(sinfo -h -N -o %N 2>/dev/null) || return 1
+  [[ $(sort -u <<<"$nodes") != "$(printf '%s\n' "${NODES[@]}" | sort -u)" ]]
+}
 
 start_slurm() {
   local i n port todo=()
@@ -259,7 +264,7 @@ start_slurm() {
     if ((CONF_CHANGED)); then
       note "==> slurm.conf changed: restarting Slurm"
       stop_slurm
-    elif [[ $(running_nodes) != "$(printf '%s\n' "${NODES[@]}" | sort -u)" ]]; then
+    elif other_nodes_running; then
       # slurm.conf was rewritten by an earlier run that stopped before this point.
       note "==> the running slurmctld knows other nodes than slurm.conf names: restarting Slurm"
       stop_slurm
