@@ -30,6 +30,7 @@ unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -run='^$$' -fuzz=FuzzRenderJob -fuzztime=$(FUZZ_TIME) ./bridge/
+	$(GO) test -run='^$$' -fuzz=FuzzExpandHostlist -fuzztime=$(FUZZ_TIME) ./slurm/
 	for f in site-configs/*.yaml; do $(GO) run ./cmd/det-bridge check-config --offline $$f || exit 1; done
 
 # The end-to-end tests need the cluster and the bridge; `up` brings them up.

@@ -63,7 +63,7 @@ func (f *fakeSlurm) Active(context.Context) ([]slurm.Job, error) {
 }
 func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
 	return []slurm.Node{
-		{Name: "gpu1", Partitions: []string{"gpu"}, Addr: "10.0.0.1", GPUs: 4, GPUType: "a100"},
+		{Name: "r1-gpu01-ib", Partitions: []string{"gpu"}, Addr: "10.0.0.1", GPUs: 4, GPUType: "a100"},
 		{Name: "cpu1", Partitions: []string{"cpu"}, Addr: "10.0.0.3"},
 	}, nil
 }
@@ -223,7 +223,7 @@ func TestSubmitRefusals(t *testing.T) {
 		cfg  map[string]any
 		want string
 	}{
-		{map[string]any{"resources": map[string]any{"slots": 9}}, "largest node in pool \"gpu\" (gpu1) has 4"},
+		{map[string]any{"resources": map[string]any{"slots": 9}}, "largest node in pool \"gpu\" (r1-gpu01-ib) has 4"},
 		{map[string]any{"resources": map[string]any{"slots": 1, "resource_pool": "cpu"}}, "has no GPUs"},
 		{map[string]any{"resources": map[string]any{"resource_pool": "x"}}, "no pool named \"x\""},
 		{map[string]any{"resourcez": 1}, "resourcez: unknown field; did you mean resources?"},
@@ -261,9 +261,9 @@ func TestReconcileStates(t *testing.T) {
 	}
 	h.slurm.queryErr = nil
 	h.srv.view.nextTry = time.Time{} // skip the back-off
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}}
 	h.srv.reconcile(context.Background())
-	if n := get(); n.State != api.StateStarting || n.Node != "gpu1" {
+	if n := get(); n.State != api.StateStarting || n.Node != "r1-gpu01-ib" {
 		t.Fatalf("running: %+v", n)
 	}
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "CANCELLED"}
@@ -296,11 +296,11 @@ func TestReadyCallback(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(nil)
 	task, _ := h.srv.store.GetTask(context.Background(), nb.ID)
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}}
 	path := "/api/v1/tasks/" + nb.ID + "/ready"
 	h.token = ""
 	h.srv.prove = func(context.Context, string, int, string, string) error { return nil }
-	if w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
+	if w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
 		t.Fatalf("wrong secret: %d", w.Code)
 	}
 	if w := h.req("POST", path, api.ReadyRequest{Node: "cpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusForbidden {
@@ -309,7 +309,7 @@ func TestReadyCallback(t *testing.T) {
 	if r, _ := h.srv.Routes().Get(nb.ID); r.Target != nil {
 		t.Fatalf("a refused callback changed the route: %+v", r)
 	}
-	if w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusNoContent {
+	if w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusNoContent {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
 	}
 	r, _ := h.srv.Routes().Get(nb.ID)

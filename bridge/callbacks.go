@@ -56,6 +56,11 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: "+job.Err.Error())
 		return
 	}
+	if known && job.NodesErr != nil {
+		s.log.Error("cannot read the job's node list from Slurm", "task_id", t.ID, "job_id", t.JobID, "err", job.NodesErr)
+		writeError(w, http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: "+job.NodesErr.Error())
+		return
+	}
 	if !known || !slices.Contains(job.Nodes, req.Node) {
 		s.log.Warn("ready callback from a node outside the allocation", "task_id", t.ID, "node", req.Node)
 		writeError(w, http.StatusForbidden, fmt.Sprintf("node %q is not part of job %s's allocation", req.Node, t.JobID))

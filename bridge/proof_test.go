@@ -149,7 +149,7 @@ func TestReadyNeedsProof(t *testing.T) {
 	if len(task.ProofKey) != 64 || task.ProofKey == task.Secret || task.ProofKey == task.JupyterToken {
 		t.Fatalf("proof key %q", task.ProofKey)
 	}
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}}
 	path := "/api/v1/tasks/" + nb.ID + "/ready"
 	h.token = ""
 	var asked []string
@@ -161,7 +161,7 @@ func TestReadyNeedsProof(t *testing.T) {
 			asked = append(asked, host+" "+itoa(port)+" "+id+" "+key)
 			return c.err
 		}
-		w := h.req("POST", path, api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+		w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
 		if w.Code != c.want {
 			t.Errorf("proof failing with %v: %d %s, want %d", c.err, w.Code, w.Body, c.want)
 		}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -94,7 +95,7 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 		}
 		reason := "idle for more than " + cfg.IdleTimeout
 		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType)
-		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && err != store.ErrNotFound {
+		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("cancel idle notebook", "task_id", t.ID, "err", err)
 		}
 	}

@@ -134,6 +134,9 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 			return nil
 		}
 		node := strings.Join(job.Nodes, ",")
+		if job.NodesErr != nil {
+			node = job.NodeList
+		}
 		return s.update(ctx, t, store.Update{State: api.StateStarting, Node: node}, "job started on "+node+"; waiting for Jupyter")
 	case "COMPLETING", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT":
 		return nil

@@ -19,8 +19,8 @@ func TestReconcileUnreadableRecord(t *testing.T) {
 	next := 100
 	h.slurm.submit = func(slurm.SubmitRequest) (string, error) { next++; return strconv.Itoa(next), nil }
 	odd, other := h.start(nil), h.start(nil)
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"gpu1"}}
-	h.slurm.jobs["102"] = slurm.Job{ID: "102", State: "RUNNING", Nodes: []string{"gpu1"}}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}}
+	h.slurm.jobs["102"] = slurm.Job{ID: "102", State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}}
 	h.srv.reconcile(context.Background())
 
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", Err: errors.New("unreadable")}
@@ -41,7 +41,7 @@ func TestReconcileUnreadableRecord(t *testing.T) {
 
 	task, _ := h.srv.store.GetTask(context.Background(), odd.ID)
 	h.token = ""
-	w := h.req("POST", "/api/v1/tasks/"+odd.ID+"/ready", api.ReadyRequest{Node: "gpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+	w := h.req("POST", "/api/v1/tasks/"+odd.ID+"/ready", api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("ready while the job's record does not read: %d, want 503", w.Code)
 	}

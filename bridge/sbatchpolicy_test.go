@@ -37,7 +37,7 @@ func TestCheckPoolSbatch(t *testing.T) {
 			t.Errorf("%s: got %v, want a 400 naming %s and the pool", arg, err, opt)
 		}
 	}
-	for _, arg := range []string{"--cpus-per-task=4", "-c4", "--comment=x", "--exclude=gpu2", "--acctg-freq=30", "--begin=now"} {
+	for _, arg := range []string{"--cpus-per-task=4", "-c4", "--comment=x", "--exclude=r1-gpu02-ib", "--acctg-freq=30", "--begin=now"} {
 		if err := checkPoolSbatch(pool, []string{arg}); err != nil {
 			t.Errorf("%s: %v", arg, err)
 		}

@@ -28,15 +28,28 @@ import (
 )
 
 // userError is a problem the user can fix; its message is shown as is.
+// err, when set, is the cause (for errors.Is and errors.As and the log).
 type userError struct {
 	code int
 	msg  string
+	err  error
 }
 
 func (e *userError) Error() string { return e.msg }
 
+func (e *userError) Unwrap() error { return e.err }
+
+// badRequest is a 400 with the formatted message; its first error
+// argument, if any, is the cause it wraps.
 func badRequest(format string, a ...any) error {
-	return &userError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, a...)}
+	ue := &userError{code: http.StatusBadRequest, msg: fmt.Sprintf(format, a...)}
+	for _, v := range a {
+		if err, ok := v.(error); ok {
+			ue.err = err
+			break
+		}
+	}
+	return ue
 }
 
 // resolveConfig merges the site's defaults, the pool's defaults and the
@@ -129,7 +142,7 @@ func (s *Server) checkSlots(ctx context.Context, pool *siteconfig.Pool, slots in
 	}
 	nodes, err := s.refreshNodes(ctx)
 	if err != nil {
-		return &userError{code: http.StatusServiceUnavailable, msg: "cannot reach Slurm to check the pool's nodes: " + err.Error()}
+		return &userError{code: http.StatusServiceUnavailable, msg: "cannot reach Slurm to check the pool's nodes: " + err.Error(), err: err}
 	}
 	best, bestName := 0, ""
 	for _, n := range nodes {
@@ -255,9 +268,8 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 			// sbatch may have queued the job before it timed out: the orphan
 			// sweep cancels it if it shows up.
 			s.abandoned.add(id)
-			return nil, &userError{code: http.StatusServiceUnavailable, msg: "the Slurm controller did not answer, so the notebook was not started; try again in a minute (" + err.Error() + ")"}
 		}
-		return nil, &userError{code: http.StatusBadRequest, msg: "Slurm refused the job: " + err.Error()}
+		return nil, submitFailure(err, pu.Username, pool)
 	}
 	t.JobID = jobID
 	if err := s.store.SetJobID(ctx, id, jobID); err != nil {

@@ -5,7 +5,12 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=$REPO/.devcluster
 # Slow, recipe-keyed builds live outside the checkout so fresh clones reuse them.
 CACHE=/var/cache/det-devcluster
-NODES=(gpu1 gpu2 cpu1)
+# GPU nodes are named as sites name InfiniBand hosts: a number inside the name and a
+# suffix after it (Slurm prints a list of them as "r1-gpu01-ib,r1-gpu02-ib"). Node i of
+# NODES listens on port SLURMD_PORT_BASE + i (up.sh).
+GPU_NODES=(r1-gpu01-ib r1-gpu02-ib)
+CPU_NODES=(cpu1)
+NODES=("${GPU_NODES[@]}" "${CPU_NODES[@]}")
 export SLURM_CONF=$STATE/slurm.conf
 
 die() { printf 'devcluster: error: %s\n' "$*" >&2; exit 1; }
@@ -89,9 +94,10 @@ stop_accounting() {
   stop_pids mariadbd "$MARIADB_PIDFILE"
 }
 
+# Every slurmd with a pid file, also those of nodes since renamed or removed.
 stop_slurm() {
-  local n files=()
-  for n in "${NODES[@]}"; do files+=("$(slurmd_pidfile "$n")"); done
-  stop_pids slurmd "${files[@]}"
+  local f files=()
+  for f in "$STATE"/run/slurmd-*.pid; do [[ -e $f ]] && files+=("$f"); done
+  ((${#files[@]} == 0)) || stop_pids slurmd "${files[@]}"
   stop_pids slurmctld "$(slurmctld_pidfile)"
 }

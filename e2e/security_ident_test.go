@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -365,7 +366,7 @@ func noPlainTokens(t *testing.T) {
 	p := dbPath(t)
 	for _, f := range []string{p, p + "-wal"} {
 		data, err := os.ReadFile(f)
-		if err != nil && !os.IsNotExist(err) {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
 		if bytes.Contains(data, []byte(c.Token)) {

@@ -147,7 +147,7 @@ func TestForgedReady(t *testing.T) {
 	cb := client.New(master, "")
 	for _, tc := range []struct {
 		secret, node string
-	}{{"wrong-secret", nb.Node}, {task.Secret, "gpu2"}} {
+	}{{"wrong-secret", nb.Node}, {task.Secret, "r1-gpu02-ib"}} {
 		err := doSecret(t, cb, nb.ID, tc.secret, api.ReadyRequest{Node: tc.node, Port: 9})
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {

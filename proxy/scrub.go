@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"compress/gzip"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -114,7 +115,7 @@ func (s *replacer) Read(p []byte) (int, error) {
 		s.buf = append(s.buf, s.chunk[:n]...)
 		if err != nil {
 			s.eof = true
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				s.rerr = err
 			} else {
 				s.rerr = io.EOF

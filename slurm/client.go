@@ -12,11 +12,16 @@ import (
 
 // Job is what Slurm says about one job.
 type Job struct {
-	ID        string
-	Name      string
-	State     string // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
-	Reason    string // pending reason, "None" when none
+	ID     string
+	Name   string
+	State  string // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
+	Reason string // pending reason, "None" when none
+	// NodeList is the job's nodes as Slurm prints them ("n[01-02]");
+	// Nodes is that list expanded, nil when NodesErr says it could not be
+	// read.
+	NodeList  string
 	Nodes     []string
+	NodesErr  error
 	StartTime time.Time // estimated while pending; zero when unknown
 	// TimeLeft is the walltime left while running; -1 when unlimited or
 	// unknown.
@@ -98,11 +103,11 @@ func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 	args = append(args, r.Script)
 	out, err := c.run(ctx, Cmd{Name: "sbatch", Args: args, User: r.User})
 	if err != nil {
-		return "", fmt.Errorf("sbatch: %w", err)
+		return "", fmt.Errorf("submit batch job: %w", err)
 	}
 	id, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
 	if _, err := strconv.Atoi(id); err != nil {
-		return "", fmt.Errorf("sbatch: unexpected output %q", out)
+		return "", fmt.Errorf("submit batch job: sbatch printed no job id but %q", out)
 	}
 	return id, nil
 }
@@ -115,7 +120,7 @@ func (c *CLI) Cancel(ctx context.Context, id string) error {
 		if errors.As(err, &ce) && (strings.Contains(ce.Stderr, "already completing or completed") || strings.Contains(ce.Stderr, "Invalid job id")) {
 			return nil
 		}
-		return fmt.Errorf("scancel %s: %w", id, err)
+		return fmt.Errorf("cancel job %s: %w", id, err)
 	}
 	return nil
 }
@@ -129,7 +134,7 @@ const sinfoFormat = "NodeList:|,Partition:|,NodeAddr:|,CPUsState:|,Gres:|,GresUs
 func (c *CLI) Nodes(ctx context.Context) ([]Node, error) {
 	out, err := c.run(ctx, Cmd{Name: "sinfo", Args: []string{"-h", "-N", "-O", sinfoFormat}})
 	if err != nil {
-		return nil, fmt.Errorf("sinfo: %w", err)
+		return nil, fmt.Errorf("list nodes: %w", err)
 	}
 	return ParseSinfo(out)
 }
@@ -215,7 +220,7 @@ func (c *CLI) Finished(ctx context.Context, id string) (string, int, error) {
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "accounting storage is disabled") {
 			return "", 0, ErrNoAccounting
 		}
-		return "", 0, fmt.Errorf("sacct: %w", err)
+		return "", 0, fmt.Errorf("ask accounting about job %s: %w", id, err)
 	}
 	return ParseSacct(out)
 }

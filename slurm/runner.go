@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -43,12 +44,40 @@ type CommandError struct {
 	Err    error
 }
 
+// Error is what the command said, on one line, named once: Slurm's tools
+// start their lines with their own name ("sbatch: error: ..."), which is
+// not said again; other text gets the command's name in front. Without
+// any text it is the command's name and how it ended.
 func (e *CommandError) Error() string {
-	msg := strings.TrimSpace(e.Stderr)
+	name := filepath.Base(e.Cmd)
+	msg := e.Said()
 	if msg == "" {
-		msg = e.Err.Error()
+		return name + ": " + e.Err.Error()
 	}
-	return e.Cmd + ": " + msg
+	if strings.HasPrefix(msg, name+":") {
+		return msg
+	}
+	return name + ": " + msg
+}
+
+// Said returns the command's own account of the failure: the lines of
+// its standard error that say "error:" (Slurm's tools print warnings
+// around them), or every line when none does, joined by "; ".
+func (e *CommandError) Said() string {
+	var all, errs []string
+	for _, l := range strings.Split(e.Stderr, "\n") {
+		if l = strings.TrimSpace(l); l == "" {
+			continue
+		}
+		all = append(all, l)
+		if strings.Contains(l, "error:") {
+			errs = append(errs, l)
+		}
+	}
+	if len(errs) > 0 {
+		all = errs
+	}
+	return strings.Join(all, "; ")
 }
 
 func (e *CommandError) Unwrap() error { return e.Err }

@@ -4,25 +4,9 @@ import (
 	"context"
 	"errors"
 	"os"
-	"reflect"
 	"testing"
 	"time"
 )
-
-func TestExpandHostlist(t *testing.T) {
-	cases := map[string][]string{
-		"gpu1":            {"gpu1"},
-		"gpu[1-2]":        {"gpu1", "gpu2"},
-		"gpu[1-2,5],cpu1": {"gpu1", "gpu2", "gpu5", "cpu1"},
-		"n[08-10]":        {"n08", "n09", "n10"},
-		"a[1-2],b[3],c":   {"a1", "a2", "b3", "c"},
-	}
-	for in, want := range cases {
-		if got := ExpandHostlist(in); !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: got %v want %v", in, got, want)
-		}
-	}
-}
 
 func TestParseSinfo(t *testing.T) {
 	out, err := os.ReadFile("testdata/sinfo-O.txt")

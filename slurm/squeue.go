@@ -87,7 +87,7 @@ func (c *CLI) Query(ctx context.Context, ids []string) (map[string]Job, error) {
 		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "Invalid job id") {
 			return jobs, nil
 		}
-		return nil, fmt.Errorf("squeue: %w", err)
+		return nil, fmt.Errorf("query jobs: %w", err)
 	}
 	all, stray := ParseSqueue(out, marker)
 	for _, id := range ids {
@@ -120,9 +120,8 @@ func ParseSqueue(out []byte, marker string) (jobs map[string]Job, stray int) {
 			j.StartTime = parseStart(f[2])
 			j.TimeLeft = ParseTimeLeft(f[3])
 			j.User, j.QOS = f[4], f[5]
-			if f[6] != "" {
-				j.Nodes = ExpandHostlist(f[6])
-			}
+			j.NodeList = f[6]
+			j.Nodes, j.NodesErr = ExpandHostlist(f[6])
 			j.Reason = printable(f[7])
 		}
 		if _, dup := jobs[j.ID]; dup {
@@ -138,7 +137,7 @@ func ParseSqueue(out []byte, marker string) (jobs map[string]Job, stray int) {
 func (c *CLI) Active(ctx context.Context) ([]Job, error) {
 	out, marker, err := c.squeue(ctx, activeFields, "--states=PENDING,RUNNING,CONFIGURING,SUSPENDED,COMPLETING")
 	if err != nil {
-		return nil, fmt.Errorf("squeue: %w", err)
+		return nil, fmt.Errorf("list active jobs: %w", err)
 	}
 	return ParseActive(out, marker), nil
 }

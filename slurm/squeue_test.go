@@ -2,6 +2,7 @@ package slurm
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"strings"
@@ -27,7 +28,7 @@ func TestParseSqueueCaptured(t *testing.T) {
 	if j := jobs["27"]; j.State != "PENDING" || j.Reason != "Resources" || j.User != "alice" || len(j.Nodes) != 0 || !j.StartTime.IsZero() {
 		t.Errorf("pending job %+v", j)
 	}
-	if j := jobs["25"]; j.State != "RUNNING" || j.TimeLeft <= 0 || j.Nodes[0] != "gpu2" || j.QOS != "normal" || j.StartTime.IsZero() {
+	if j := jobs["25"]; j.State != "RUNNING" || j.TimeLeft <= 0 || j.Nodes[0] != "r1-gpu02-ib" || j.QOS != "normal" || j.StartTime.IsZero() {
 		t.Errorf("running job %+v", j)
 	}
 	if j := jobs["24"]; j.State != "FAILED" || j.Reason != "NonZeroExitCode" {
@@ -88,7 +89,7 @@ func TestParseHostileNames(t *testing.T) {
 // TestParseSqueueBadRecords: a record that does not read marks its own
 // job unreadable and leaves every other job alone; nothing fails.
 func TestParseSqueueBadRecords(t *testing.T) {
-	good := testMarker + "|30|RUNNING|2026-11-26T22:31:19|4:58|alice|normal|gpu2|None\n"
+	good := testMarker + "|30|RUNNING|2026-11-26T22:31:19|4:58|alice|normal|r1-gpu02-ib|None\n"
 	cases := []struct {
 		name      string
 		out       string
@@ -97,14 +98,14 @@ func TestParseSqueueBadRecords(t *testing.T) {
 	}{
 		{"bad state", testMarker + "|31|running|N/A|UNLIMITED|bob|normal||x\n", []string{"31"}, 0},
 		{"too few fields", testMarker + "|31|RUNNING|N/A\n", []string{"31"}, 0},
-		{"duplicate id", testMarker + "|31|RUNNING|N/A|4:00|bob|normal|gpu1|None\n" + testMarker + "|31|PENDING|N/A|4:00|bob|normal||None\n", []string{"31"}, 0},
-		{"no id", testMarker + "|x31|RUNNING|N/A|4:00|bob|normal|gpu1|None\n", nil, 1},
+		{"duplicate id", testMarker + "|31|RUNNING|N/A|4:00|bob|normal|r1-gpu01-ib|None\n" + testMarker + "|31|PENDING|N/A|4:00|bob|normal||None\n", []string{"31"}, 0},
+		{"no id", testMarker + "|x31|RUNNING|N/A|4:00|bob|normal|r1-gpu01-ib|None\n", nil, 1},
 		{"reason with a pipe and a newline", testMarker + "|31|PENDING|N/A|4:00|bob|normal||a|b\n31|CANCELLED\n", nil, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			jobs, stray := ParseSqueue([]byte(good+c.out), testMarker)
-			if j := jobs["30"]; j.State != "RUNNING" || j.Err != nil || j.Nodes[0] != "gpu2" {
+			if j := jobs["30"]; j.State != "RUNNING" || j.Err != nil || j.Nodes[0] != "r1-gpu02-ib" {
 				t.Errorf("the good job %+v", j)
 			}
 			if stray != c.wantStray {
@@ -127,9 +128,9 @@ func TestParseSqueueBadRecords(t *testing.T) {
 }
 
 func TestQuery(t *testing.T) {
-	out := testMarker + "|30|RUNNING|2026-11-26T22:31:19|4:58|alice|normal|gpu2|None\n" +
-		testMarker + "|31|RUNNING|N/A|4:00|bob|normal|gpu1|None\n" +
-		testMarker + "|99|RUNNING|N/A|4:00|bob|normal|gpu1|None\n" // not asked for
+	out := testMarker + "|30|RUNNING|2026-11-26T22:31:19|4:58|alice|normal|r1-gpu02-ib|None\n" +
+		testMarker + "|31|RUNNING|N/A|4:00|bob|normal|r1-gpu01-ib|None\n" +
+		testMarker + "|99|RUNNING|N/A|4:00|bob|normal|r1-gpu01-ib|None\n" // not asked for
 	r := &StubRunner{Stubs: []Stub{{Name: "squeue", Prefix: []string{"-h", "--states=all", "-j", "30,31,32"}, Out: out}}}
 	c := &CLI{Runner: r, Env: []string{"PATH=/bin", "SQUEUE_FORMAT2=JobID", "SQUEUE_USERS=bob", "SLURM_TIME_FORMAT=relative"}, marker: func() string { return testMarker }}
 	jobs, err := c.Query(context.Background(), []string{"30", "31", "32"})
@@ -158,7 +159,7 @@ func TestQuery(t *testing.T) {
 // TestQueryStrayOutput: when some output belongs to no job, a job with no
 // record is not taken for gone: it may be in that output.
 func TestQueryStrayOutput(t *testing.T) {
-	out := "garbage\n" + testMarker + "|30|RUNNING|N/A|4:00|alice|normal|gpu1|None\n"
+	out := "garbage\n" + testMarker + "|30|RUNNING|N/A|4:00|alice|normal|r1-gpu01-ib|None\n"
 	r := &StubRunner{Stubs: []Stub{{Name: "squeue", Out: out}}}
 	c := &CLI{Runner: r, marker: func() string { return testMarker }}
 	jobs, err := c.Query(context.Background(), []string{"30", "31"})
@@ -190,5 +191,19 @@ func TestMarkerIsRandom(t *testing.T) {
 	a, b := newMarker(), newMarker()
 	if a == b || len(a) != 33 || strings.ContainsAny(a, "|%\n") {
 		t.Fatalf("markers %q %q", a, b)
+	}
+}
+
+// TestParseSqueueNodeLists: a job's node list is expanded by Slurm's rules;
+// one that does not read leaves the job's state known and says why.
+func TestParseSqueueNodeLists(t *testing.T) {
+	out := testMarker + "|40|RUNNING|N/A|4:00|bob|normal|rack[1-2]-n[01-02]|None\n" +
+		testMarker + "|41|RUNNING|N/A|4:00|bob|normal|gpu[1-2]-ib|None\n"
+	jobs, _ := ParseSqueue([]byte(out), testMarker)
+	if j := jobs["40"]; j.NodesErr != nil || !slices.Equal(j.Nodes, []string{"rack1-n01", "rack1-n02", "rack2-n01", "rack2-n02"}) || j.NodeList != "rack[1-2]-n[01-02]" {
+		t.Errorf("job 40: %+v", j)
+	}
+	if j := jobs["41"]; j.Err != nil || j.State != "RUNNING" || j.Nodes != nil || !errors.Is(j.NodesErr, ErrBadHostlist) || j.NodeList != "gpu[1-2]-ib" {
+		t.Errorf("job 41: %+v", j)
 	}
 }

@@ -216,7 +216,7 @@ func ExtractContext(data []byte, dest string) error {
 	tr := tar.NewReader(gz)
 	for n := 0; ; n++ {
 		hdr, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return x.checkLinks()
 		}
 		if err != nil {

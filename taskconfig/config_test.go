@@ -168,3 +168,14 @@ func TestSbatchOptionName(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeEmpty: an empty config is the zero config, not an error (the
+// decoder's io.EOF for an empty document is recognised with errors.Is).
+func TestDecodeEmpty(t *testing.T) {
+	for _, m := range []map[string]any{nil, {}} {
+		c, err := Decode(m)
+		if err != nil || c == nil || c.Description != "" || len(c.BindMounts) != 0 {
+			t.Errorf("Decode(%v) = %+v, %v", m, c, err)
+		}
+	}
+}

@@ -25,7 +25,7 @@ func TestListTasks(t *testing.T) {
 		}
 	}
 	code := 3
-	if err := s.UpdateTask(ctx, "c", Update{State: "TERMINATED", Node: "gpu1", ExitCode: &code}, "ended"); err != nil {
+	if err := s.UpdateTask(ctx, "c", Update{State: "TERMINATED", Node: "r1-gpu01-ib", ExitCode: &code}, "ended"); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(ts []*Task) string {
@@ -51,7 +51,7 @@ func TestListTasks(t *testing.T) {
 	}
 	c := mine[0]
 	if c.Type != "notebook" || c.Owner != "alice" || c.Description != "desc c" || c.State != "TERMINATED" || c.Pool != "gpu" ||
-		c.Node != "gpu1" || c.ExitCode == nil || *c.ExitCode != 3 || !c.RegisteredTime.Equal(base) {
+		c.Node != "r1-gpu01-ib" || c.ExitCode == nil || *c.ExitCode != 3 || !c.RegisteredTime.Equal(base) {
 		t.Errorf("listed task c: %+v", c)
 	}
 	if c.Config != "" || c.Secret != "" || c.JupyterToken != "" || c.JobDir != "" {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -63,7 +64,7 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 		AND (t.task_id='' OR EXISTS (SELECT 1 FROM tasks k WHERE k.id=t.task_id AND k.state!='TERMINATED'))`,
 		hashToken(token), time.Now().Unix()).
 		Scan(&u.ID, &u.Username, &u.Admin, &u.Active, &u.PosixUser, &u.AgentUID, &u.AgentGrp, &u.AgentGID, &taskID)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {

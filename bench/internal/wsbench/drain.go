@@ -1,6 +1,9 @@
 package wsbench
 
-import "io"
+import (
+	"errors"
+	"io"
+)
 
 // drain reads r to its end and returns how many bytes it had.
 func drain(r io.Reader) (int, error) {
@@ -9,7 +12,7 @@ func drain(r io.Reader) (int, error) {
 	for {
 		k, err := r.Read(buf[:])
 		n += k
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return n, nil
 		}
 		if err != nil {
