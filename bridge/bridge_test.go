@@ -47,8 +47,11 @@ func (f *fakeSlurm) Query(_ context.Context, ids []string) (map[string]slurm.Job
 	}
 	return out, nil
 }
+
+// Cancel records the cancel, and the job leaves the fake's queue.
 func (f *fakeSlurm) Cancel(_ context.Context, id string) error {
 	f.cancels = append(f.cancels, id)
+	delete(f.jobs, id)
 	return nil
 }
 func (f *fakeSlurm) Finished(context.Context, string) (string, int, error) {
