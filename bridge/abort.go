@@ -68,12 +68,6 @@ func (f *inflight) has(id string) bool {
 	return ok
 }
 
-func (f *inflight) size() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.m)
-}
-
 // abortQueued undoes a submit that failed after sbatch queued jobID: the
 // job is cancelled and the task ends TERMINATED with the reason, its
 // tokens revoked. Should any of that fail, the orphan sweep cancels the job

@@ -54,12 +54,6 @@ func (e *endedRoutes) due(now time.Time) []string {
 	return ids
 }
 
-func (e *endedRoutes) size() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.q)
-}
-
 // forgetTask lets go of what is kept for a task that has just ended.
 func (s *Server) forgetTask(id string, now time.Time) {
 	s.reports.drop(id)
@@ -94,12 +88,6 @@ func (r *reports) retain(keep map[string]bool) {
 	}
 }
 
-func (r *reports) size() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.m)
-}
-
 // forget drops what the view keeps of one task.
 func (v *slurmView) forget(id string) {
 	v.mu.Lock()
@@ -122,12 +110,4 @@ func (v *slurmView) retain(keep map[string]bool) {
 			delete(v.cancelled, id)
 		}
 	}
-}
-
-// sizes returns how many tasks the view keeps walltime warnings and
-// cancels for.
-func (v *slurmView) sizes() (warned, cancelled int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return len(v.warned), len(v.cancelled)
 }

@@ -59,12 +59,6 @@ func (a *abandoned) swept(cancelled map[string]bool) {
 	}
 }
 
-func (a *abandoned) size() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.ids)
-}
-
 // TaskIDOf returns the task id a bridge job name carries
 // ("det-notebook-<uuid>"), or "".
 func TaskIDOf(jobName string) string {
