@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -119,6 +121,7 @@ default_aux_pool: cpu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	st.SetPasswordCost(bcrypt.MinCost) // what the tests check does not depend on the cost
 	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.lookupPosix = testAccounts
@@ -434,6 +437,7 @@ func TestRefusesEmptyDefaultPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	st.SetPasswordCost(bcrypt.MinCost)
 	s := New(cfg, st, &fakeSlurm{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "det-bridge set-password") {
 		t.Fatalf("started with empty default passwords: %v", err)
