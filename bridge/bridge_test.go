@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -471,11 +472,19 @@ func TestTokenCacheForgetsOnLogout(t *testing.T) {
 	}
 }
 
-// testAccounts is the unit tests' account database: "jobuser" (uid 5001)
-// runs the tests' jobs, whatever the host has; other names are the host's.
+// testAccounts is the unit tests' account database: "jobuser" runs the
+// tests' jobs, whatever the host has. Run as root, the bridge serves many
+// users and jobuser is uid 5001; run as a normal user, the bridge launches
+// only as itself (a single-user bridge), so jobuser is the tests' own uid,
+// which must then be a person's (min_uid 1000 or above, not nobody). Other
+// names are the host's.
 func testAccounts(name string) (*user.User, error) {
 	if name == "jobuser" {
-		return &user.User{Uid: "5001", Gid: "5001", Username: "jobuser", HomeDir: "/nonexistent"}, nil
+		uid, gid := "5001", "5001"
+		if os.Geteuid() != 0 {
+			uid, gid = strconv.Itoa(os.Geteuid()), strconv.Itoa(os.Getegid())
+		}
+		return &user.User{Uid: uid, Gid: gid, Username: "jobuser", HomeDir: "/nonexistent"}, nil
 	}
 	return user.Lookup(name)
 }
