@@ -177,7 +177,9 @@ func randomHex(n int) string {
 }
 
 // submit validates a config, writes the job folder, stores the task and
-// queues the Slurm job. On any error nothing is left behind.
+// queues the Slurm job. An error before sbatch leaves nothing behind; one
+// after it cancels the job and leaves the task TERMINATED with the reason
+// (abort.go).
 func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any, contextTar []byte) (*store.Task, error) {
 	cfg, pool, err := s.resolveConfig(userCfg)
 	if err != nil {
