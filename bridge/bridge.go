@@ -91,9 +91,13 @@ type Server struct {
 	reports   reports
 	view      slurmView
 	abandoned abandoned
-	limiter   loginLimiter
-	tokens    tokenCache
-	grants    *nbGrants
+	// submitting are the tasks whose submit is running (abort.go).
+	submitting inflight
+	// ended are the terminated tasks whose routes are kept for a while.
+	ended   endedRoutes
+	limiter loginLimiter
+	tokens  tokenCache
+	grants  *nbGrants
 
 	// lookupPosix finds POSIX accounts by name; nil means os/user.Lookup.
 	lookupPosix func(name string) (*user.User, error)

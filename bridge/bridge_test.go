@@ -12,9 +12,12 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
@@ -47,8 +50,11 @@ func (f *fakeSlurm) Query(_ context.Context, ids []string) (map[string]slurm.Job
 	}
 	return out, nil
 }
+
+// Cancel records the cancel, and the job leaves the fake's queue.
 func (f *fakeSlurm) Cancel(_ context.Context, id string) error {
 	f.cancels = append(f.cancels, id)
+	delete(f.jobs, id)
 	return nil
 }
 func (f *fakeSlurm) Finished(context.Context, string) (string, int, error) {
@@ -116,6 +122,7 @@ default_aux_pool: cpu
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	st.SetPasswordCost(bcrypt.MinCost) // what the tests check does not depend on the cost
 	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.lookupPosix = testAccounts
@@ -431,6 +438,7 @@ func TestRefusesEmptyDefaultPasswords(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	st.SetPasswordCost(bcrypt.MinCost)
 	s := New(cfg, st, &fakeSlurm{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err := s.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "det-bridge set-password") {
 		t.Fatalf("started with empty default passwords: %v", err)
@@ -464,11 +472,19 @@ func TestTokenCacheForgetsOnLogout(t *testing.T) {
 	}
 }
 
-// testAccounts is the unit tests' account database: "jobuser" (uid 5001)
-// runs the tests' jobs, whatever the host has; other names are the host's.
+// testAccounts is the unit tests' account database: "jobuser" runs the
+// tests' jobs, whatever the host has. Run as root, the bridge serves many
+// users and jobuser is uid 5001; run as a normal user, the bridge launches
+// only as itself (a single-user bridge), so jobuser is the tests' own uid,
+// which must then be a person's (min_uid 1000 or above, not nobody). Other
+// names are the host's.
 func testAccounts(name string) (*user.User, error) {
 	if name == "jobuser" {
-		return &user.User{Uid: "5001", Gid: "5001", Username: "jobuser", HomeDir: "/nonexistent"}, nil
+		uid, gid := "5001", "5001"
+		if os.Geteuid() != 0 {
+			uid, gid = strconv.Itoa(os.Geteuid()), strconv.Itoa(os.Getegid())
+		}
+		return &user.User{Uid: uid, Gid: gid, Username: "jobuser", HomeDir: "/nonexistent"}, nil
 	}
 	return user.Lookup(name)
 }

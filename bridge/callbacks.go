@@ -119,8 +119,11 @@ func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.store.AddEvent(r.Context(), t.ID, fmt.Sprintf("notebook server ended with code %d: %s", req.ExitCode, req.Message))
-	// Its port is free now: route nothing there until the task ends.
-	s.routes.Set(t.ID, proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: "the notebook server has ended"})
+	// Its port is free now: route nothing there until the task ends (an
+	// ended task's route is the reconciler's, and goes in time).
+	if !api.Terminal(t.State) {
+		s.routes.Set(t.ID, proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: "the notebook server has ended"})
+	}
 	s.poke()
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -153,7 +153,12 @@ func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "kill notebook", err)
 		return
 	}
-	t, err := s.store.GetTask(r.Context(), t.ID)
+	id := t.ID
+	t, err := s.store.GetTask(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q: its start failed, so there is nothing to kill", id))
+		return
+	}
 	if err != nil {
 		s.internal(w, "kill notebook", err)
 		return

@@ -15,21 +15,26 @@ import (
 // orphanSweep is how often the bridge looks for jobs it does not know.
 const orphanSweep = time.Minute
 
-// abandoned remembers tasks whose sbatch failed in a way that may still
-// have queued the job (the controller timed out): if such a job shows up,
-// the sweep cancels it.
+// abandoned remembers tasks that ended without a job recorded although one
+// may have been queued for them (sbatch timed out, the submit failed or
+// was cut short after sbatch): if such a job shows up, the sweep cancels
+// it. An entry goes once its job is cancelled, or after abandonSweeps
+// sweeps that listed Slurm's jobs without finding one.
 type abandoned struct {
 	mu  sync.Mutex
-	ids map[string]time.Time
+	ids map[string]int // task id -> sweeps since it was added
 }
+
+// abandonSweeps is how many sweeps look for an abandoned task's job.
+const abandonSweeps = 3
 
 func (a *abandoned) add(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ids == nil {
-		a.ids = map[string]time.Time{}
+		a.ids = map[string]int{}
 	}
-	a.ids[id] = time.Now()
+	a.ids[id] = 0
 }
 
 func (a *abandoned) has(id string) bool {
@@ -37,6 +42,21 @@ func (a *abandoned) has(id string) bool {
 	defer a.mu.Unlock()
 	_, ok := a.ids[id]
 	return ok
+}
+
+// swept counts a sweep that listed Slurm's jobs: the tasks in cancelled
+// (their jobs are gone) are forgotten, and so are those not found for
+// abandonSweeps sweeps.
+func (a *abandoned) swept(cancelled map[string]bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for id, n := range a.ids {
+		if cancelled[id] || n+1 >= abandonSweeps {
+			delete(a.ids, id)
+			continue
+		}
+		a.ids[id] = n + 1
+	}
 }
 
 // TaskIDOf returns the task id a bridge job name carries
@@ -87,11 +107,15 @@ func (s *Server) sweepOrphans(ctx context.Context) {
 		s.log.Warn("look for orphan jobs", "err", err)
 		return
 	}
+	cancelled := map[string]bool{}
+	defer s.abandoned.swept(cancelled)
 	for _, j := range orphans {
-		if s.abandoned.has(TaskIDOf(j.Name)) {
+		if id := TaskIDOf(j.Name); s.abandoned.has(id) {
 			s.log.Info("cancelling the job of a submit that failed", "job_id", j.ID, "name", j.Name)
 			if err := s.slurm.Cancel(ctx, j.ID); err != nil {
 				s.log.Warn("cancel orphan job", "job_id", j.ID, "err", err)
+			} else {
+				cancelled[id] = true
 			}
 			continue
 		}

@@ -29,10 +29,13 @@ func (s *Server) reconcile(ctx context.Context) {
 		s.log.Error("reconcile: load tasks", "err", err)
 		return
 	}
+	s.forgetEnded(live, now)
 	var ids []string
 	for _, t := range live {
 		if t.JobID != "" {
 			ids = append(ids, t.JobID)
+		} else {
+			s.endHalfDone(ctx, t)
 		}
 	}
 	if len(ids) == 0 {
@@ -201,7 +204,7 @@ func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg 
 	}
 	s.setRoute(t)
 	if t.State == api.StateTerminated {
-		s.reports.drop(t.ID)
+		s.forgetTask(t.ID, time.Now())
 		s.tokens.clear()
 		if err := s.store.RevokeTaskTokens(ctx, t.ID); err != nil {
 			s.log.Error("revoke the task's tokens", "task_id", t.ID, "err", err)
@@ -221,22 +224,44 @@ func (s *Server) setRoute(t *store.Task) {
 	s.routes.Set(t.ID, r)
 }
 
-// kill cancels a task's job at its user's request.
+// kill ends a task at its user's request, in any state: a task with a job
+// has the job cancelled (the reconciler records the end, keeping the
+// reason); one without a job ends at once, and a job its running submit
+// queues is cancelled by that submit.
 func (s *Server) kill(ctx context.Context, t *store.Task) error {
 	if api.Terminal(t.State) {
 		return nil
 	}
-	return s.stop(ctx, t, "killed by user", "kill requested by user")
+	if t.JobID == "" {
+		if s.submitting.kill(t.ID) {
+			err := s.update(ctx, t, store.Update{State: api.StateTerminated, Reason: reasonKilled}, "kill requested by user while the job was being queued")
+			if errors.Is(err, store.ErrNotFound) {
+				return nil // its submit failed and ended it first
+			}
+			return err
+		}
+		// Its submit may have recorded the job since t was read.
+		cur, err := s.store.GetTask(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		if api.Terminal(cur.State) {
+			return nil
+		}
+		t = cur
+	}
+	return s.stop(ctx, t, reasonKilled, "kill requested by user")
 }
 
 // stop marks a task TERMINATING with reason and cancels its job; the
-// reconciler records the end, keeping the reason.
+// reconciler records the end, keeping the reason. A task without a job
+// ends TERMINATED at once.
 func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) error {
+	if t.JobID == "" {
+		return s.endWithoutJob(ctx, t, reason, event+"; the task had no Slurm job")
+	}
 	if err := s.update(ctx, t, store.Update{State: api.StateTerminating, Reason: reason}, event); err != nil {
 		return err
-	}
-	if t.JobID == "" {
-		return errNoJob
 	}
 	s.view.cancelDue(t.ID, time.Now())
 	if err := s.slurm.Cancel(ctx, t.JobID); err != nil {

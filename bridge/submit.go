@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -194,7 +193,9 @@ func randomHex(n int) string {
 }
 
 // submit validates a config, writes the job folder, stores the task and
-// queues the Slurm job. On any error nothing is left behind.
+// queues the Slurm job. An error before sbatch leaves nothing behind; one
+// after it cancels the job and leaves the task TERMINATED with the reason
+// (abort.go).
 func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any, contextTar []byte) (*store.Task, error) {
 	cfg, pool, err := s.resolveConfig(userCfg)
 	if err != nil {
@@ -234,6 +235,10 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		return nil, fmt.Errorf("encode config: %w", err)
 	}
 	id := uuid.NewString()
+	// In flight from before the task is stored until its job id is: the
+	// reconciler leaves it alone, and a kill meanwhile is carried out here.
+	s.submitting.add(id)
+	defer s.submitting.finish(id)
 	t := &store.Task{
 		ID: id, Type: typ, Owner: u.Username, PosixUser: pu.Username, Description: cfg.Description,
 		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
@@ -271,10 +276,14 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		}
 		return nil, submitFailure(err, pu.Username, pool)
 	}
+	// From here on a job exists: every failure cancels it and ends the task.
 	t.JobID = jobID
 	if err := s.store.SetJobID(ctx, id, jobID); err != nil {
-		_ = s.slurm.Cancel(context.WithoutCancel(ctx), jobID)
-		return nil, err
+		s.submitting.finish(id)
+		return nil, s.abortQueued(ctx, t, jobID, err)
+	}
+	if s.submitting.finish(id) {
+		return nil, s.killedQueued(ctx, t, jobID)
 	}
 	_ = s.store.AddEvent(ctx, id, fmt.Sprintf("submitted as Slurm job %s to partition %s (%d GPU slots) as POSIX user %s", jobID, pool.Partition, slots, pu.Username))
 	s.setRoute(t)
@@ -362,8 +371,6 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 	}
 	return filepath.Join(t.JobDir, "job.sh"), nil
 }
-
-var errNoJob = errors.New("task has no Slurm job")
 
 // checkBindPrefixes makes sure each bind mount's host path lies under one
 // of the site's allowed prefixes, as written (checkBindTargets follows its

@@ -32,12 +32,12 @@ func TestStartRefusesBadValues(t *testing.T) {
 	}{
 		{"work_dir option", map[string]any{"resources": cpu, "work_dir": "-x"}, nil, "work_dir: "},
 		{"work_dir relative", map[string]any{"resources": cpu, "work_dir": "notebooks"}, nil, "work_dir: "},
-		{"work_dir long", map[string]any{"resources": cpu, "work_dir": "/" + strings.Repeat("w", 10<<20)}, nil, "work_dir: is 10485761 bytes long"},
+		{"work_dir long", map[string]any{"resources": cpu, "work_dir": "/" + strings.Repeat("w", 1<<20)}, nil, "work_dir: is 1048577 bytes long"},
 		{"work_dir NUL", map[string]any{"resources": cpu, "work_dir": "/tmp/a\x00b"}, nil, "work_dir: "},
 		{"env NUL", map[string]any{"resources": cpu, "environment": map[string]any{"environment_variables": []any{"A=x\x00y"}}}, nil, "environment.environment_variables[A]"},
 		{"slots 2.5", map[string]any{"resources": map[string]any{"slots": 2.5}}, nil, "resources.slots: must be a whole number"},
 		{"slots -1", map[string]any{"resources": map[string]any{"slots": -1}}, nil, "resources.slots"},
-		{"long description", map[string]any{"resources": cpu, "description": strings.Repeat("d", 10<<20)}, nil, "description: is 10485760 characters, more than the 1000 allowed"},
+		{"long description", map[string]any{"resources": cpu, "description": strings.Repeat("d", 1<<20)}, nil, "description: is 1048576 characters, more than the 1000 allowed"},
 		{"context link through a link", map[string]any{"resources": cpu}, linkTar(t), `context: context archive: link "b" -> "a/a/.." leaves the working directory`},
 	}
 	for _, c := range cases {

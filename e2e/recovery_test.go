@@ -46,10 +46,11 @@ func TestBridgeRestart(t *testing.T) {
 		nbs[i] = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	}
 	before := strings.Count(run(t, "squeue", "-h", "-o", "%j"), "det-notebook-")
-	if err := syscall.Kill(pidOf(t, "bridge"), syscall.SIGKILL); err != nil {
+	pid := pidOf(t, "bridge")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond)
+	waitExited(t, pid, 10*time.Second)
 	began := time.Now()
 	run(t, "bash", filepath.Join(repo, "devcluster", "bridge.sh"), "start")
 	for _, nb := range nbs {
@@ -169,9 +170,14 @@ func TestWalltime(t *testing.T) {
 	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"},
 		"slurm": map[string]any{"sbatch_args": []any{"--time=1"}}})
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	time.Sleep(2 * time.Second)
-	nb, _ = c.Notebook(ctxT(t, 10*time.Second), nb.ID)
-	if nb.TimeRemainingSeconds == nil || *nb.TimeRemainingSeconds > 60 || *nb.TimeRemainingSeconds < 30 {
+	eventually(t, 10*time.Second, "the API to show the time remaining", func() bool {
+		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err == nil {
+			nb = got
+		}
+		return err == nil && nb.TimeRemainingSeconds != nil
+	})
+	if *nb.TimeRemainingSeconds > 60 || *nb.TimeRemainingSeconds < 30 {
 		t.Errorf("time remaining %v", nb.TimeRemainingSeconds)
 	}
 	nb = waitState(t, c, nb.ID, api.StateTerminated, 2*time.Minute)
@@ -240,6 +246,7 @@ func TestQueueTransparencyAndOneQueryPerTick(t *testing.T) {
 		t.Errorf("det notebook list does not show the reason:\n%s", list)
 	}
 	run(t, "sdiag", "-r")
+	// Not a wait for something: the RPCs are counted over a fixed window.
 	const window = 10 * time.Second
 	time.Sleep(window)
 	n := rpcCount(t)

@@ -62,6 +62,16 @@ func (tm *term) text() string {
 // waitFor waits until the screen's output matches re and returns the match.
 func (tm *term) waitFor(re string, within time.Duration) []string {
 	tm.t.Helper()
+	m := tm.sees(re, within)
+	if m == nil {
+		tm.t.Fatalf("no %q on the terminal after %s; it shows:\n%s", re, within, tm.text())
+	}
+	return m
+}
+
+// sees waits up to within for the screen's output to match re and returns
+// the match, or nil.
+func (tm *term) sees(re string, within time.Duration) []string {
 	rx := regexp.MustCompile(re)
 	deadline := time.Now().Add(within)
 	for {
@@ -69,7 +79,7 @@ func (tm *term) waitFor(re string, within time.Duration) []string {
 			return m
 		}
 		if time.Now().After(deadline) {
-			tm.t.Fatalf("no %q on the terminal after %s; it shows:\n%s", re, within, tm.text())
+			return nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -125,9 +135,12 @@ func TestShell(t *testing.T) {
 	if err := pty.Setsize(tm.ptmx, &pty.Winsize{Rows: 41, Cols: 123}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
-	tm.typeIn("stty size\r")
-	tm.waitFor(`41 123`, 10*time.Second)
+	// The new size travels det -> bridge -> launcher; ask the shell until
+	// it has it.
+	eventually(t, 20*time.Second, "the shell to see the new terminal size", func() bool {
+		tm.typeIn("stty size\r")
+		return tm.sees(`41 123`, 2*time.Second) != nil
+	})
 
 	tm.typeIn("~.")
 	tm.waitFor(`Detached from shell`, 10*time.Second)
@@ -170,8 +183,10 @@ func TestShellIdle(t *testing.T) {
 	busy := tm.waitFor(`\(id: ([0-9a-f-]{36})\)`, 30*time.Second)[1]
 	t.Cleanup(func() { _, _ = c.KillNotebook(ctxT(t, 10*time.Second), busy) })
 	tm.waitFor(`[$>] $`, startWithin)
-	tm.typeIn("sleep 40\r")
-	time.Sleep(time.Second)
+	// The shell prints 42 (not the 6*7 typed) once it runs the line; the
+	// sleep then holds the terminal.
+	tm.typeIn("echo BUSY-$((6*7)); sleep 40\r")
+	tm.waitFor(`BUSY-42`, 20*time.Second)
 	tm.typeIn("~.")
 	tm.waitFor(`Detached`, 10*time.Second)
 

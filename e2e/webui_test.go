@@ -224,8 +224,12 @@ func TestWebUI(t *testing.T) {
 	// On Tasks, the old shortcut does nothing and the new one opens the
 	// launch dialog.
 	b.do("open Tasks", 30*time.Second, chromedp.Click(css(`a[data-nav="tasks"]`)), chromedp.WaitVisible(css("#launch-button")))
+	// A listener added last sees a key after the page's own, which opens
+	// the dialog at once (before any await) when the key is its shortcut.
+	eval[bool](b, `(() => { window.e2eKeys = 0; window.addEventListener("keydown", () => window.e2eKeys++); return true; })()`)
 	b.do("press the old shortcut", 10*time.Second,
-		chromedp.KeyEvent("j", chromedp.KeyModifiers(chromedp.ModifierAlt, chromedp.ModifierShift)), chromedp.Sleep(500*time.Millisecond))
+		chromedp.KeyEvent("j", chromedp.KeyModifiers(chromedp.ModifierAlt, chromedp.ModifierShift)))
+	b.until("the page takes the old shortcut", 10*time.Second, `window.e2eKeys > 0`)
 	if eval[bool](b, `document.querySelector("#launch-dialog").open`) {
 		t.Fatal("the old shortcut Alt+Shift+J still opens the launch dialog")
 	}
@@ -315,7 +319,15 @@ func TestWebUI(t *testing.T) {
 	b.shot("logs")
 	restartBridge(t)
 	b.until("the log reconnects after the restart", 30*time.Second, `document.querySelector("#logs-status").textContent.startsWith("Reconnected")`)
-	time.Sleep(time.Second)
+	// The reconnected stream replays the log from its start, then what is
+	// new: once a line written after the reconnect shows (Jupyter logs the
+	// 404 of a page it does not have), any line shown twice would be too.
+	marker := fmt.Sprintf("e2e-marker-%d", time.Now().UnixNano())
+	if code, body := proxyGet(t, c, id, marker); code != http.StatusNotFound {
+		t.Fatalf("GET %s through the proxy: %d %.200s, want Jupyter's 404", marker, code, body)
+	}
+	b.until("a line written after the reconnect", 30*time.Second,
+		`[...document.querySelectorAll("#log-lines li.src-job")].some(l => l.textContent.includes(`+js(marker)+`))`)
 	if n := eval[int](b, submitted); n != 1 {
 		t.Errorf("after the reconnect the log shows the submit line %d times", n)
 	}
@@ -345,10 +357,11 @@ func TestWebUI(t *testing.T) {
 // restartBridge kills the bridge (SIGKILL, as a crash) and starts it again.
 func restartBridge(t *testing.T) {
 	t.Helper()
-	if err := syscall.Kill(pidOf(t, "bridge"), syscall.SIGKILL); err != nil {
+	pid := pidOf(t, "bridge")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(500 * time.Millisecond)
+	waitExited(t, pid, 10*time.Second)
 	run(t, "bash", filepath.Join(repo, "devcluster", "bridge.sh"), "start")
 	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), "determined", ""); err != nil {
 		t.Fatalf("the bridge does not answer after the restart: %v", err)

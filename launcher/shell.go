@@ -40,6 +40,10 @@ type shellSession struct {
 	typed      bool
 
 	drained chan struct{} // closed when pump has read the terminal's last output
+
+	// exitWait bounds how long exit waits for the clients to take the exit
+	// message and hang up.
+	exitWait time.Duration
 }
 
 // shellClient is one attached client's outbox. Terminal bytes and the exit
@@ -50,12 +54,14 @@ type shellClient struct {
 	// exit is set, under the session's lock, just before out is closed:
 	// the exit message, sent as a text frame after the last bytes.
 	exit []byte
+	// gone is closed once the client's connection has ended.
+	gone chan struct{}
 }
 
 // newShellSession serves the terminal ptmx to clients that present token,
 // and starts copying its output.
 func newShellSession(ptmx *os.File, token string, log *slog.Logger) *shellSession {
-	s := &shellSession{ptmx: ptmx, token: token, log: log, clients: map[*websocket.Conn]*shellClient{}, drained: make(chan struct{})}
+	s := &shellSession{ptmx: ptmx, token: token, log: log, clients: map[*websocket.Conn]*shellClient{}, drained: make(chan struct{}), exitWait: 3 * time.Second}
 	go s.pump()
 	return s
 }
@@ -80,7 +86,7 @@ func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	cl := &shellClient{out: make(chan []byte, 256)}
+	cl := &shellClient{out: make(chan []byte, 256), gone: make(chan struct{})}
 	s.mu.Lock()
 	if len(s.scrollback) > 0 {
 		cl.out <- append([]byte(nil), s.scrollback...)
@@ -97,6 +103,7 @@ func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Unlock()
 		conn.Close()
+		close(cl.gone)
 		s.log.Info("client detached from the shell")
 	}()
 	for {
@@ -190,21 +197,35 @@ func (s *shellSession) report() api.JupyterReport {
 }
 
 // exit tells every client the shell's status, after the output they were
-// sent, and lets them go.
+// sent, and returns once each has taken it and hung up (answered the close
+// that follows it), or after exitWait, when those left are cut off.
 func (s *shellSession) exit(code int) {
 	msg, _ := json.Marshal(api.ShellControl{Type: api.ShellExit, Code: code})
+	type leaving struct {
+		conn *websocket.Conn
+		gone chan struct{}
+	}
+	var all []leaving
 	s.mu.Lock()
 	for c, cl := range s.clients {
 		cl.exit = msg
 		close(cl.out)
 		delete(s.clients, c)
-		go func(c *websocket.Conn) {
-			time.Sleep(500 * time.Millisecond)
-			c.Close()
-		}(c)
+		all = append(all, leaving{c, cl.gone})
 	}
 	s.mu.Unlock()
-	time.Sleep(600 * time.Millisecond)
+	limit := time.NewTimer(s.exitWait)
+	defer limit.Stop()
+	for _, l := range all {
+		select {
+		case <-l.gone:
+		case <-limit.C:
+			for _, l := range all {
+				l.conn.Close()
+			}
+			return
+		}
+	}
 }
 
 // runShell runs the container's login shell under a pseudo-terminal and

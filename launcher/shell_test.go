@@ -3,8 +3,10 @@ package launcher
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -81,6 +83,7 @@ func TestShellOutputIsNeverControl(t *testing.T) {
 		}
 		break
 	}
+	conn.Close() // as det does once it has the exit status
 	if code := <-waited; code != 5 {
 		t.Fatalf("shell exited %d", code)
 	}
@@ -120,7 +123,110 @@ func TestShellResize(t *testing.T) {
 	_ = conn.WriteMessage(websocket.BinaryMessage, append(msg, '\r'))
 	waitFor("24 80")
 	_ = conn.WriteMessage(websocket.TextMessage, msg)
-	time.Sleep(100 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if rows, cols, err := pty.Getsize(ptmx); err == nil && rows == 41 && cols == 123 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the resize did not reach the terminal")
+		}
+	}
 	_ = conn.WriteMessage(websocket.BinaryMessage, []byte("\r"))
 	waitFor("41 123")
+}
+
+// TestShellExitWaitsForClients: exit returns as soon as each client has
+// taken the exit message and hung up, not after a fixed pause; a client
+// that never reads is cut off after exitWait.
+func TestShellExitWaitsForClients(t *testing.T) {
+	cmd := exec.Command("/bin/sh", "-c", "read line")
+	ptmx, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	sess := newShellSession(ptmx, "tok", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(sess)
+	defer srv.Close()
+	dial := func() *websocket.Conn {
+		t.Helper()
+		conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), http.Header{"Authorization": {"token tok"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return conn
+	}
+	attached := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			sess.mu.Lock()
+			k := len(sess.clients)
+			sess.mu.Unlock()
+			if k == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d clients attached, want %d", k, n)
+			}
+		}
+	}
+
+	// A client that reads: it gets the exit and the close, answers the
+	// close, and exit returns at once.
+	reader := dial()
+	defer reader.Close()
+	attached(1)
+	got := make(chan string, 1)
+	go func() {
+		for {
+			mt, data, err := reader.ReadMessage()
+			if err != nil {
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					got <- "close"
+				} else {
+					got <- err.Error()
+				}
+				return
+			}
+			if mt == websocket.TextMessage {
+				var c api.ShellControl
+				if json.Unmarshal(data, &c) != nil || c.Type != api.ShellExit || c.Code != 4 {
+					got <- "bad control message " + string(data)
+					return
+				}
+			}
+		}
+	}()
+	sess.exitWait = time.Minute
+	began := time.Now()
+	sess.exit(4)
+	if took := time.Since(began); took > 10*time.Second {
+		t.Errorf("exit took %s with a client that answers", took)
+	}
+	if g := <-got; g != "close" {
+		t.Fatalf("the client got %q, want the exit message then the close", g)
+	}
+
+	// A client that never reads is cut off after exitWait.
+	stuck := dial()
+	defer stuck.Close()
+	attached(1)
+	sess.exitWait = 200 * time.Millisecond
+	began = time.Now()
+	sess.exit(0)
+	if took := time.Since(began); took < sess.exitWait || took > 10*time.Second {
+		t.Errorf("exit with a client that never reads took %s, want about %s", took, sess.exitWait)
+	}
+	_ = stuck.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := stuck.ReadMessage(); err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatal("the client that never read was not cut off")
+			}
+			break
+		}
+	}
 }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -59,33 +60,79 @@ func TestTableSetKeepsActivity(t *testing.T) {
 	}
 }
 
+// TestTableConcurrent: readers never see a route torn between two
+// versions nor the table's own URL, activity never goes back, and Set keeps
+// activity under concurrent use (run under -race, as make unit does, it
+// also finds unsynchronised access).
 func TestTableConcurrent(t *testing.T) {
 	tb := NewTable()
-	u, _ := url.Parse("http://127.0.0.1:1")
+	const ids, workers, rounds = 10, 8, 500
+	route := func(id string, v int) Route {
+		u, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", 1000+v))
+		return Route{Target: u, Owner: id, State: "RUNNING", Reason: fmt.Sprint(v)}
+	}
+	for i := 0; i < ids; i++ {
+		id := fmt.Sprintf("t%d", i)
+		tb.Set(id, route(id, 0))
+	}
 	var wg sync.WaitGroup
-	for w := 0; w < 8; w++ {
+	errs := make(chan string, workers*rounds)
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 500; i++ {
-				id := fmt.Sprintf("t%d", i%10)
-				switch (w + i) % 5 {
+			seen := map[string]time.Time{}
+			for i := 0; i < rounds; i++ {
+				id := fmt.Sprintf("t%d", i%ids)
+				switch (w + i) % 4 {
 				case 0:
-					tb.Set(id, Route{Target: u, Owner: "alice", State: "RUNNING"})
+					tb.Set(id, route(id, w*rounds+i))
 				case 1:
-					if r, ok := tb.Get(id); ok && r.Target != nil {
-						_ = r.Target.Host
+					r, ok := tb.Get(id)
+					if !ok {
+						errs <- id + ": gone"
+						continue
 					}
-				case 2, 3:
+					if r.Owner != id || r.Target == nil || r.Target.Port() != portOf(r.Reason) {
+						errs <- fmt.Sprintf("%s: torn route %+v", id, r)
+					}
+					r.Target.Host = "mangled" // the caller's copy, never the table's
+				case 2:
 					tb.Touch(id)
 				default:
-					tb.LastActivity(id)
-					if i%50 == 0 {
-						tb.Delete(id)
+					at, ok := tb.LastActivity(id)
+					if !ok {
+						errs <- id + ": no activity record"
+					} else if at.Before(seen[id]) {
+						errs <- fmt.Sprintf("%s: activity went back from %v to %v", id, seen[id], at)
 					}
+					seen[id] = at
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	for i := 0; i < ids; i++ {
+		id := fmt.Sprintf("t%d", i)
+		r, _ := tb.Get(id)
+		if r.Target.Host == "mangled" {
+			t.Fatalf("%s: a reader changed the table's URL", id)
+		}
+		if at, _ := tb.LastActivity(id); at.IsZero() {
+			t.Errorf("%s: Set lost the activity Touch recorded", id)
+		}
+	}
+}
+
+// portOf is the port of the route whose Reason is version v.
+func portOf(v string) string {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return "bad version " + v
+	}
+	return strconv.Itoa(1000 + n)
 }

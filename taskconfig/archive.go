@@ -29,6 +29,11 @@ const HookName = "startup-hook.sh"
 // PackContext archives dir (honouring its .detignore) and each include
 // path (a file or folder, placed by its base name) as a gzipped tar.
 func PackContext(dir string, includes []string) ([]byte, error) {
+	return packContext(dir, includes, MaxContextBytes)
+}
+
+// packContext is PackContext with a limit of limit bytes packed.
+func packContext(dir string, includes []string, limit int) ([]byte, error) {
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
@@ -125,14 +130,14 @@ func PackContext(dir string, includes []string) ([]byte, error) {
 	if err := gz.Close(); err != nil {
 		return nil, err
 	}
-	if buf.Len() > MaxContextBytes {
+	if buf.Len() > limit {
 		sort.Slice(files, func(i, j int) bool { return files[i].size > files[j].size })
 		var big []string
 		for i := 0; i < len(files) && i < 5; i++ {
 			big = append(big, fmt.Sprintf("%s (%.1f MiB)", files[i].name, float64(files[i].size)/(1<<20)))
 		}
 		return nil, fmt.Errorf("the context is %.1f MiB packed, more than the %d MiB allowed; the largest files: %s (list them in .detignore)",
-			float64(buf.Len())/(1<<20), MaxContextBytes>>20, strings.Join(big, ", "))
+			float64(buf.Len())/(1<<20), limit>>20, strings.Join(big, ", "))
 	}
 	return buf.Bytes(), nil
 }

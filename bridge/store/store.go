@@ -117,6 +117,10 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// SetPasswordCost sets the bcrypt cost of the passwords hashed from now on;
+// Open sets bcrypt.DefaultCost. Tests lower it, which a site never should.
+func (s *Store) SetPasswordCost(cost int) { s.cost = cost }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
