@@ -156,15 +156,17 @@ func mungeFromSystemAccount(t *testing.T) {
 func mungeAmbiguous(t *testing.T) {
 	asUser(t, "alice")
 	admin := adminClient(t)
-	ensureUser(t, admin, "sec-alice-twin", "sec-alice-twin-password")
+	// A new twin each run: the one of an earlier run is deactivated.
+	twin := "sec-twin-" + randomWord(t)
+	ensureUser(t, admin, twin, twin+"-password")
 	t.Cleanup(func() {
-		_ = admin.Do(context.Background(), http.MethodPost, "/api/v1/users/sec-alice-twin/deactivate", nil, nil)
+		_ = admin.Do(context.Background(), http.MethodPost, "/api/v1/users/"+twin+"/deactivate", nil, nil)
 	})
-	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/sec-alice-twin/link", api.LinkRequest{AgentUser: "alice"}, nil); err != nil {
+	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/"+twin+"/link", api.LinkRequest{AgentUser: "alice"}, nil); err != nil {
 		t.Fatalf("link a second user to alice: %v", err)
 	}
 	c, err := mungeLogin(t, mungeCred(t, "alice", nil))
-	wantRefused(t, "munge login of a POSIX user linked twice", err, []int{http.StatusForbidden, http.StatusConflict}, "several bridge users", "alice", "sec-alice-twin")
+	wantRefused(t, "munge login of a POSIX user linked twice", err, []int{http.StatusForbidden, http.StatusConflict}, "several bridge users", "alice", twin)
 	if err == nil {
 		var me api.User
 		_ = c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, &me)
