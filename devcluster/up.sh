@@ -570,7 +570,7 @@ setup_apptainer() {
   key=apptainer-$(recipe_hash build_apptainer_root bootstrap_trixie download_trixie_base in_chroot)
   dir=$CACHE/$key
   if [[ ! -d $dir ]]; then
-    step "building Apptainer root ($key; ~1.5 min the first time)"
+    step "building Apptainer root ($key; ~30 s the first time)"
     tmp=$CACHE/.tmp-$key-$$
     mkdir -p "$tmp"
     BUILD_LOG=$tmp/build.log
@@ -626,7 +626,7 @@ setup_trixie_base() {
   dir=$CACHE/$key
   TRIXIE_BASE=$dir/trixie-minbase.tgz
   [[ -f $TRIXIE_BASE ]] && return 0
-  step "downloading Debian trixie's base packages ($key; ~30 s the first time)"
+  step "downloading Debian trixie's base packages ($key; ~15 s the first time)"
   tmp=$CACHE/.tmp-$key-$$
   mkdir -p "$tmp"
   BUILD_LOG=$tmp/build.log
@@ -650,7 +650,7 @@ start_sandbox() {
   [[ -f $CACHE/$IMAGE_KEY/jupyterlab.sif ]] && return 0
   SANDBOX_TMP=$CACHE/.tmp-$IMAGE_KEY-$$
   mkdir -p "$SANDBOX_TMP"
-  note "==> building the JupyterLab image's root in the background ($IMAGE_KEY; ~2.5 min the first time, log $SANDBOX_TMP/build.log)"
+  note "==> building the JupyterLab image's root in the background ($IMAGE_KEY; ~1.5 min the first time, log $SANDBOX_TMP/build.log)"
   (BUILD_LOG=$SANDBOX_TMP/build.log && build_jupyter_sandbox "$SANDBOX_TMP/sandbox") &
   SANDBOX_PID=$!
 }
