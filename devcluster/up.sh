@@ -724,16 +724,21 @@ cache_lock
 setup_trixie_base
 setup_users # the image build runs as alice
 if ((WITH_IMAGE)); then start_sandbox; fi
-setup_munge
-retire_stale_nodes
-setup_state
-if ((ACCOUNTING)); then
-  setup_mariadb
-  setup_slurmdbd
-  setup_associations
-fi
-start_slurm
-if ((ACCOUNTING)); then setup_qos_limits; fi
+# The daemons started here must not inherit the lock's descriptor: they would
+# hold the cache lock for as long as they run, and the next run would wait
+# for it forever.
+{
+  setup_munge
+  retire_stale_nodes
+  setup_state
+  if ((ACCOUNTING)); then
+    setup_mariadb
+    setup_slurmdbd
+    setup_associations
+  fi
+  start_slurm
+  if ((ACCOUNTING)); then setup_qos_limits; fi
+} 9>&-
 setup_apptainer
 if ((WITH_IMAGE)); then finish_image; fi
 check_user_access
