@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -30,30 +31,8 @@ func TestShellOutputIsNeverControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ptmx.Close()
-	sess := newShellSession(ptmx, "tok", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(sess)
-	defer srv.Close()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), http.Header{"Authorization": {"token tok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-
-	var screen bytes.Buffer
-	read := func(until string) {
-		t.Helper()
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		for !strings.Contains(screen.String(), until) {
-			mt, data, err := conn.ReadMessage()
-			if err != nil {
-				t.Fatalf("waiting for %q: %v; so far %q", until, err, screen.String())
-			}
-			if mt != websocket.BinaryMessage {
-				t.Fatalf("terminal output came as a %d frame: %q", mt, data)
-			}
-			screen.Write(data)
-		}
-	}
+	sess, conn := attachShell(t, ptmx)
+	read := screenReader(t, conn)
 	read(`{"type":"exit","code":0}`)
 	if err := conn.WriteMessage(websocket.BinaryMessage, []byte("go\r")); err != nil {
 		t.Fatal(err)
@@ -99,26 +78,8 @@ func TestShellResize(t *testing.T) {
 	}
 	defer ptmx.Close()
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	sess := newShellSession(ptmx, "tok", slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv := httptest.NewServer(sess)
-	defer srv.Close()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), http.Header{"Authorization": {"token tok"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	var screen bytes.Buffer
-	waitFor := func(s string) {
-		t.Helper()
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		for !strings.Contains(screen.String(), s) {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				t.Fatalf("waiting for %q: %v; so far %q", s, err, screen.String())
-			}
-			screen.Write(data)
-		}
-	}
+	_, conn := attachShell(t, ptmx)
+	waitFor := screenReader(t, conn)
 	msg, _ := json.Marshal(api.ShellControl{Type: api.ShellResize, Rows: 41, Cols: 123})
 	_ = conn.WriteMessage(websocket.BinaryMessage, append(msg, '\r'))
 	waitFor("24 80")
@@ -227,6 +188,41 @@ func TestShellExitWaitsForClients(t *testing.T) {
 				t.Fatal("the client that never read was not cut off")
 			}
 			break
+		}
+	}
+}
+
+// attachShell serves a shell session on ptmx and attaches a client to it
+// with the task's token; both end with the test.
+func attachShell(t *testing.T, ptmx *os.File) (*shellSession, *websocket.Conn) {
+	t.Helper()
+	sess := newShellSession(ptmx, "tok", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(sess)
+	t.Cleanup(srv.Close)
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), http.Header{"Authorization": {"token tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return sess, conn
+}
+
+// screenReader returns a function that reads terminal output, which must
+// come in binary frames, until the screen shows a text.
+func screenReader(t *testing.T, conn *websocket.Conn) func(until string) {
+	var screen bytes.Buffer
+	return func(until string) {
+		t.Helper()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for !strings.Contains(screen.String(), until) {
+			mt, data, err := conn.ReadMessage()
+			if err != nil {
+				t.Fatalf("waiting for %q: %v; so far %q", until, err, screen.String())
+			}
+			if mt != websocket.BinaryMessage {
+				t.Fatalf("terminal output came as a %d frame: %q", mt, data)
+			}
+			screen.Write(data)
 		}
 	}
 }
