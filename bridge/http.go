@@ -298,9 +298,17 @@ func (s *Server) loginOrigin(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
+// externalOrigin is the browser origin of external_url (scheme and host).
+func (s *Server) externalOrigin() string {
+	if u, err := url.Parse(s.cfg.ExternalURL); err == nil {
+		return u.Scheme + "://" + u.Host
+	}
+	return s.cfg.ExternalURL // the config check refuses a URL that does not parse
+}
+
 // ownOrigin is true when origin is the bridge's own.
 func (s *Server) ownOrigin(r *http.Request, origin string) bool {
-	if ext, err := url.Parse(s.cfg.ExternalURL); err == nil && strings.EqualFold(origin, ext.Scheme+"://"+ext.Host) {
+	if strings.EqualFold(origin, s.externalOrigin()) {
 		return true
 	}
 	return strings.EqualFold(origin, "http://"+r.Host) || strings.EqualFold(origin, "https://"+r.Host)

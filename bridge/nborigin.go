@@ -163,11 +163,7 @@ func (s *Server) serveNotebookOrigin(w http.ResponseWriter, r *http.Request, id 
 	if _, ok := s.nbSession(r, id); !ok && navigation(r) {
 		// No session here (expired, or the bridge restarted): sign in again
 		// through the bridge's origin, which hands off back to here.
-		ext := strings.TrimSuffix(s.cfg.ExternalURL, "/")
-		if u, err := url.Parse(ext); err == nil {
-			ext = u.Scheme + "://" + u.Host
-		}
-		http.Redirect(w, r, ext+r.URL.RequestURI(), http.StatusSeeOther)
+		http.Redirect(w, r, s.externalOrigin()+r.URL.RequestURI(), http.StatusSeeOther)
 		return
 	}
 	ph.ServeHTTP(w, r)
@@ -218,9 +214,14 @@ func originAllowed(r *http.Request, want string) bool {
 // the bridge's own pages about a notebook that is not running stay on the
 // bridge's origin.
 func (s *Server) handsOff(r *http.Request) bool {
-	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
-	rt, ok := s.routes.Get(id)
+	rt, ok := s.routes.Get(proxyID(r))
 	return ok && rt.Target != nil
+}
+
+// proxyID is the notebook id a /proxy/<id>/... path names.
+func proxyID(r *http.Request) string {
+	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
+	return id
 }
 
 // startHandoff answers a browser that opened /proxy/<id>/ on the bridge's
@@ -229,7 +230,7 @@ func (s *Server) handsOff(r *http.Request) bool {
 // handed off; anything else with the cookie is refused, since a notebook's
 // pages live on its own origin.
 func (s *Server) startHandoff(w http.ResponseWriter, r *http.Request, o siteconfig.OriginTemplate) {
-	id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/proxy/"), "/")
+	id := proxyID(r)
 	tok := s.credential(r)
 	u, err := s.userByToken(r.Context(), tok)
 	if err != nil {

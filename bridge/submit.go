@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -336,10 +335,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 	for _, b := range cfg.BindMounts {
 		binds = append(binds, b.Spec())
 	}
-	origin := s.cfg.ExternalURL
-	if u, err := url.Parse(origin); err == nil {
-		origin = u.Scheme + "://" + u.Host
-	}
+	origin := s.externalOrigin()
 	spec := api.Spec{
 		TaskID: t.ID, Kind: t.Type, JobDir: t.JobDir, Runtime: s.cfg.ContainerRuntime.Type, RuntimeBin: s.cfg.ContainerRuntime.Binary,
 		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
