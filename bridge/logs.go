@@ -179,15 +179,18 @@ func (o *outputReader) next(final bool) []api.LogLine {
 		return nil
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil
+	}
 	if o.last.IsZero() {
-		if st, err := f.Stat(); err == nil {
-			o.last = st.ModTime().UTC()
-		}
+		o.last = st.ModTime().UTC()
 	}
 	if _, err := f.Seek(o.offset, io.SeekStart); err != nil {
 		return nil
 	}
-	buf := make([]byte, readChunk)
+	// Only what is there: a follower polling a quiet file allocates nothing.
+	buf := make([]byte, min(readChunk, max(0, st.Size()-o.offset)))
 	n, err := io.ReadFull(f, buf)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil

@@ -223,8 +223,8 @@ func (h *Handler) rewrite(pr *httputil.ProxyRequest, route Route) {
 }
 
 // modifyResponse removes the server's cookies and token (scrub.go), makes
-// Location headers that point at the notebook server relative and wraps upgraded connections so that websocket messages count
-// as activity.
+// Location headers that point at the notebook server relative and wraps
+// upgraded connections so that websocket messages count as activity.
 func (h *Handler) modifyResponse(resp *http.Response, id string, route Route, last *atomic.Int64) error {
 	scrubResponse(resp, route.Token)
 	if loc := resp.Header.Get("Location"); loc != "" {
