@@ -26,13 +26,12 @@ func scrubResponse(resp *http.Response, token string) {
 		return
 	}
 	mask := strings.Repeat("x", len(token))
-	for k, vs := range resp.Header {
+	for _, vs := range resp.Header {
 		for i, v := range vs {
 			if strings.Contains(v, token) {
 				vs[i] = strings.ReplaceAll(v, token, mask)
 			}
 		}
-		resp.Header[k] = vs
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols || resp.Body == nil || resp.Body == http.NoBody {
 		return
