@@ -566,19 +566,10 @@ cache_lock() {
 
 APPTAINER_ROOT=""
 setup_apptainer() {
-  local key dir tmp
+  local key dir
   key=apptainer-$(recipe_hash build_apptainer_root bootstrap_trixie download_trixie_base in_chroot)
   dir=$CACHE/$key
-  if [[ ! -d $dir ]]; then
-    step "building Apptainer root ($key; ~30 s the first time)"
-    tmp=$CACHE/.tmp-$key-$$
-    mkdir -p "$tmp"
-    BUILD_LOG=$tmp/build.log
-    build_apptainer_root "$tmp/rootfs"
-    rm -f "$BUILD_LOG"
-    mv -T "$tmp" "$dir"
-    step_done
-  fi
+  cached_build "$key" "building Apptainer root ($key; ~30 s the first time)" build_apptainer_root rootfs
   APPTAINER_ROOT=$dir/rootfs
   # Mount points for this checkout's folder (the wrapper binds it).
   mkdir -p "$APPTAINER_ROOT$REPO" "$APPTAINER_ROOT$CACHE"
@@ -619,21 +610,29 @@ EOF
 }
 
 TRIXIE_BASE=""
-# setup_trixie_base makes (once) the tarball of trixie's base packages.
-setup_trixie_base() {
-  local key dir tmp
-  key=trixie-base-$(recipe_hash download_trixie_base)
-  dir=$CACHE/$key
-  TRIXIE_BASE=$dir/trixie-minbase.tgz
-  [[ -f $TRIXIE_BASE ]] && return 0
-  step "downloading Debian trixie's base packages ($key; ~15 s the first time)"
+# cached_build KEY MESSAGE FUNC NAME: unless $CACHE/KEY exists, runs FUNC on
+# NAME in a new temporary folder (its output in a log there) and moves the
+# folder to $CACHE/KEY once FUNC succeeded.
+cached_build() {
+  local key=$1 message=$2 fn=$3 name=$4 tmp
+  [[ -d $CACHE/$key ]] && return 0
+  step "$message"
   tmp=$CACHE/.tmp-$key-$$
   mkdir -p "$tmp"
   BUILD_LOG=$tmp/build.log
-  download_trixie_base "$tmp/trixie-minbase.tgz"
+  "$fn" "$tmp/$name"
   rm -f "$BUILD_LOG"
-  mv -T "$tmp" "$dir"
+  mv -T "$tmp" "$CACHE/$key"
   step_done
+}
+
+# setup_trixie_base makes (once) the tarball of trixie's base packages.
+setup_trixie_base() {
+  local key dir
+  key=trixie-base-$(recipe_hash download_trixie_base)
+  dir=$CACHE/$key
+  TRIXIE_BASE=$dir/trixie-minbase.tgz
+  cached_build "$key" "downloading Debian trixie's base packages ($key; ~15 s the first time)" download_trixie_base trixie-minbase.tgz
 }
 
 IMAGE_KEY=""
