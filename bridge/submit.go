@@ -343,6 +343,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, ProofKey: t.ProofKey, AllowOrigin: origin,
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
+		User: t.Owner, ResourcePool: t.Pool,
 	}
 	var files []jobdir.File
 	if len(contextTar) > 0 {

@@ -25,8 +25,13 @@ done
 [[ $(id -u) == 0 ]] || die "run as root (it installs packages and starts Slurm daemons)"
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 
+# What Determined's own CLI (0.38.1, ../shared/peers/determined) needs from
+# Debian, on the login node and in the JupyterLab image.
+DET_CLI_PACKAGES=(python3-requests python3-termcolor python3-tabulate python3-ruamel.yaml python3-dateutil
+  python3-tz python3-filelock python3-pathspec python3-appdirs python3-argcomplete python3-certifi
+  python3-packaging python3-psutil python3-numpy python3-zmq python3-git python3-openssl python3-yaml)
 PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium
-  slurmdbd mariadb-server)
+  slurmdbd mariadb-server python3 "${DET_CLI_PACKAGES[@]}")
 JOB_USERS=("alice 2001" "bob 2002")
 SLURMCTLD_PORT=6817
 SLURMD_PORT_BASE=17001 # NODES[i] (lib.sh) listens on 17001 + i
@@ -537,7 +542,7 @@ build_jupyter_sandbox() {
   bootstrap_trixie "$root"
   in_chroot "$root" apt-get update
   in_chroot "$root" apt-get install -y -o Dpkg::Use-Pty=0 --no-install-recommends \
-    jupyterlab python3-ipykernel jupyter-core
+    jupyterlab python3-ipykernel jupyter-core "${DET_CLI_PACKAGES[@]}"
   in_chroot "$root" jupyter lab --version
   in_chroot "$root" apt-get clean
   rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d"
@@ -639,7 +644,11 @@ IMAGE_KEY=""
 IMAGE_SIF=""
 SANDBOX_PID=""
 SANDBOX_TMP=""
-image_key() { echo "jupyterlab-$(recipe_hash build_jupyter_sandbox bootstrap_trixie download_trixie_base in_chroot build_sif)"; }
+image_key() {
+  local h
+  h=$({ declare -f build_jupyter_sandbox bootstrap_trixie download_trixie_base in_chroot build_sif; echo "${DET_CLI_PACKAGES[*]}"; } | sha256sum | cut -c1-12)
+  echo "jupyterlab-$h"
+}
 
 # start_sandbox builds the image's root folder in the background (it needs
 # nothing of Slurm's or Apptainer's); finish_image waits for it and packs

@@ -120,12 +120,9 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 		"DET_BASE_URL=" + spec.BaseURL,
 		"DET_CONTAINER_WORKDIR=" + workdir,
 		"DET_ALLOW_ORIGIN=" + spec.AllowOrigin,
-		"DET_TASK_ID=" + spec.TaskID,
 		"DET_STARTUP_HOOK=" + hook,
 	}, spec.Env...)
-	if spec.UserToken != "" {
-		env = append(env, "DET_MASTER="+spec.Master, "DET_USER_TOKEN="+spec.UserToken)
-	}
+	env = append(env, determinedEnv(spec, os.Getenv)...)
 	return &prepared{rt: rt, hostWork: hostWork, hook: hook, env: env}, nil
 }
 

@@ -152,7 +152,15 @@ type Spec struct {
 	CLIPath   string `json:"cli_path,omitempty"`
 	UserToken string `json:"user_token,omitempty"`
 	Master    string `json:"master,omitempty"`
+	// User and ResourcePool name the task's owner (a bridge account) and
+	// pool, for Determined's DET_USER and DET_RESOURCE_POOL.
+	User         string `json:"user,omitempty"`
+	ResourcePool string `json:"resource_pool,omitempty"`
 }
+
+// AllocationID is the id of a task's one allocation, in Determined's form
+// <task id>.<attempt>: a task here runs once.
+func AllocationID(taskID string) string { return taskID + ".1" }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the
 // notebook server ends, so the bridge learns the exit code even when the
