@@ -38,8 +38,12 @@ func DecideIdle(in IdleInput) bool {
 	if in.Shell {
 		return r.Attachments == 0 && !r.ForegroundBusy
 	}
+	// Only "busy" is work. Jupyter shows a kernel as "starting" until it
+	// sees the kernel's first status message, which it misses when no
+	// client ever asked the kernel anything: such a kernel stays
+	// "starting" for good, and must not keep its notebook alive.
 	for _, k := range r.Kernels {
-		if k.ExecutionState == "busy" || k.ExecutionState == "starting" {
+		if k.ExecutionState == "busy" {
 			return false
 		}
 	}

@@ -39,6 +39,7 @@ func TestDecideIdle(t *testing.T) {
 		{"activity: recent last_activity", with(fresh(recent), func(i *IdleInput) { i.Type = "activity" }), false},
 		{"activity: no kernels", with(fresh(none), func(i *IdleInput) { i.Type = "activity" }), true},
 		{"busy kernel keeps every type", with(fresh(busyKernel), func(i *IdleInput) { i.Type = "kernel_connections" }), false},
+		{"kernel Jupyter still calls starting does not keep it", with(fresh(api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "starting"}}, ActivityAgeSeconds: 30}), func(i *IdleInput) { i.Type = "kernel_connections" }), true},
 		{"busy kernel keeps activity", with(fresh(busyKernel), func(i *IdleInput) { i.Type = "activity" }), false},
 		{"no report yet: quiet once", with(fresh(none), func(i *IdleInput) { i.Report = nil }), false},
 		{"no report: quiet twice the timeout", with(fresh(none), func(i *IdleInput) { i.Report = nil; i.Quiet = 21 * time.Second }), true},
