@@ -30,6 +30,9 @@ export DEBIAN_FRONTEND=noninteractive LC_ALL=C
 DET_CLI_PACKAGES=(python3-requests python3-termcolor python3-tabulate python3-ruamel.yaml python3-dateutil
   python3-tz python3-filelock python3-pathspec python3-appdirs python3-argcomplete python3-certifi
   python3-packaging python3-psutil python3-numpy python3-zmq python3-git python3-openssl python3-yaml)
+# Debian 13 (the image) has no python3-appdirs: platformdirs, its successor,
+# stands in through a one-line module (see build_jupyter_sandbox).
+IMAGE_DET_CLI_PACKAGES=("${DET_CLI_PACKAGES[@]/python3-appdirs/python3-platformdirs}")
 PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium
   slurmdbd mariadb-server python3 "${DET_CLI_PACKAGES[@]}")
 JOB_USERS=("alice 2001" "bob 2002")
@@ -542,8 +545,10 @@ build_jupyter_sandbox() {
   bootstrap_trixie "$root"
   in_chroot "$root" apt-get update
   in_chroot "$root" apt-get install -y -o Dpkg::Use-Pty=0 --no-install-recommends \
-    jupyterlab python3-ipykernel jupyter-core "${DET_CLI_PACKAGES[@]}"
+    jupyterlab python3-ipykernel jupyter-core "${IMAGE_DET_CLI_PACKAGES[@]}"
   in_chroot "$root" jupyter lab --version
+  printf '# appdirs for Determined'"'"'s CLI, from its successor.\nfrom platformdirs import *  # noqa\n' >"$root/usr/lib/python3/dist-packages/appdirs.py"
+  in_chroot "$root" python3 -c 'import appdirs; appdirs.user_cache_dir("determined")'
   in_chroot "$root" apt-get clean
   rm -rf "$root"/var/lib/apt/lists/* "$root/usr/sbin/policy-rc.d"
   # Device nodes cannot be copied by an unprivileged build; Apptainer binds /dev.
@@ -646,7 +651,7 @@ SANDBOX_PID=""
 SANDBOX_TMP=""
 image_key() {
   local h
-  h=$({ declare -f build_jupyter_sandbox bootstrap_trixie download_trixie_base in_chroot build_sif; echo "${DET_CLI_PACKAGES[*]}"; } | sha256sum | cut -c1-12)
+  h=$({ declare -f build_jupyter_sandbox bootstrap_trixie download_trixie_base in_chroot build_sif; echo "${IMAGE_DET_CLI_PACKAGES[*]}"; } | sha256sum | cut -c1-12)
   echo "jupyterlab-$h"
 }
 
