@@ -35,6 +35,9 @@ func (s *Server) setupPools(nodes []slurm.Node) error {
 		if !ok {
 			return fmt.Errorf("resource_pools[%d] (pool %s): partition %q does not exist in Slurm (partitions: %s)", i, p.Name, p.Partition, strings.Join(names, ", "))
 		}
+		if p.GPUFromSlurm && maxGPUs(pn) > 0 {
+			s.cfg.ResourcePools[i].GPU.Gres = "gpu"
+		}
 		if p.SlotsPerNode > 0 {
 			if most := maxGPUs(pn); most != p.SlotsPerNode {
 				return fmt.Errorf("resource_pools[%d] (pool %s): slots_per_node is %d, but Slurm's nodes in partition %s have up to %d GPUs", i, p.Name, p.SlotsPerNode, p.Partition, most)
@@ -53,6 +56,9 @@ func (s *Server) setupPools(nodes []slurm.Node) error {
 			s.cfg.ResourcePools = append(s.cfg.ResourcePools, pool)
 			s.log.Info("added a pool for a Slurm partition not in the site config", "pool", name)
 		}
+	}
+	if len(s.cfg.ResourcePools) == 0 {
+		return fmt.Errorf("no resource pools: the site config lists none and Slurm reports no partitions")
 	}
 	def := slurm.DefaultPartition(nodes)
 	poolOf := func(partition string) string {

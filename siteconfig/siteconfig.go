@@ -1,6 +1,7 @@
 // Package siteconfig is the site admin's config: where the bridge listens,
 // where jobs keep their files, the container runtime, and the resource pools
-// that map to Slurm partitions.
+// that map to Slurm partitions. A Determined master.yaml for Slurm is read
+// too, and mapped to the same settings (determined*.go).
 package siteconfig
 
 import (
@@ -68,6 +69,11 @@ type Config struct {
 	MinIdle   time.Duration `yaml:"-"`
 	Heartbeat time.Duration `yaml:"-"`
 	Capacity  time.Duration `yaml:"-"`
+
+	// Determined says, field by field, how a Determined master.yaml was
+	// mapped to this config; nil when the file is in the bridge's own
+	// format.
+	Determined []Mapped `yaml:"-"`
 }
 
 // Runtime names the container runtime and its binary.
@@ -101,6 +107,10 @@ type Pool struct {
 	SlotsPerNode int            `yaml:"slots_per_node"`
 	MaxSlots     int            `yaml:"max_slots"`
 	Defaults     map[string]any `yaml:"task_defaults"`
+	// GPUFromSlurm leaves GPU.Gres to Slurm: when the bridge starts, a
+	// pool whose partition has GPUs asks for them as GRES gpu, as a pool
+	// of a Determined master.yaml without slot_type does.
+	GPUFromSlurm bool `yaml:"-"`
 }
 
 // GPU is the GRES a pool's GPUs are requested with; an empty Gres means
@@ -136,19 +146,44 @@ func Load(file string) (*Config, error) {
 	return c, nil
 }
 
-// Parse parses a site config whose relative paths are relative to dir.
+// Parse parses a site config whose relative paths are relative to dir:
+// the bridge's own format, or a Determined master.yaml (one with a
+// resource_manager, or with resource_pools that have a provider).
 func Parse(data []byte, dir string) (*Config, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", dir, err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if isDeterminedMaster(&root) {
+		c, err := fromDetermined(&root, abs)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.finish(abs); err != nil {
+			return nil, fmt.Errorf("the settings mapped from this Determined master.yaml: %w", err)
+		}
+		return c, nil
+	}
 	var c Config
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil {
 		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	c.setDefaults()
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("resolve %s: %w", dir, err)
+	if err := c.finish(abs); err != nil {
+		return nil, err
 	}
+	return &c, nil
+}
+
+// finish fills in the defaults, makes relative paths relative to the
+// config's folder abs and validates.
+func (c *Config) finish(abs string) error {
+	c.setDefaults()
 	for i := range c.AllowedBindPrefixes {
 		if p := c.AllowedBindPrefixes[i]; !filepath.IsAbs(p) {
 			c.AllowedBindPrefixes[i] = filepath.Join(abs, p)
@@ -160,10 +195,7 @@ func Parse(data []byte, dir string) (*Config, error) {
 			*p = filepath.Join(abs, *p)
 		}
 	}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return c.validate()
 }
 
 func (c *Config) setDefaults() {
@@ -243,8 +275,8 @@ func (c *Config) validate() error {
 			return fmt.Errorf("min_idle_timeout: %q is not a duration (e.g. 5m)", c.MinIdleTimeout)
 		}
 	}
-	if len(c.ResourcePools) == 0 {
-		return errors.New("resource_pools: at least one pool is required")
+	if len(c.ResourcePools) == 0 && !c.AutoPools {
+		return errors.New("resource_pools: at least one pool is required (or auto_pools: true)")
 	}
 	seen := map[string]bool{}
 	for i, p := range c.ResourcePools {

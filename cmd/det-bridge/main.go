@@ -3,7 +3,8 @@
 //
 //	det-bridge --config SITE.yaml              serve
 //	det-bridge check-config [--offline] SITE.yaml
-//	                                           validate a site config (against Slurm unless --offline)
+//	                                           validate a site config (against Slurm unless --offline);
+//	                                           for a Determined master.yaml, show how each field maps
 //	det-bridge orphans --config SITE.yaml [--cancel]
 //	                                           list (or cancel) jobs with a bridge job name that no task owns
 //	det-bridge set-password --config SITE.yaml USER
@@ -59,6 +60,9 @@ func run(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	if cfg.Determined != nil {
+		log.Info("the site config is a Determined master.yaml; det-bridge check-config shows how each field maps", "config", *cfgPath)
+	}
 	st, err := store.Open(cfg.DBPath)
 	if err != nil {
 		return err
@@ -147,6 +151,12 @@ func checkConfig(args []string) error {
 	cfg, err := siteconfig.Load(file)
 	if err != nil {
 		return err
+	}
+	if cfg.Determined != nil {
+		fmt.Println(file + ": a Determined master.yaml; its fields map to these bridge settings:")
+		for _, m := range cfg.Determined {
+			fmt.Println("  " + m.String())
+		}
 	}
 	missing := cfg.MissingPaths()
 	for _, m := range missing {
