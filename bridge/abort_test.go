@@ -78,7 +78,7 @@ func TestStoreFailsAfterSbatch(t *testing.T) {
 	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
 	var e api.Error
 	_ = json.Unmarshal(w.Body.Bytes(), &e)
-	if w.Code != http.StatusInternalServerError || !strings.Contains(e.Error, "cancelled the job") || !strings.Contains(e.Error, "try again") {
+	if w.Code != http.StatusInternalServerError || !strings.Contains(e.Message, "cancelled the job") || !strings.Contains(e.Message, "try again") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 	if len(h.slurm.jobs) != 0 || len(h.slurm.cancels) != 1 || h.slurm.cancels[0] != "101" {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
@@ -46,7 +48,8 @@ var _ Slurm = (*slurm.CLI)(nil)
 // error contract (store.ErrNotFound for missing rows).
 type Store interface {
 	EnsureDefaultUsers(ctx context.Context) error
-	Login(ctx context.Context, name, password string, ttl time.Duration) (string, *store.User, error)
+	ClusterID(ctx context.Context) (string, error)
+	Login(ctx context.Context, name string, p store.Password, ttl time.Duration) (string, *store.User, error)
 	UserByToken(ctx context.Context, token string) (*store.User, error)
 	SessionByToken(ctx context.Context, token string) (*store.Session, error)
 	NewToken(ctx context.Context, userID int64, taskID string, ttl time.Duration) (string, error)
@@ -61,14 +64,13 @@ type Store interface {
 	LiveTasks(ctx context.Context) ([]*store.Task, error)
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
 	AddEvent(ctx context.Context, taskID, msg string) error
-	CreateUser(ctx context.Context, name, password string, admin bool) (*store.User, error)
-	CreateUserWithoutPassword(ctx context.Context, name string) (*store.User, error)
+	CreateUser(ctx context.Context, name string, p store.Password, admin bool) (*store.User, error)
+	CreateUserWithoutPassword(ctx context.Context, name string, admin bool) (*store.User, error)
 	UserByName(ctx context.Context, name string) (*store.User, error)
+	UserByID(ctx context.Context, id int64) (*store.User, error)
 	UserByAgent(ctx context.Context, uid int, name string) (*store.User, error)
 	ListUsers(ctx context.Context) ([]*store.User, error)
-	SetPassword(ctx context.Context, name, password string) error
-	ChangePassword(ctx context.Context, name, old, password, keep string) error
-	SetActive(ctx context.Context, name string, active bool) error
+	PatchUser(ctx context.Context, id int64, p store.UserPatch) (*store.User, error)
 	LinkAgent(ctx context.Context, name, posix string, uid int, group string, gid int) error
 	RevokeToken(ctx context.Context, token string) error
 	HasEmptyPassword(ctx context.Context, name string) (bool, error)
@@ -99,6 +101,11 @@ type Server struct {
 	tokens  tokenCache
 	grants  *nbGrants
 
+	// masterID names this run of the bridge; clusterID is the database's
+	// (read by Start).
+	masterID  string
+	clusterID string
+
 	// lookupPosix finds POSIX accounts by name; nil means os/user.Lookup.
 	lookupPosix func(name string) (*user.User, error)
 	// decodeMunge returns unmunge's output for a credential; nil means
@@ -124,7 +131,8 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants()}
+	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
+		masterID: uuid.NewString()}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
 	return s
 }
@@ -141,6 +149,11 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.checkDefaultPasswords(ctx); err != nil {
 		return err
 	}
+	id, err := s.store.ClusterID(ctx)
+	if err != nil {
+		return err
+	}
+	s.clusterID = id
 	if err := os.MkdirAll(s.cfg.JobStorageRoot, 0o755); err != nil {
 		return fmt.Errorf("create job_storage_root: %w", err)
 	}

@@ -45,7 +45,7 @@ func TestReadyNodeLists(t *testing.T) {
 			w := h.req("POST", "/api/v1/tasks/"+nb.ID+"/ready", api.ReadyRequest{Node: c.node, Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
-			if w.Code != c.want || !strings.Contains(e.Error, c.msg) {
+			if w.Code != c.want || !strings.Contains(e.Message, c.msg) {
 				t.Fatalf("ready from %s in %s: %d %s, want %d %q", c.node, c.list, w.Code, w.Body, c.want, c.msg)
 			}
 			r, _ := h.srv.Routes().Get(nb.ID)

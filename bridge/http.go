@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,14 +80,14 @@ func (s *Server) router() *mux.Router {
 	authed.HandleFunc("/me/settings", s.handleGetSettings).Methods(http.MethodGet)
 	authed.HandleFunc("/me/settings", s.handlePutSettings).Methods(http.MethodPut)
 	authed.HandleFunc("/users", s.handleListUsers).Methods(http.MethodGet)
+	authed.HandleFunc("/users/{id:[0-9]+}", s.handleGetUser).Methods(http.MethodGet)
+	authed.HandleFunc("/users/{name}/by-username", s.handleGetUserByName).Methods(http.MethodGet)
 	// Routes that manage users, passwords or tokens: never with a task's
 	// token (DET_USER_TOKEN in a notebook, which code in it can read).
 	account := authed.NewRoute().Subrouter()
 	account.Use(refuseTaskTokens)
 	account.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
-	account.HandleFunc("/users/{name}/password", s.handlePassword).Methods(http.MethodPost)
-	account.HandleFunc("/users/{name}/deactivate", s.handleDeactivate).Methods(http.MethodPost)
-	account.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
+	account.HandleFunc("/users/{id:[0-9]+}", s.handlePatchUser).Methods(http.MethodPatch)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	authed.HandleFunc("/notebooks", s.handleStart(typeNotebook)).Methods(http.MethodPost)
@@ -103,12 +102,19 @@ func (s *Server) router() *mux.Router {
 	authed.HandleFunc("/notebooks/{id}/kill", s.handleKill).Methods(http.MethodPost)
 	authed.HandleFunc("/tasks/{id}/logs", s.handleLogs).Methods(http.MethodGet)
 
+	r.HandleFunc("/info", s.handleInfo).Methods(http.MethodGet)
 	r.PathPrefix("/det/").Handler(webui.Handler())
 	r.Handle("/", http.RedirectHandler("/det/", http.StatusFound))
 	r.Handle("/det", http.RedirectHandler("/det/", http.StatusFound))
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route: "+r.URL.Path)
 	})
+	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not a method of "+r.URL.Path)
+	})
+	for _, sr := range []*mux.Router{r, v1, authed, account} {
+		sr.MethodNotAllowedHandler = notAllowed
+	}
 	return r
 }
 
@@ -214,33 +220,6 @@ func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	return s.ownerOnly(r, u, owner)
 }
 
-func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.loginOrigin(w, r) {
-		return
-	}
-	var req api.LoginRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	keys := passwordKeys(r, req.Username)
-	if s.limiter.blocked(w, keys...) {
-		return
-	}
-	tok, _, err := s.store.Login(r.Context(), req.Username, req.Password, tokenTTL)
-	if errors.Is(err, store.ErrBadCredentials) {
-		s.limiter.failed(keys...)
-		writeError(w, http.StatusUnauthorized, err.Error())
-		return
-	}
-	s.limiter.succeeded(keys[0])
-	if err != nil {
-		s.internal(w, "login", err)
-		return
-	}
-	http.SetCookie(w, s.sessionCookie(tok, int(tokenTTL.Seconds())))
-	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok})
-}
-
 // sessionCookie is the WebUI's session cookie holding tok (maxAge < 0
 // deletes it): HttpOnly, SameSite=Lax, and Secure when the bridge's
 // external URL is https.
@@ -276,8 +255,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers with HTTP status code and the API's error body
+// (Determined's shape) holding msg.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, api.Error{Error: msg})
+	writeJSON(w, code, api.NewError(code, msg))
 }
 
 func (s *Server) internal(w http.ResponseWriter, what string, err error) {

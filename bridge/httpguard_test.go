@@ -127,7 +127,7 @@ func TestExpectContinueGets413(t *testing.T) {
 		t.Fatalf("got %d %s, want 413 naming the limit", resp.StatusCode, body)
 	}
 	var e api.Error
-	if err := json.Unmarshal(body, &e); err != nil || e.Error == "" {
+	if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
 		t.Errorf("413 body is not an API error: %s", body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -45,7 +47,22 @@ func (h *harness) adminClient() *harness { return h.as("admin", "") }
 func errorOf(body []byte) string {
 	var e api.Error
 	_ = json.Unmarshal(body, &e)
-	return e.Error
+	return e.Message
+}
+
+// link patches user id's agentUserGroup to POSIX user posix.
+func (h *harness) link(id int64, posix string) *httptest.ResponseRecorder {
+	return h.req("PATCH", fmt.Sprintf("/api/v1/users/%d", id), api.PatchUser{AgentUserGroup: &api.AgentUserGroup{AgentUser: posix}}, nil)
+}
+
+// userID is the id of user name.
+func (h *harness) userID(name string) int64 {
+	h.t.Helper()
+	u, err := h.srv.store.UserByName(context.Background(), name)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u.ID
 }
 
 // TestLinkRefusesSystemAccounts: root, accounts below min_uid, and the
@@ -55,6 +72,7 @@ func TestLinkRefusesSystemAccounts(t *testing.T) {
 	h := newHarness(t)
 	h.fakeAccounts(map[string]int{"root": 0, "daemon": 1, "munge": 103, "slurm": 64030, "slurm2": 64030, "mungealias": 103, "carol": 3001, "nobody": 65534})
 	admin := h.adminClient()
+	det := h.userID("determined")
 	for name, want := range map[string]string{
 		"root":       "root (uid 0)",
 		"daemon":     "uid 1, below the site's min_uid 1000",
@@ -64,15 +82,17 @@ func TestLinkRefusesSystemAccounts(t *testing.T) {
 		"mungealias": "uid 103, the uid of the munge daemon's account",
 		"nobody":     "the nobody account that NFS maps root to",
 	} {
-		w := admin.req("POST", "/api/v1/users/determined/link", api.LinkRequest{AgentUser: name}, nil)
+		w := admin.link(det, name)
 		if msg := errorOf(w.Body.Bytes()); w.Code != http.StatusBadRequest || !strings.Contains(msg, "POSIX user "+name) || !strings.Contains(msg, want) {
 			t.Errorf("link to %s: %d %q, want 400 with %q", name, w.Code, msg, want)
 		}
 	}
-	admin.do("POST", "/api/v1/users/determined/link", api.LinkRequest{AgentUser: "carol"}, nil, http.StatusNoContent)
+	if w := admin.link(det, "carol"); w.Code != http.StatusOK {
+		t.Fatalf("link to carol: %d %s", w.Code, w.Body)
+	}
 
 	h.srv.cfg.MinUID = 5000
-	w := admin.req("POST", "/api/v1/users/determined/link", api.LinkRequest{AgentUser: "carol"}, nil)
+	w := admin.link(det, "carol")
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "min_uid 5000") {
 		t.Errorf("a site's higher min_uid: %d %s", w.Code, w.Body)
 	}
@@ -144,7 +164,7 @@ func TestMungeLogin(t *testing.T) {
 	ctx := context.Background()
 	st := h.srv.store
 	for _, n := range []string{"carol", "dave", "dave2"} {
-		if _, err := st.CreateUser(ctx, n, "", false); err != nil {
+		if _, err := st.CreateUser(ctx, n, store.Plain(""), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,10 +202,10 @@ func TestMungeLogin(t *testing.T) {
 			var lr api.LoginResponse
 			_ = json.Unmarshal(w.Body.Bytes(), &lr)
 			anon.token = lr.Token
-			var me api.User
+			var me api.UserResponse
 			anon.do("GET", "/api/v1/me", nil, &me, 200)
-			if me.Username != "carol" {
-				t.Errorf("logged in as %s", me.Username)
+			if me.User.Username != "carol" || lr.User.Username != "carol" || lr.User.ID != me.User.ID {
+				t.Errorf("logged in as %+v; the login answered %+v", me.User, lr.User)
 			}
 			anon.token = ""
 		}
@@ -205,7 +225,7 @@ func TestMungeLimiterPerUser(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	for n, uid := range map[string]int{"carol": 3001, "dave": 3002} {
-		h.srv.store.CreateUser(ctx, n, "", false)
+		h.srv.store.CreateUser(ctx, n, store.Plain(""), false)
 		h.srv.store.LinkAgent(ctx, n, n, uid, "", uid)
 	}
 	aud := api.MungePayload(h.srv.cfg.ExternalURL)
@@ -254,59 +274,6 @@ func TestLimiterForgets(t *testing.T) {
 	}
 }
 
-// TestPasswordChange: one's own password changes only with the current
-// one, which revokes one's other tokens; an admin's reset revokes all the
-// user's tokens; a password over 72 bytes is a 400 saying why.
-func TestPasswordChange(t *testing.T) {
-	h := newHarness(t)
-	admin := h.adminClient()
-	admin.do("POST", "/api/v1/users", api.CreateUserRequest{Username: "carol", Password: "old-pw"}, nil, http.StatusCreated)
-	c1, c2 := h.as("carol", "old-pw"), h.as("carol", "old-pw")
-	path := "/api/v1/users/carol/password"
-	if w := c1.req("POST", path, api.PasswordRequest{Password: "new-pw"}, nil); w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "old_password") {
-		t.Errorf("without the old password: %d %s", w.Code, w.Body)
-	}
-	if w := c1.req("POST", path, api.PasswordRequest{Password: "new-pw", OldPassword: "wrong"}, nil); w.Code != http.StatusForbidden {
-		t.Errorf("with a wrong old password: %d %s", w.Code, w.Body)
-	}
-	c1.do("GET", "/api/v1/me", nil, nil, http.StatusOK)
-	c2.do("GET", "/api/v1/me", nil, nil, http.StatusOK) // now in the token cache
-	c1.do("POST", path, api.PasswordRequest{Password: "new-pw", OldPassword: "old-pw"}, nil, http.StatusNoContent)
-	c1.do("GET", "/api/v1/me", nil, nil, http.StatusOK)
-	if w := c2.req("GET", "/api/v1/me", nil, nil); w.Code != http.StatusUnauthorized {
-		t.Errorf("another session after the change: %d", w.Code)
-	}
-	c3 := h.as("carol", "new-pw")
-	admin.do("POST", path, api.PasswordRequest{Password: "reset-pw"}, nil, http.StatusNoContent)
-	for i, c := range []*harness{c1, c3} {
-		if w := c.req("GET", "/api/v1/me", nil, nil); w.Code != http.StatusUnauthorized {
-			t.Errorf("session %d after an admin's reset: %d", i, w.Code)
-		}
-	}
-	// The admin changing their own password is a change, not a reset.
-	if w := admin.req("POST", "/api/v1/users/admin/password", api.PasswordRequest{Password: "x", OldPassword: "wrong"}, nil); w.Code != http.StatusForbidden {
-		t.Errorf("admin's own password with a wrong old one: %d", w.Code)
-	}
-
-	long := strings.Repeat("p", 73)
-	c4 := h.as("carol", "reset-pw")
-	for _, r := range []struct {
-		c    *harness
-		path string
-		body any
-	}{
-		{admin, "/api/v1/users", api.CreateUserRequest{Username: "dave", Password: long}},
-		{admin, path, api.PasswordRequest{Password: long}},
-		{c4, path, api.PasswordRequest{Password: long, OldPassword: "reset-pw"}},
-	} {
-		w := r.c.req("POST", r.path, r.body, nil)
-		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "73 bytes") || !strings.Contains(w.Body.String(), "at most 72") {
-			t.Errorf("%s with a 73-byte password: %d %s", r.path, w.Code, w.Body)
-		}
-	}
-	c4.do("GET", "/api/v1/me", nil, nil, http.StatusOK)
-}
-
 // TestTaskTokenScope: the token a job gets works for the API but cannot
 // manage users, passwords or tokens, and dies with its task.
 func TestTaskTokenScope(t *testing.T) {
@@ -324,20 +291,23 @@ func TestTaskTokenScope(t *testing.T) {
 	task.token = spec.UserToken
 	task.do("GET", "/api/v1/me", nil, nil, http.StatusOK)
 	task.do("GET", "/api/v1/notebooks", nil, nil, http.StatusOK)
+	pw := "x"
+	id := fmt.Sprintf("/api/v1/users/%d", h.userID("determined"))
 	for _, r := range []struct {
-		path string
-		body any
+		method, path string
+		body         any
 	}{
-		{"/api/v1/users", api.CreateUserRequest{Username: "mallory", Password: "x"}},
-		{"/api/v1/users/determined/password", api.PasswordRequest{Password: "x", OldPassword: ""}},
-		{"/api/v1/users/determined/link", api.LinkRequest{AgentUser: "jobuser"}},
-		{"/api/v1/users/determined/deactivate", nil},
+		{"POST", "/api/v1/users", api.PostUserRequest{User: api.User{Username: "mallory", Active: true}, Password: &pw}},
+		{"PATCH", id, api.PatchUser{Password: &pw}},
+		{"PATCH", id, api.PatchUser{AgentUserGroup: &api.AgentUserGroup{AgentUser: "jobuser"}}},
 	} {
-		w := task.req("POST", r.path, r.body, nil)
+		w := task.req(r.method, r.path, r.body, nil)
 		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "DET_USER_TOKEN") {
-			t.Errorf("%s with a task token: %d %s", r.path, w.Code, w.Body)
+			t.Errorf("%s %s with a task token: %d %s", r.method, r.path, w.Code, w.Body)
 		}
 	}
+	task.do("GET", id, nil, nil, http.StatusOK)
+	task.do("GET", "/api/v1/users/determined/by-username", nil, nil, http.StatusOK)
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "COMPLETED"}
 	h.srv.reconcile(context.Background())
 	if w := task.req("GET", "/api/v1/me", nil, nil); w.Code != http.StatusUnauthorized {

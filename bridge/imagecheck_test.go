@@ -56,7 +56,7 @@ func TestImageCheckAnswers(t *testing.T) {
 			w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}}}, nil)
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
-			if w.Code != c.code || !strings.Contains(e.Error, c.want) {
+			if w.Code != c.code || !strings.Contains(e.Message, c.want) {
 				t.Fatalf("%d %s, want %d %q", w.Code, w.Body, c.code, c.want)
 			}
 			if u := r.Unused(); len(u) > 0 {

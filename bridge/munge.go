@@ -199,7 +199,7 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "munge login", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok})
+	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok, User: userAPI(u)})
 }
 
 // createLinked makes a bridge user for a POSIX account, linked to it, with
@@ -209,7 +209,7 @@ func (s *Server) createLinked(ctx context.Context, name string, uid int) (*store
 	if _, err := s.store.UserByName(ctx, name); err == nil {
 		return nil, fmt.Errorf("bridge user %s exists but is linked to another POSIX account: %w", name, store.ErrNotFound)
 	}
-	if _, err := s.store.CreateUserWithoutPassword(ctx, name); err != nil {
+	if _, err := s.store.CreateUserWithoutPassword(ctx, name, false); err != nil {
 		return nil, err
 	}
 	gid := -1

@@ -39,14 +39,6 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 	return nb
 }
 
-// handleMaster describes the bridge and its view of Slurm.
-func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, api.Master{Version: Version, Slurm: s.view.status().api()})
-}
-
-// Version is the bridge's version, set at build time.
-var Version = "dev"
-
 // handleStart starts a task of type typ (a notebook or a shell).
 func (s *Server) handleStart(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { s.start(w, r, typ) }

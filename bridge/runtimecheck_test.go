@@ -36,7 +36,7 @@ func TestRuntimeRefusesWhatItCannotDo(t *testing.T) {
 			w := h.req("POST", path, api.NotebookRequest{Config: c.cfg}, nil)
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
-			if w.Code != http.StatusBadRequest || !strings.HasPrefix(e.Error, c.want) {
+			if w.Code != http.StatusBadRequest || !strings.HasPrefix(e.Message, c.want) {
 				t.Errorf("%s %s: %d %s, want 400 %q", c.name, path, w.Code, w.Body, c.want)
 			}
 		}

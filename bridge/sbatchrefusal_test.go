@@ -62,16 +62,16 @@ func TestSbatchRefusalText(t *testing.T) {
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
 				t.Fatal(err)
 			}
-			if w.Code != c.code || e.Error != c.want {
-				t.Fatalf("%d\n%s\nwant %d\n%s", w.Code, e.Error, c.code, c.want)
+			if w.Code != c.code || e.Message != c.want {
+				t.Fatalf("%d\n%s\nwant %d\n%s", w.Code, e.Message, c.code, c.want)
 			}
 			for _, line := range strings.Split(strings.TrimSpace(c.stderr), "\n") {
-				if n := strings.Count(e.Error, line); strings.Contains(line, "error:") && n != 1 {
+				if n := strings.Count(e.Message, line); strings.Contains(line, "error:") && n != 1 {
 					t.Errorf("Slurm's line %q shown %d times", line, n)
 				}
 			}
-			if strings.Contains(e.Error, "sbatch: sbatch") || strings.Contains(e.Error, "warning") {
-				t.Errorf("%s", e.Error)
+			if strings.Contains(e.Message, "sbatch: sbatch") || strings.Contains(e.Message, "warning") {
+				t.Errorf("%s", e.Message)
 			}
 			if u := stub.Unused(); len(u) != 0 {
 				t.Errorf("stubs not used: %v", u)

@@ -14,15 +14,6 @@ import (
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
-func userAPI(u *store.User) api.User {
-	out := api.User{Username: u.Username, Admin: u.Admin, Active: u.Active, AgentUser: u.PosixUser}
-	if u.AgentUID >= 0 {
-		uid := u.AgentUID
-		out.AgentUID = &uid
-	}
-	return out
-}
-
 func requireAdmin(w http.ResponseWriter, r *http.Request) bool {
 	if !currentUser(r).Admin {
 		writeError(w, http.StatusForbidden, "only an admin may do this")
@@ -31,53 +22,114 @@ func requireAdmin(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, userAPI(currentUser(r)))
+// handleGetUser answers GET /api/v1/users/{id}.
+func (s *Server) handleGetUser(w http.ResponseWriter, r *http.Request) {
+	id, _ := strconv.ParseInt(mux.Vars(r)["id"], 10, 64)
+	u, err := s.store.UserByID(r.Context(), id)
+	s.writeUser(w, u, err, fmt.Sprintf("no user has id %d", id))
 }
 
-func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.store.ListUsers(r.Context())
-	if err != nil {
-		s.internal(w, "list users", err)
-		return
-	}
-	out := make([]api.User, 0, len(users))
-	for _, u := range users {
-		out = append(out, userAPI(u))
-	}
-	writeJSON(w, http.StatusOK, out)
+// handleGetUserByName answers GET /api/v1/users/{name}/by-username.
+func (s *Server) handleGetUserByName(w http.ResponseWriter, r *http.Request) {
+	name := mux.Vars(r)["name"]
+	u, err := s.store.UserByName(r.Context(), name)
+	s.writeUser(w, u, err, "no user "+name)
 }
 
+// writeUser answers with u, or with the error of looking it up
+// (notFound's text for store.ErrNotFound).
+func (s *Server) writeUser(w http.ResponseWriter, u *store.User, err error, notFound string) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, notFound)
+	case err != nil:
+		s.internal(w, "read user", err)
+	default:
+		writeJSON(w, http.StatusOK, api.UserResponse{User: userAPI(u)})
+	}
+}
+
+// handleCreateUser answers POST /api/v1/users (admins only): a local user
+// with a password (none is the empty one), or a remote one without.
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	if !requireAdmin(w, r) {
 		return
 	}
-	var req api.CreateUserRequest
+	var req api.PostUserRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
-	if !validName(req.Username) {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("username %q: use letters, digits, '.', '_' and '-' (at most 64)", req.Username))
+	nu := req.User
+	if !checkUsername(w, nu.Username) || !checkDisplayName(w, nu.DisplayName) {
 		return
 	}
-	if !checkPasswordLength(w, req.Password) {
+	var pw string
+	if req.Password != nil {
+		pw = *req.Password
+	}
+	if nu.Remote && pw != "" {
+		writeError(w, http.StatusBadRequest, store.ErrRemoteWithPassword.Error())
 		return
 	}
-	if _, err := s.store.UserByName(r.Context(), req.Username); err == nil {
-		writeError(w, http.StatusConflict, fmt.Sprintf("user %s exists already", req.Username))
-		return
+	var patch store.UserPatch
+	if g := nu.AgentUserGroup; g != nil {
+		a, ok := s.agentOf(w, nu.Username, *g)
+		if !ok {
+			return
+		}
+		patch.Agent = &a
+	}
+	if nu.DisplayName != "" {
+		patch.DisplayName = &nu.DisplayName
+	}
+	if !nu.Active {
+		patch.Active = &nu.Active
 	}
 	defer s.tokens.clear()
-	u, err := s.store.CreateUser(r.Context(), req.Username, req.Password, req.Admin)
-	if errors.Is(err, store.ErrPasswordTooLong) {
+	var u *store.User
+	var err error
+	if nu.Remote {
+		u, err = s.store.CreateUserWithoutPassword(r.Context(), nu.Username, nu.Admin)
+	} else {
+		u, err = s.store.CreateUser(r.Context(), nu.Username, store.Password{Text: pw, Hashed: req.IsHashed}, nu.Admin)
+	}
+	if err == nil && patch != (store.UserPatch{}) {
+		u, err = s.store.PatchUser(r.Context(), u.ID, patch)
+	}
+	if s.userChangeFailed(w, nu.Username, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, api.UserResponse{User: userAPI(u)})
+}
+
+// userChangeFailed answers the error of creating or changing user name,
+// and reports whether there was one.
+func (s *Server) userChangeFailed(w http.ResponseWriter, name string, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no user "+name)
+	case errors.Is(err, store.ErrUserExists):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, store.ErrLiveTasks):
+		writeError(w, http.StatusConflict, fmt.Sprintf("%s: %v", name, err))
+	case errors.Is(err, store.ErrPasswordTooLong), errors.Is(err, store.ErrBadPasswordHash),
+		errors.Is(err, store.ErrNeedsPassword), errors.Is(err, store.ErrRemoteWithPassword):
 		writeError(w, http.StatusBadRequest, err.Error())
-		return
+	default:
+		s.internal(w, "change user "+name, err)
 	}
-	if err != nil {
-		s.internal(w, "create user", err)
-		return
+	return true
+}
+
+// checkUsername answers 400 and reports false for a name that is not one.
+func checkUsername(w http.ResponseWriter, n string) bool {
+	if validName(n) {
+		return true
 	}
-	writeJSON(w, http.StatusCreated, userAPI(u))
+	writeError(w, http.StatusBadRequest, fmt.Sprintf("username %q: use letters, digits, '.', '_' and '-' (at most 64)", n))
+	return false
 }
 
 func validName(n string) bool {
@@ -92,129 +144,17 @@ func validName(n string) bool {
 	return true
 }
 
-// checkPasswordLength answers 400 and reports false for a password
-// bcrypt cannot hash whole.
-func checkPasswordLength(w http.ResponseWriter, pw string) bool {
-	if len(pw) > store.MaxPasswordBytes {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("the password is %d bytes long; passwords are stored with bcrypt, which takes at most %d bytes: choose a shorter one", len(pw), store.MaxPasswordBytes))
-		return false
+// checkDisplayName answers 400 and reports false for a display name
+// that is too long or holds control characters.
+func checkDisplayName(w http.ResponseWriter, n string) bool {
+	ok := len(n) <= 128
+	for _, c := range n {
+		ok = ok && c >= ' ' && c != 0x7f
 	}
-	return true
-}
-
-// handlePassword changes a password: users their own, with their current
-// password, which revokes every other token of theirs; admins anyone's
-// without it, which revokes every token of that user.
-func (s *Server) handlePassword(w http.ResponseWriter, r *http.Request) {
-	name := mux.Vars(r)["name"]
-	me := currentUser(r)
-	self := name == me.Username
-	if !self && !me.Admin {
-		writeError(w, http.StatusForbidden, "you may change only your own password")
-		return
+	if !ok {
+		writeError(w, http.StatusBadRequest, "displayName: at most 128 bytes, without control characters")
 	}
-	var req api.PasswordRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	if !checkPasswordLength(w, req.Password) {
-		return
-	}
-	var err error
-	if self {
-		keys := passwordKeys(r, name)
-		if s.limiter.blocked(w, keys...) {
-			return
-		}
-		err = s.store.ChangePassword(r.Context(), name, req.OldPassword, req.Password, s.credential(r))
-		if errors.Is(err, store.ErrBadCredentials) {
-			s.limiter.failed(keys...)
-			if req.OldPassword == "" {
-				writeError(w, http.StatusBadRequest, "changing your own password needs your current one (old_password); `det user change-password` asks for it")
-			} else {
-				writeError(w, http.StatusForbidden, "the current password is wrong")
-			}
-			return
-		}
-	} else {
-		err = s.store.SetPassword(r.Context(), name, req.Password)
-	}
-	s.tokens.clear()
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no user "+name)
-	case errors.Is(err, store.ErrPasswordTooLong):
-		writeError(w, http.StatusBadRequest, err.Error())
-	case err != nil:
-		s.internal(w, "set password", err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
-}
-
-func (s *Server) handleDeactivate(w http.ResponseWriter, r *http.Request) {
-	if !requireAdmin(w, r) {
-		return
-	}
-	name := mux.Vars(r)["name"]
-	defer s.tokens.clear()
-	if err := s.store.SetActive(r.Context(), name, false); errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no user "+name)
-		return
-	} else if err != nil {
-		s.internal(w, "deactivate user", err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// handleLink links a bridge user to the POSIX account its jobs run as.
-func (s *Server) handleLink(w http.ResponseWriter, r *http.Request) {
-	if !requireAdmin(w, r) {
-		return
-	}
-	name := mux.Vars(r)["name"]
-	var req api.LinkRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	pu, err := s.lookupUser(req.AgentUser)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("agent user %q does not exist on this host", req.AgentUser))
-		return
-	}
-	uid, _ := strconv.Atoi(pu.Uid)
-	gid, _ := strconv.Atoi(pu.Gid)
-	if req.AgentUID != nil && *req.AgentUID != uid {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("agent uid %d does not match %s's uid %d on this host", *req.AgentUID, req.AgentUser, uid))
-		return
-	}
-	if reason := s.refuseAccount(pu.Username, uid); reason != "" {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("cannot link %s: %s", name, reason))
-		return
-	}
-	if req.AgentGID != nil {
-		gid = *req.AgentGID
-	}
-	defer s.tokens.clear()
-	if err := s.store.LinkAgent(r.Context(), name, req.AgentUser, uid, req.AgentGroup, gid); errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "no user "+name)
-		return
-	} else if err != nil {
-		s.internal(w, "link user", err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	defer s.tokens.clear()
-	if err := s.store.RevokeToken(r.Context(), s.credential(r)); err != nil {
-		s.internal(w, "log out", err)
-		return
-	}
-	http.SetCookie(w, s.sessionCookie("", -1))
-	w.WriteHeader(http.StatusNoContent)
+	return ok
 }
 
 // checkDefaultPasswords refuses to serve while a default account has an

@@ -44,7 +44,7 @@ func TestStartRefusesBadValues(t *testing.T) {
 		w := h.req(http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: c.cfg, Context: c.ctx}, nil)
 		var e api.Error
 		_ = json.Unmarshal(w.Body.Bytes(), &e)
-		if w.Code != http.StatusBadRequest || !strings.Contains(e.Error, c.want) || len(e.Error) > 1000 {
+		if w.Code != http.StatusBadRequest || !strings.Contains(e.Message, c.want) || len(e.Message) > 1000 {
 			t.Errorf("%s: %d %.300s, want 400 with %q", c.name, w.Code, w.Body.String(), c.want)
 		}
 	}

@@ -302,7 +302,7 @@ func (g *globals) completeIDs(cmd *cobra.Command, _ []string, _ string) ([]strin
 // states shown may be out of date.
 func warnIfStale(cmd *cobra.Command, g *globals, c *client.Client) {
 	var m api.Master
-	if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/master", nil, &m); err != nil || !m.Slurm.Stale {
+	if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/master", nil, &m); err != nil || m.Slurm == nil || !m.Slurm.Stale {
 		return
 	}
 	since := ""

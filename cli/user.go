@@ -3,14 +3,12 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -50,8 +48,7 @@ func newUserCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a := g.loadAuth()
 			if t, ok := a.Masters[g.masterKey()]; ok {
-				c := client.New(g.master, t.Token)
-				_ = c.Do(cmd.Context(), http.MethodPost, "/api/v1/auth/logout", nil, nil)
+				_ = client.New(g.master, t.Token).Logout(cmd.Context())
 			}
 			delete(a.Masters, g.masterKey())
 			return g.saveAuth(a)
@@ -66,8 +63,8 @@ func newUserCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var me api.User
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
+			me, err := c.Me(cmd.Context())
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(g.io.Out, "You are logged in as user %q\n", me.Username)

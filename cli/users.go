@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -29,7 +27,7 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: args[0], Password: pass, Admin: admin}, nil); err != nil {
+			if _, err := c.CreateUser(cmd.Context(), args[0], pass, admin); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.io.Out, "Created user %s.\n", args[0])
@@ -50,15 +48,15 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			var me api.User
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/me", nil, &me); err != nil {
+			me, err := c.Me(cmd.Context())
+			if err != nil {
 				return err
 			}
 			name := me.Username
 			if len(args) == 1 {
 				name = args[0]
 			}
-			return changePasswordRun(cmd, g, c, name, name == me.Username)
+			return changePasswordRun(cmd, g, c, name, name == me.Username, me.Remote)
 		},
 	}
 
@@ -71,7 +69,8 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/users/"+url.PathEscape(args[0])+"/deactivate", nil, nil); err != nil {
+			off := false
+			if _, err := c.PatchUserByName(cmd.Context(), args[0], api.PatchUser{Active: &off}); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.io.Out, "Deactivated %s.\n", args[0])
@@ -90,8 +89,8 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			var users []api.User
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
+			users, err := c.Users(cmd.Context(), false)
+			if err != nil {
 				return err
 			}
 			if asJSON {
@@ -100,18 +99,21 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			tw := tabwriter.NewWriter(g.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "Username\tAdmin\tActive\tAgent User\tAgent UID")
 			for _, u := range users {
-				uid := ""
-				if u.AgentUID != nil {
-					uid = fmt.Sprint(*u.AgentUID)
+				var agent, uid string
+				if a := u.AgentUserGroup; a != nil {
+					agent = a.AgentUser
+					if a.AgentUID != nil {
+						uid = fmt.Sprint(*a.AgentUID)
+					}
 				}
-				fmt.Fprintf(tw, "%s\t%t\t%t\t%s\t%s\n", u.Username, u.Admin, u.Active, u.AgentUser, uid)
+				fmt.Fprintf(tw, "%s\t%t\t%t\t%s\t%s\n", u.Username, u.Admin, u.Active, agent, uid)
 			}
 			return tw.Flush()
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	var link api.LinkRequest
+	var link api.AgentUserGroup
 	var uid, gid int
 	linkCmd := &cobra.Command{
 		Use:   "link-with-agent-user USERNAME --agent-user POSIX",
@@ -131,7 +133,7 @@ func userAdminCmds(g *globals) []*cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/users/"+url.PathEscape(args[0])+"/link", link, nil); err != nil {
+			if _, err := c.PatchUserByName(cmd.Context(), args[0], api.PatchUser{AgentUserGroup: &link}); err != nil {
 				return err
 			}
 			fmt.Fprintf(g.io.Out, "Linked %s to POSIX user %s.\n", args[0], link.AgentUser)
@@ -146,17 +148,19 @@ func userAdminCmds(g *globals) []*cobra.Command {
 	return []*cobra.Command{create, changePassword, deactivate, list, linkCmd}
 }
 
-// changePasswordRun asks for the passwords and changes name's: with the
-// current one when it is the caller's own (self).
-func changePasswordRun(cmd *cobra.Command, g *globals, c *client.Client, name string, self bool) error {
-	var req api.PasswordRequest
+// changePasswordRun asks for the passwords and changes name's. One's own
+// (self) is changed only after the current password is checked, unless
+// one is a remote user, who has none.
+func changePasswordRun(cmd *cobra.Command, g *globals, c *client.Client, name string, self, remote bool) error {
+	var old, pass string
 	var err error
-	if self {
-		if req.OldPassword, err = g.readSecret(fmt.Sprintf("Current password for user '%s': ", name)); err != nil {
+	check := self && !remote
+	if check {
+		if old, err = g.readSecret(fmt.Sprintf("Current password for user '%s': ", name)); err != nil {
 			return err
 		}
 	}
-	if req.Password, err = g.readSecret(fmt.Sprintf("New password for user '%s': ", name)); err != nil {
+	if pass, err = g.readSecret(fmt.Sprintf("New password for user '%s': ", name)); err != nil {
 		return err
 	}
 	if g.onTerminal() {
@@ -164,11 +168,16 @@ func changePasswordRun(cmd *cobra.Command, g *globals, c *client.Client, name st
 		if err != nil {
 			return err
 		}
-		if again != req.Password {
+		if again != pass {
 			return fmt.Errorf("the passwords do not match; the password of %s is unchanged", name)
 		}
 	}
-	if err := c.ChangePassword(cmd.Context(), name, req.OldPassword, req.Password); err != nil {
+	if check {
+		err = c.ChangeOwnPassword(cmd.Context(), name, old, pass)
+	} else {
+		err = c.ChangePassword(cmd.Context(), name, "", pass)
+	}
+	if err != nil {
 		return err
 	}
 	if self {

@@ -40,6 +40,16 @@ func (e *APIError) Error() string { return e.Message }
 // ErrUnauthorized is wrapped by errors for 401 answers.
 var ErrUnauthorized = errors.New("not logged in")
 
+// errorText is the message of an error answer's body: its message (or
+// error.error) in the API's error shape, else the body itself.
+func errorText(body []byte) string {
+	var e api.Error
+	if json.Unmarshal(body, &e) == nil && e.Text() != "" {
+		return e.Text()
+	}
+	return strings.TrimSpace(string(body))
+}
+
 // Do sends a request with a JSON body (nil for none) and decodes a JSON
 // answer into out (nil to discard it).
 func (c *Client) Do(ctx context.Context, method, path string, body, out any) error {
@@ -83,47 +93,14 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	}
 	if resp.StatusCode >= 400 {
 		defer resp.Body.Close()
-		var e api.Error
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		if json.Unmarshal(data, &e) != nil || e.Error == "" {
-			e.Error = strings.TrimSpace(string(data))
-		}
-		apiErr := &APIError{Status: resp.StatusCode, Message: e.Error}
+		apiErr := &APIError{Status: resp.StatusCode, Message: errorText(data)}
 		if resp.StatusCode == http.StatusUnauthorized {
 			return nil, fmt.Errorf("%w: %w", ErrUnauthorized, apiErr)
 		}
 		return nil, apiErr
 	}
 	return resp, nil
-}
-
-// Login exchanges a user name and password for a token, and keeps it.
-func (c *Client) Login(ctx context.Context, user, pass string) (string, error) {
-	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/login", api.LoginRequest{Username: user, Password: pass}, &out); err != nil {
-		return "", err
-	}
-	c.Token = out.Token
-	return out.Token, nil
-}
-
-// MungeLogin exchanges a munge credential for a token, and keeps it. The
-// credential's payload must be api.MungePayload of the bridge's address.
-func (c *Client) MungeLogin(ctx context.Context, cred string) (string, error) {
-	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(cred)}, &out); err != nil {
-		return "", err
-	}
-	c.Token = out.Token
-	return out.Token, nil
-}
-
-// ChangePassword sets the password of user name. For one's own password
-// old is the current one, and every other token of the user is revoked;
-// an admin resetting another user's password gives old "", and every token
-// of that user is revoked.
-func (c *Client) ChangePassword(ctx context.Context, name, old, password string) error {
-	return c.Do(ctx, http.MethodPost, "/api/v1/users/"+url.PathEscape(name)+"/password", api.PasswordRequest{Password: password, OldPassword: old}, nil)
 }
 
 // StartNotebook submits a notebook with the given config and context

@@ -102,7 +102,7 @@ func TestControllerOutage(t *testing.T) {
 		if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil {
 			t.Fatal(err)
 		}
-		if m.Slurm.Stale && m.Slurm.Error != "" {
+		if m.Slurm != nil && m.Slurm.Stale && m.Slurm.Error != "" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -140,7 +140,7 @@ func TestControllerOutage(t *testing.T) {
 	if out := run(t, "squeue", "-h", "-j", victim.JobID, "-t", "PENDING,RUNNING"); strings.TrimSpace(out) != "" {
 		t.Errorf("the notebook killed during the outage still runs: %s", out)
 	}
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil || m.Slurm.Stale {
+	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil || m.Slurm == nil || m.Slurm.Stale {
 		t.Errorf("still stale after the controller came back: %+v %v", m, err)
 	}
 }

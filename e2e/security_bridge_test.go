@@ -152,7 +152,7 @@ func testNotebookOrigin(t *testing.T) {
 		t.Errorf("the notebook's page sees the bridge's cookie: %q", c)
 	}
 	victim := "pwned-" + randomWord(t)
-	body := fmt.Sprintf(`JSON.stringify({username: %q, password: "x-Passw0rd-long", admin: true})`, victim)
+	body := fmt.Sprintf(`JSON.stringify({user: {username: %q, admin: true, active: true}, password: "x-Passw0rd-long"})`, victim)
 	attack := `(async () => {
 		const out = [];
 		for (const [url, ct] of [["/api/v1/users", "application/json"], [` + js(master+"/api/v1/users") + `, "text/plain"], [` + js(master+"/api/v1/users") + `, "application/json"]]) {
@@ -178,8 +178,8 @@ func testNotebookOrigin(t *testing.T) {
 		t.Errorf("the page read the admin's identity from the bridge: %s", res)
 	}
 	rawOriginAttacks(t, nb.ID, victim)
-	var users []api.User
-	if err := adminClient(t).Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
+	users, err := adminClient(t).Users(ctxT(t, 10*time.Second), false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range users {
@@ -221,7 +221,7 @@ func rawOriginAttacks(t *testing.T, id, victim string) {
 	}
 	cookie := "det_token=" + admin.Token
 	for _, a := range []struct{ what, path, body string }{
-		{"create an admin", "/api/v1/users", fmt.Sprintf(`{"username":%q,"password":"x-Passw0rd-long","admin":true}`, victim)},
+		{"create an admin", "/api/v1/users", fmt.Sprintf(`{"user":{"username":%q,"admin":true,"active":true},"password":"x-Passw0rd-long"}`, victim)},
 		{"log the admin's browser in as determined", "/api/v1/auth/login", `{"username":"determined","password":""}`},
 	} {
 		if resp := send("POST", master+a.path, a.body, map[string]string{"Cookie": cookie, "Origin": nbOrigin}); resp.StatusCode != http.StatusForbidden {

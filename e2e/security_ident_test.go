@@ -25,9 +25,9 @@ import (
 	_ "github.com/mattn/go-sqlite3" // openDBReadOnly
 )
 
-// Items 6 (POSIX identities), 8 (sessions) and, of 9, passwords too long
-// for bcrypt: a cluster user (or a careless admin) tries to become someone
-// else, or to keep or widen a token.
+// Items 6 (POSIX identities), 8 (sessions) and, of 9, passwords too long:
+// a cluster user (or a careless admin) tries to become someone else, or to
+// keep or widen a token.
 
 var (
 	_ = addSecCase(6, "admin-links-system-accounts", linkSystemAccounts)
@@ -35,11 +35,11 @@ var (
 	_ = addSecCase(6, "munge-login-linked-to-two-users", mungeAmbiguous)
 	_ = addSecCase(6, "munge-credential-made-for-another-service", mungeOtherService)
 	_ = addSecCase(6, "munge-credential-replayed-late", mungeStale)
-	_ = addSecCase(8, "change-password-without-the-old-one", changePasswordNeedsOld)
+	_ = addSecCase(8, "password-change-ends-other-sessions", passwordChangeEndsSessions)
 	_ = addSecCase(8, "task-token-manages-accounts", taskTokenScope)
 	_ = addSecCase(8, "login-timing-lists-users", loginTiming)
 	_ = addSecCase(8, "database-holds-plain-tokens", noPlainTokens)
-	_ = addSecCase(9, "password-over-72-bytes", longPassword)
+	_ = addSecCase(9, "password-over-the-limit", longPassword)
 )
 
 // adminClient logs in as admin (empty password on the dev cluster).
@@ -56,7 +56,7 @@ func adminClient(t *testing.T) *client.Client {
 // ensureUser creates bridge user name with password pass unless it exists.
 func ensureUser(t *testing.T, admin *client.Client, name, pass string) {
 	t.Helper()
-	err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: pass}, nil)
+	_, err := admin.CreateUser(ctxT(t, 10*time.Second), name, pass, false)
 	var ae *client.APIError
 	if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
 		t.Fatalf("create user %s: %v", name, err)
@@ -114,6 +114,11 @@ func mungeLogin(t *testing.T, cred string) (*client.Client, error) {
 
 func strptr(s string) *string { return &s }
 
+// linkTo is the change that links a user to POSIX user posix.
+func linkTo(posix string) api.PatchUser {
+	return api.PatchUser{AgentUserGroup: &api.AgentUserGroup{AgentUser: posix}}
+}
+
 // linkSystemAccounts: an admin links a bridge user to the munge and slurm
 // daemons' accounts, to a system account below min_uid, to root: each is
 // refused with a message naming the account and the rule.
@@ -126,16 +131,16 @@ func linkSystemAccounts(t *testing.T) {
 		"daemon": "below the site's min_uid",
 		"root":   "root (uid 0)",
 	} {
-		err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/sec-sysacct/link", api.LinkRequest{AgentUser: posix}, nil)
+		_, err := admin.PatchUserByName(ctxT(t, 10*time.Second), "sec-sysacct", linkTo(posix))
 		wantRefused(t, "link to "+posix, err, []int{http.StatusBadRequest, http.StatusForbidden}, "POSIX user "+posix, rule)
 	}
-	var users []api.User
-	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/users", nil, &users); err != nil {
+	users, err := admin.Users(ctxT(t, 10*time.Second), false)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range users {
-		if u.Username == "sec-sysacct" && u.AgentUser != "" {
-			t.Errorf("sec-sysacct is linked to %s after the refusals", u.AgentUser)
+		if u.Username == "sec-sysacct" && u.AgentUserGroup != nil && u.AgentUserGroup.AgentUser != "" {
+			t.Errorf("sec-sysacct is linked to %s after the refusals", u.AgentUserGroup.AgentUser)
 		}
 	}
 }
@@ -160,17 +165,17 @@ func mungeAmbiguous(t *testing.T) {
 	twin := "sec-twin-" + randomWord(t)
 	ensureUser(t, admin, twin, twin+"-password")
 	t.Cleanup(func() {
-		_ = admin.Do(context.Background(), http.MethodPost, "/api/v1/users/"+twin+"/deactivate", nil, nil)
+		off := false
+		_, _ = admin.PatchUserByName(context.Background(), twin, api.PatchUser{Active: &off})
 	})
-	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/"+twin+"/link", api.LinkRequest{AgentUser: "alice"}, nil); err != nil {
+	if _, err := admin.PatchUserByName(ctxT(t, 10*time.Second), twin, linkTo("alice")); err != nil {
 		t.Fatalf("link a second user to alice: %v", err)
 	}
 	c, err := mungeLogin(t, mungeCred(t, "alice", nil))
 	wantRefused(t, "munge login of a POSIX user linked twice", err, []int{http.StatusForbidden, http.StatusConflict}, "several bridge users", "alice", twin)
 	if err == nil {
-		var me api.User
-		_ = c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, &me)
-		t.Errorf("the bridge picked %s", me.Username)
+		me, _ := c.Me(ctxT(t, 10*time.Second))
+		t.Errorf("the bridge picked %+v", me)
 	}
 }
 
@@ -189,9 +194,8 @@ func mungeOtherService(t *testing.T) {
 	if err != nil {
 		t.Fatalf("a credential det makes for this bridge: %v", err)
 	}
-	var me api.User
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, &me); err != nil || me.Username != "bob" {
-		t.Errorf("munge login as bob gave %q: %v", me.Username, err)
+	if me, err := c.Me(ctxT(t, 10*time.Second)); err != nil || me.Username != "bob" {
+		t.Errorf("munge login as bob gave %+v: %v", me, err)
 	}
 }
 
@@ -205,11 +209,12 @@ func mungeStale(t *testing.T) {
 	wantRefused(t, "a credential 65 s old", err, []int{http.StatusUnauthorized}, "at most 1m0s old")
 }
 
-// changePasswordNeedsOld: a stolen session tries to change its victim's
-// password without (or with a wrong) current password: refused. With the
-// right one the change works, the victim's other sessions end, and an
-// admin's reset ends them all.
-func changePasswordNeedsOld(t *testing.T) {
+// passwordChangeEndsSessions: a user's own password change (with the
+// login token: Determined's clients send no current password, so det
+// checks it by logging in first) ends every other session of theirs, and
+// the old password; an admin's reset ends them all. Determined's hashed
+// login works with the new password.
+func passwordChangeEndsSessions(t *testing.T) {
 	admin := adminClient(t)
 	name := fmt.Sprintf("sec-pw-%d", time.Now().UnixNano()%1e9)
 	ensureUser(t, admin, name, "first-password")
@@ -222,25 +227,30 @@ func changePasswordNeedsOld(t *testing.T) {
 		return c
 	}
 	me := func(c *client.Client) error {
-		return c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil)
+		_, err := c.Me(ctxT(t, 10*time.Second))
+		return err
 	}
-	thief, victim := login("first-password"), login("first-password")
-	wantRefused(t, "change without the old password", thief.ChangePassword(ctxT(t, 10*time.Second), name, "", "stolen"), []int{http.StatusBadRequest, http.StatusForbidden}, "old_password")
-	wantRefused(t, "change with a wrong old password", thief.ChangePassword(ctxT(t, 10*time.Second), name, "guess", "stolen"), []int{http.StatusForbidden})
+	other, victim := login("first-password"), login("first-password")
+	wantRefused(t, "det's change with a wrong current password", other.ChangeOwnPassword(ctxT(t, 10*time.Second), name, "guess", "stolen"), []int{http.StatusForbidden}, "current password is wrong")
 	if err := me(victim); err != nil {
 		t.Fatalf("a refused change ended a session: %v", err)
 	}
-	if err := victim.ChangePassword(ctxT(t, 10*time.Second), name, "first-password", "second-password"); err != nil {
-		t.Fatalf("change with the old password: %v", err)
+	if err := victim.ChangeOwnPassword(ctxT(t, 10*time.Second), name, "first-password", "second-password"); err != nil {
+		t.Fatalf("change with the current password: %v", err)
 	}
 	if err := me(victim); err != nil {
 		t.Errorf("the session that changed the password ended: %v", err)
 	}
-	if err := me(thief); !errors.Is(err, client.ErrUnauthorized) {
+	if err := me(other); !errors.Is(err, client.ErrUnauthorized) {
 		t.Errorf("another session after the change: %v, want 401", err)
 	}
 	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), name, "first-password"); !errors.Is(err, client.ErrUnauthorized) {
 		t.Errorf("the old password after the change: %v, want 401", err)
+	}
+	hashed := client.New(master, "")
+	if err := hashed.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/auth/login",
+		api.LoginRequest{Username: name, Password: api.PasswordHash("second-password"), IsHashed: true}, nil); err != nil {
+		t.Errorf("Determined's hashed login with the new password: %v", err)
 	}
 	if err := admin.ChangePassword(ctxT(t, 10*time.Second), name, "", "third-password"); err != nil {
 		t.Fatalf("an admin's reset: %v", err)
@@ -296,14 +306,15 @@ func taskTokenScope(t *testing.T) {
 		t.Fatalf("the task token does not work at all: %v", err)
 	}
 	forbidden := []int{http.StatusForbidden}
-	wantRefused(t, "create a user with the task token",
-		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: "sec-from-task", Password: "x", Admin: true}, nil), forbidden)
+	_, err = task.CreateUser(ctxT(t, 10*time.Second), "sec-from-task", "x", true)
+	wantRefused(t, "create a user with the task token", err, forbidden)
 	wantRefused(t, "change the password with the task token",
 		task.ChangePassword(ctxT(t, 10*time.Second), "alice", "alice-password", "owned"), forbidden)
-	wantRefused(t, "relink with the task token",
-		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/alice/link", api.LinkRequest{AgentUser: "bob"}, nil), forbidden)
-	wantRefused(t, "deactivate with the task token",
-		task.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/alice/deactivate", nil, nil), forbidden)
+	_, err = task.PatchUserByName(ctxT(t, 10*time.Second), "alice", linkTo("bob"))
+	wantRefused(t, "relink with the task token", err, forbidden)
+	off := false
+	_, err = task.PatchUserByName(ctxT(t, 10*time.Second), "alice", api.PatchUser{Active: &off})
+	wantRefused(t, "deactivate with the task token", err, forbidden)
 	if _, err := alice.Login(ctxT(t, 10*time.Second), "alice", "alice-password"); err != nil {
 		t.Errorf("alice's password changed: %v", err)
 	}
@@ -377,20 +388,27 @@ func noPlainTokens(t *testing.T) {
 	}
 }
 
-// longPassword: a password longer than bcrypt's 72 bytes is a 400 that
-// says why, not a 500, when created, reset or changed.
+// longPassword: a password over the bridge's limit is a 400 that says why,
+// not a 500, when created, reset or changed; one longer than bcrypt's 72
+// bytes is fine (bcrypt stores a hash of it).
 func longPassword(t *testing.T) {
 	admin := adminClient(t)
-	long := strings.Repeat("x", 100)
+	long := strings.Repeat("x", 1025)
 	name := fmt.Sprintf("sec-long-%d", time.Now().UnixNano()%1e9)
 	bad := []int{http.StatusBadRequest}
-	wantRefused(t, "create with a 100-byte password",
-		admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: long}, nil), bad, "72 bytes")
+	_, err := admin.CreateUser(ctxT(t, 10*time.Second), name, long, false)
+	wantRefused(t, "create with a 1025-byte password", err, bad, "at most 1024 bytes")
 	ensureUser(t, admin, name, "short-password")
-	wantRefused(t, "reset to a 100-byte password", admin.ChangePassword(ctxT(t, 10*time.Second), name, "", long), bad, "72 bytes")
+	wantRefused(t, "reset to a 1025-byte password", admin.ChangePassword(ctxT(t, 10*time.Second), name, "", long), bad, "at most 1024 bytes")
 	c := client.New(master, "")
 	if _, err := c.Login(ctxT(t, 10*time.Second), name, "short-password"); err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, "change to a 100-byte password", c.ChangePassword(ctxT(t, 10*time.Second), name, "short-password", long), bad, "72 bytes")
+	wantRefused(t, "change to a 1025-byte password", c.ChangeOwnPassword(ctxT(t, 10*time.Second), name, "short-password", long), bad, "at most 1024 bytes")
+	if err := c.ChangeOwnPassword(ctxT(t, 10*time.Second), name, "short-password", long[:100]); err != nil {
+		t.Errorf("change to a 100-byte password: %v", err)
+	}
+	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), name, long[:99]+"y"); !errors.Is(err, client.ErrUnauthorized) {
+		t.Errorf("a 100-byte password differing in its last byte logs in: %v", err)
+	}
 }

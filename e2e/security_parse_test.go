@@ -41,7 +41,10 @@ func masterStatus(t *testing.T, c *client.Client) api.SlurmStatus {
 	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil {
 		t.Fatalf("GET /api/v1/master: %v", err)
 	}
-	return m.Slurm
+	if m.Slurm == nil {
+		t.Fatal("GET /api/v1/master has no slurm status")
+	}
+	return *m.Slurm
 }
 
 // secJobNameForgery: bob renames his own running notebook's job to names

@@ -34,7 +34,7 @@ func asUser(t *testing.T, name string) *client.Client {
 	c := client.New(master, "")
 	if _, err := c.Login(ctxT(t, 10*time.Second), name, pass); err != nil {
 		var ae *client.APIError
-		err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: pass}, nil)
+		_, err := admin.CreateUser(ctxT(t, 10*time.Second), name, pass, false)
 		if err != nil && !(errors.As(err, &ae) && ae.Status == http.StatusConflict) {
 			t.Fatalf("create user %s: %v", name, err)
 		}
@@ -45,7 +45,7 @@ func asUser(t *testing.T, name string) *client.Client {
 			t.Fatalf("log in as %s: %v", name, err)
 		}
 	}
-	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users/"+name+"/link", api.LinkRequest{AgentUser: name}, nil); err != nil {
+	if _, err := admin.PatchUserByName(ctxT(t, 10*time.Second), name, api.PatchUser{AgentUserGroup: &api.AgentUserGroup{AgentUser: name}}); err != nil {
 		t.Fatalf("link %s: %v", name, err)
 	}
 	return c
@@ -213,7 +213,7 @@ func TestWrongPasswords(t *testing.T) {
 	if _, err := admin.Login(ctxT(t, 10*time.Second), "admin", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/users", api.CreateUserRequest{Username: name, Password: "right"}, nil); err != nil {
+	if _, err := admin.CreateUser(ctxT(t, 10*time.Second), name, "right", false); err != nil {
 		t.Fatal(err)
 	}
 	c := client.New(master, "")

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // fixture is a bridge-like server with the proxy mounted at /proxy/.
@@ -147,8 +149,8 @@ func TestErrors(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("Content-Type %q", ct)
 			}
-			var e struct{ Error string }
-			if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Error, tc.body) {
+			var e api.Error
+			if err := json.Unmarshal([]byte(body), &e); err != nil || !strings.Contains(e.Message, tc.body) || e.Error.Code != tc.code {
 				t.Errorf("body %q (%v), want error containing %q", body, err, tc.body)
 			}
 			if strings.Contains(body, "dial") || strings.Contains(body, "127.0.0.1") {

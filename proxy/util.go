@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // activityConn wraps the upstream side of an upgraded (websocket)
@@ -125,7 +127,7 @@ const errorPage = `<!DOCTYPE html>
 `
 
 // writeError answers with a small HTML page when the client accepts HTML,
-// and with a JSON {"error": msg} object otherwise.
+// and with the API's error body (Determined's shape) otherwise.
 func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	h := w.Header()
 	h.Del("Content-Length")
@@ -140,5 +142,5 @@ func writeError(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	}
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(api.NewError(code, msg))
 }

@@ -23,6 +23,9 @@ import (
 
 // Config is the whole site config.
 type Config struct {
+	// ClusterName names the cluster to Determined's clients (GET
+	// /api/v1/master); the host of ExternalURL when unset.
+	ClusterName string `yaml:"cluster_name"`
 	Listen      string `yaml:"listen"`
 	ExternalURL string `yaml:"external_url"`
 	CallbackURL string `yaml:"callback_url"`

@@ -21,17 +21,6 @@ const (
 // Terminal reports whether a task in state s will never change again.
 func Terminal(s string) bool { return s == StateTerminated }
 
-// LoginRequest is the body of POST /api/v1/auth/login.
-type LoginRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-// LoginResponse carries the bearer token for later requests.
-type LoginResponse struct {
-	Token string `json:"token"`
-}
-
 // NotebookRequest is the body of POST /api/v1/notebooks. Config holds the
 // user's notebook config (already merged from --config-file and --config);
 // the bridge adds the site's and the pool's defaults below it.
@@ -63,21 +52,6 @@ type Notebook struct {
 	TimeRemainingSeconds *int64 `json:"time_remaining_seconds,omitempty"`
 }
 
-// Master is the body of GET /api/v1/master: the bridge and its view of
-// Slurm.
-type Master struct {
-	Version string      `json:"version"`
-	Slurm   SlurmStatus `json:"slurm"`
-}
-
-// SlurmStatus says whether the bridge's view of Slurm is current.
-type SlurmStatus struct {
-	Stale  bool       `json:"stale"`
-	Error  string     `json:"error,omitempty"`
-	Since  *time.Time `json:"since,omitempty"`
-	LastOK *time.Time `json:"last_ok,omitempty"`
-}
-
 // NotebookList is the body of GET /api/v1/notebooks.
 type NotebookList struct {
 	Notebooks []Notebook `json:"notebooks"`
@@ -102,11 +76,6 @@ type LogLine struct {
 	Time    time.Time `json:"time"`
 	Source  string    `json:"source"` // "bridge" or "job"
 	Message string    `json:"message"`
-}
-
-// Error is the body of every 4xx/5xx answer of the API.
-type Error struct {
-	Error string `json:"error"`
 }
 
 // Task kinds.
@@ -198,47 +167,6 @@ type KernelState struct {
 // TerminalState is one terminal in a JupyterReport.
 type TerminalState struct {
 	Name string `json:"name"`
-}
-
-// User is a bridge account as the API shows it.
-type User struct {
-	Username  string `json:"username"`
-	Admin     bool   `json:"admin"`
-	Active    bool   `json:"active"`
-	AgentUser string `json:"agent_user,omitempty"`
-	AgentUID  *int   `json:"agent_uid,omitempty"`
-}
-
-// CreateUserRequest is the body of POST /api/v1/users.
-type CreateUserRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	Admin    bool   `json:"admin"`
-}
-
-// PasswordRequest is the body of POST /api/v1/users/{name}/password.
-// Changing one's own password needs the current one in OldPassword (an
-// admin resetting another user's password gives none); the change revokes
-// every other token of the user.
-type PasswordRequest struct {
-	Password    string `json:"password"`
-	OldPassword string `json:"old_password,omitempty"`
-}
-
-// LinkRequest is the body of POST /api/v1/users/{name}/link.
-type LinkRequest struct {
-	AgentUser  string `json:"agent_user"`
-	AgentUID   *int   `json:"agent_uid,omitempty"`
-	AgentGroup string `json:"agent_group,omitempty"`
-	AgentGID   *int   `json:"agent_gid,omitempty"`
-}
-
-// MungeLoginRequest is the body of POST /api/v1/auth/munge: a credential
-// from `munge -s "$(MungePayload(master))"`, proving the caller's POSIX
-// identity on the cluster. The bridge takes it only when its payload names
-// this bridge and it is at most a minute old.
-type MungeLoginRequest struct {
-	Credential string `json:"credential"`
 }
 
 // MungePayload is the payload of a munge credential made to log in to the

@@ -89,6 +89,14 @@ var migrations = []string{
 	// 7: the key a task's launcher proves its port with ('' for tasks
 	// submitted before: they are routed without the proof).
 	`ALTER TABLE tasks ADD COLUMN proof_key TEXT NOT NULL DEFAULT '';`,
+	// 8: how each password hash was made: rows before this hold bcrypt of
+	// the password itself (schemePlain); new ones bcrypt of the salted
+	// SHA-512 Determined's clients send (schemeSalted). A user may also
+	// have a display name.
+	`ALTER TABLE users ADD COLUMN password_scheme TEXT NOT NULL DEFAULT '` + schemePlain + `';
+	ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
+	// 9: the cluster's id, made once (newClusterID, below).
+	`CREATE TABLE cluster (id TEXT NOT NULL);`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
@@ -96,6 +104,7 @@ var migrations = []string{
 // transaction.
 var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	6: hashTokens,
+	9: newClusterID,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

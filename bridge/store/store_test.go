@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -33,18 +34,18 @@ func TestUsersAndTokens(t *testing.T) {
 	if err := s.EnsureDefaultUsers(ctx); err != nil {
 		t.Fatal("second call must be a no-op:", err)
 	}
-	tok, u, err := s.Login(ctx, "admin", "", time.Hour)
+	tok, u, err := s.Login(ctx, "admin", Plain(""), time.Hour)
 	if err != nil || !u.Admin {
 		t.Fatalf("login admin: %v %+v", err, u)
 	}
-	if _, _, err := s.Login(ctx, "admin", "wrong", time.Hour); !errors.Is(err, ErrBadCredentials) {
+	if _, _, err := s.Login(ctx, "admin", Plain("wrong"), time.Hour); !errors.Is(err, ErrBadCredentials) {
 		t.Fatalf("wrong password: %v", err)
 	}
 	got, err := s.UserByToken(ctx, tok)
 	if err != nil || got.Username != "admin" {
 		t.Fatalf("by token: %v %+v", err, got)
 	}
-	expired, _, _ := s.Login(ctx, "determined", "", -time.Second)
+	expired, _, _ := s.Login(ctx, "determined", Plain(""), -time.Second)
 	if _, err := s.UserByToken(ctx, expired); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("expired token accepted: %v", err)
 	}
@@ -109,15 +110,8 @@ func TestRefusesNewerOrDamaged(t *testing.T) {
 func TestProofKey(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "old.db")
-	s, err := Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := &Task{ID: "old-1", Type: "notebook", Owner: "admin", PosixUser: "alice", Description: "d", State: "RUNNING",
 		Pool: "gpu", Config: "{}", JupyterToken: "t", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}
-	if err := s.InsertTask(ctx, old); err != nil {
-		t.Fatal(err)
-	}
 	before := -1
 	for i, m := range migrations {
 		if strings.Contains(m, "proof_key") {
@@ -127,11 +121,13 @@ func TestProofKey(t *testing.T) {
 	if before < 0 {
 		t.Fatal("no migration adds proof_key")
 	}
-	if _, err := s.db.Exec(fmt.Sprintf("ALTER TABLE tasks DROP COLUMN proof_key; PRAGMA user_version = %d", before)); err != nil {
+	db := schemaAt(t, p, before)
+	if _, err := db.Exec(`INSERT INTO tasks(id, type, owner, posix_user, description, state, pool, slots, config, jupyter_token, secret, job_dir, registered_time)
+		VALUES('old-1', 'notebook', 'admin', 'alice', 'd', 'RUNNING', 'gpu', 0, '{}', 't', 's', '/j', ?)`, old.RegisteredTime.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
-	s.Close()
-	s, err = Open(p)
+	db.Close()
+	s, err := Open(p)
 	if err != nil {
 		t.Fatalf("migrate from schema %d: %v", before, err)
 	}
@@ -150,4 +146,36 @@ func TestProofKey(t *testing.T) {
 	if live, _ := s.LiveTasks(ctx); len(live) != 2 || live[1].ProofKey != "k3y" {
 		t.Fatalf("live tasks: %+v", live)
 	}
+}
+
+// schemaAt makes a database at path of schema n: the first n migrations
+// run, as a det-bridge of that time left it.
+func schemaAt(t *testing.T, path string, n int) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, m := range migrations[:n] {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", i+1, err)
+		}
+		if code := migrationCode[i+1]; code != nil {
+			if err := code(ctx, tx); err != nil {
+				t.Fatalf("migration %d: %v", i+1, err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(fmt.Sprintf("PRAGMA user_version = %d", n)); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -56,21 +56,19 @@ func (s *Store) RevokeTaskTokens(ctx context.Context, taskID string) error {
 // has ended).
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, error) {
 	var taskID string
-	var u User
-	err := s.db.QueryRowContext(ctx,
-		`SELECT u.id, u.username, u.admin, u.active, u.posix_user, u.agent_uid, u.agent_group, u.agent_gid, t.task_id
+	u, _, err := scanUser(s.db.QueryRowContext(ctx,
+		`SELECT `+userColsOf("u")+`, t.task_id
 		FROM tokens t JOIN users u ON u.id=t.user_id
 		WHERE t.hash=? AND t.expires>? AND u.active=1
 		AND (t.task_id='' OR EXISTS (SELECT 1 FROM tasks k WHERE k.id=t.task_id AND k.state!='TERMINATED'))`,
-		hashToken(token), time.Now().Unix()).
-		Scan(&u.ID, &u.Username, &u.Admin, &u.Active, &u.PosixUser, &u.AgentUID, &u.AgentGrp, &u.AgentGID, &taskID)
-	if errors.Is(err, sql.ErrNoRows) {
+		hashToken(token), time.Now().Unix()), &taskID)
+	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
-	return &Session{User: &u, TaskID: taskID}, nil
+	return &Session{User: u, TaskID: taskID}, nil
 }
 
 // UserByToken returns the active user a valid token belongs to.

@@ -29,7 +29,7 @@ func TestTokensStoredHashed(t *testing.T) {
 	if err := s.EnsureDefaultUsers(ctx); err != nil {
 		t.Fatal(err)
 	}
-	tok, _, err := s.Login(ctx, "admin", "", time.Hour)
+	tok, _, err := s.Login(ctx, "admin", Plain(""), time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestMigrationHashesTokens(t *testing.T) {
 func TestPruneTokens(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	u, err := s.CreateUser(ctx, "alice", "pw", false)
+	u, err := s.CreateUser(ctx, "alice", Plain("pw"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestPruneTokens(t *testing.T) {
 func TestTaskTokenDiesWithTask(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	u, _ := s.CreateUser(ctx, "alice", "pw", false)
+	u, _ := s.CreateUser(ctx, "alice", Plain("pw"), false)
 	if err := s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: "QUEUED",
 		Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestTaskTokenDiesWithTask(t *testing.T) {
 	if err != nil || ses.TaskID != "t1" || ses.User.Username != "alice" {
 		t.Fatalf("task token: %v %+v", err, ses)
 	}
-	login, _, _ := s.Login(ctx, "alice", "pw", time.Hour)
+	login, _, _ := s.Login(ctx, "alice", Plain("pw"), time.Hour)
 	if ses, err := s.SessionByToken(ctx, login); err != nil || ses.TaskID != "" {
 		t.Fatalf("login token: %v %+v", err, ses)
 	}
@@ -166,26 +166,20 @@ func TestTaskTokenDiesWithTask(t *testing.T) {
 	}
 }
 
-// TestPasswordChangeRevokes: changing one's password needs the current one
-// and revokes every other token; an admin's reset revokes them all.
+// TestPasswordChangeRevokes: a user's password change revokes every token
+// of the user but the session's that made it; an admin's reset revokes
+// them all.
 func TestPasswordChangeRevokes(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	u, _ := s.CreateUser(ctx, "alice", "old", false)
+	u, _ := s.CreateUser(ctx, "alice", Plain("old"), false)
 	s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: "RUNNING",
 		Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()})
-	current, _, _ := s.Login(ctx, "alice", "old", time.Hour)
-	other, _, _ := s.Login(ctx, "alice", "old", time.Hour)
+	current, _, _ := s.Login(ctx, "alice", Plain("old"), time.Hour)
+	other, _, _ := s.Login(ctx, "alice", Plain("old"), time.Hour)
 	task, _ := s.NewToken(ctx, u.ID, "t1", time.Hour)
-	for _, old := range []string{"", "wrong"} {
-		if err := s.ChangePassword(ctx, "alice", old, "new", current); !errors.Is(err, ErrBadCredentials) {
-			t.Fatalf("change with old password %q: %v", old, err)
-		}
-	}
-	if _, err := s.UserByToken(ctx, other); err != nil {
-		t.Fatal("a refused change revoked a token")
-	}
-	if err := s.ChangePassword(ctx, "alice", "old", "new", current); err != nil {
+	pw := Plain("new")
+	if _, err := s.PatchUser(ctx, u.ID, UserPatch{Password: &pw, KeepToken: current}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UserByToken(ctx, current); err != nil {
@@ -196,35 +190,45 @@ func TestPasswordChangeRevokes(t *testing.T) {
 			t.Errorf("another token survived the change: %v", err)
 		}
 	}
-	if _, _, err := s.Login(ctx, "alice", "old", time.Hour); !errors.Is(err, ErrBadCredentials) {
+	if _, _, err := s.Login(ctx, "alice", Plain("old"), time.Hour); !errors.Is(err, ErrBadCredentials) {
 		t.Errorf("the old password still logs in: %v", err)
 	}
-	if err := s.SetPassword(ctx, "alice", "reset"); err != nil {
+	if err := s.SetPassword(ctx, "alice", Plain("reset")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UserByToken(ctx, current); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a token survived an admin's reset: %v", err)
 	}
-	if err := s.ChangePassword(ctx, "nobody", "x", "y", ""); !errors.Is(err, ErrBadCredentials) {
+	if _, err := s.PatchUser(ctx, 999, UserPatch{Password: &pw}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("change for a missing user: %v", err)
 	}
 }
 
-func TestPasswordTooLong(t *testing.T) {
+// TestPasswordBounds: a password is at most MaxPasswordBytes long (longer
+// than bcrypt's 72, which it never sees); a hashed one is a SHA-512's hex.
+func TestPasswordBounds(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	long := strings.Repeat("p", MaxPasswordBytes+1)
-	if _, err := s.CreateUser(ctx, "alice", long, false); !errors.Is(err, ErrPasswordTooLong) {
+	if _, err := s.CreateUser(ctx, "alice", Plain(long), false); !errors.Is(err, ErrPasswordTooLong) {
 		t.Errorf("create: %v", err)
 	}
-	if _, err := s.CreateUser(ctx, "alice", long[:MaxPasswordBytes], false); err != nil {
-		t.Fatalf("72 bytes: %v", err)
+	if _, err := s.CreateUser(ctx, "alice", Plain(long[:MaxPasswordBytes]), false); err != nil {
+		t.Fatalf("%d bytes: %v", MaxPasswordBytes, err)
 	}
-	if err := s.SetPassword(ctx, "alice", long); !errors.Is(err, ErrPasswordTooLong) {
+	if _, _, err := s.Login(ctx, "alice", Plain(long[:MaxPasswordBytes]), time.Hour); err != nil {
+		t.Fatalf("log in with %d bytes: %v", MaxPasswordBytes, err)
+	}
+	if _, _, err := s.Login(ctx, "alice", Plain(long[:MaxPasswordBytes-1]+"q"), time.Hour); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("a password differing in its last byte: %v", err)
+	}
+	if err := s.SetPassword(ctx, "alice", Plain(long)); !errors.Is(err, ErrPasswordTooLong) {
 		t.Errorf("set: %v", err)
 	}
-	if err := s.ChangePassword(ctx, "alice", long[:MaxPasswordBytes], long, ""); !errors.Is(err, ErrPasswordTooLong) {
-		t.Errorf("change: %v", err)
+	for _, h := range []string{"abc", strings.Repeat("g", 128), strings.Repeat("a", 127)} {
+		if _, err := s.CreateUser(ctx, "bob", Password{Text: h, Hashed: true}, false); !errors.Is(err, ErrBadPasswordHash) {
+			t.Errorf("create with hash %q: %v", h, err)
+		}
 	}
 }
 
@@ -234,12 +238,12 @@ func TestLoginTimeDoesNotTellUsers(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	s.cost = bcrypt.MinCost + 2
-	s.CreateUser(ctx, "alice", "pw", false)
+	s.CreateUser(ctx, "alice", Plain("pw"), false)
 	median := func(name string) time.Duration {
 		var d []time.Duration
 		for i := 0; i < 5; i++ {
 			t0 := time.Now()
-			if _, _, err := s.Login(ctx, name, "wrong", time.Hour); !errors.Is(err, ErrBadCredentials) {
+			if _, _, err := s.Login(ctx, name, Plain("wrong"), time.Hour); !errors.Is(err, ErrBadCredentials) {
 				t.Fatal(err)
 			}
 			d = append(d, time.Since(t0))
@@ -257,14 +261,16 @@ func TestUserByAgentNeverPicks(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	for _, n := range []string{"alice", "admin2", "old"} {
-		s.CreateUser(ctx, n, "pw", n == "admin2")
+		s.CreateUser(ctx, n, Plain("pw"), n == "admin2")
 	}
 	s.LinkAgent(ctx, "alice", "alice", 2001, "", 2001)
 	if u, err := s.UserByAgent(ctx, 2001, "alice"); err != nil || u.Username != "alice" {
 		t.Fatalf("one link: %v %+v", err, u)
 	}
 	s.LinkAgent(ctx, "old", "alice", -1, "", -1)
-	s.SetActive(ctx, "old", false)
+	old, _ := s.UserByName(ctx, "old")
+	inactive := false
+	s.PatchUser(ctx, old.ID, UserPatch{Active: &inactive})
 	if u, err := s.UserByAgent(ctx, 2001, "alice"); err != nil || u.Username != "alice" {
 		t.Fatalf("a deactivated second link: %v %+v", err, u)
 	}

@@ -3,36 +3,48 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 )
 
-// TestUserWithoutPassword: a user made on a munge login has no password
-// that logs in, and sets one without a current one; after that the usual
-// rules hold.
+// TestUserWithoutPassword: a remote user (made on a munge login) has no
+// password that logs in; once given one it is local, and becomes remote
+// again only when asked, which revokes the password's sessions.
 func TestUserWithoutPassword(t *testing.T) {
-	s, err := Open(filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t)
 	ctx := context.Background()
-	if _, err := s.CreateUserWithoutPassword(ctx, "carol"); err != nil {
-		t.Fatal(err)
+	u, err := s.CreateUserWithoutPassword(ctx, "carol", false)
+	if err != nil || !u.Remote {
+		t.Fatalf("%v %+v", err, u)
 	}
-	for _, pw := range []string{"", "!", "x"} {
+	for _, pw := range []Password{Plain(""), Plain("!"), Plain("x"), {Hashed: true}, {Text: hashOf("x"), Hashed: true}} {
 		if _, _, err := s.Login(ctx, "carol", pw, time.Hour); !errors.Is(err, ErrBadCredentials) {
-			t.Errorf("login with %q: %v", pw, err)
+			t.Errorf("login with %+v: %v", pw, err)
 		}
 	}
-	if err := s.ChangePassword(ctx, "carol", "", "a-new-passw0rd", ""); err != nil {
-		t.Fatalf("first password: %v", err)
+	local := false
+	if _, err := s.PatchUser(ctx, u.ID, UserPatch{Remote: &local}); !errors.Is(err, ErrNeedsPassword) {
+		t.Fatalf("local without a password: %v", err)
 	}
-	if _, _, err := s.Login(ctx, "carol", "a-new-passw0rd", time.Hour); err != nil {
+	pw := Plain("a-new-passw0rd")
+	if u, err = s.PatchUser(ctx, u.ID, UserPatch{Password: &pw}); err != nil || u.Remote {
+		t.Fatalf("first password: %v %+v", err, u)
+	}
+	tok, _, err := s.Login(ctx, "carol", pw, time.Hour)
+	if err != nil {
 		t.Fatalf("login with the new password: %v", err)
 	}
-	if err := s.ChangePassword(ctx, "carol", "", "another-passw0rd", ""); !errors.Is(err, ErrBadCredentials) {
-		t.Fatalf("a second change without the current password: %v", err)
+	remote := true
+	if _, err := s.PatchUser(ctx, u.ID, UserPatch{Remote: &remote, Password: &pw}); !errors.Is(err, ErrRemoteWithPassword) {
+		t.Fatalf("remote with a password: %v", err)
+	}
+	if u, err = s.PatchUser(ctx, u.ID, UserPatch{Remote: &remote}); err != nil || !u.Remote {
+		t.Fatalf("remote again: %v %+v", err, u)
+	}
+	if _, err := s.UserByToken(ctx, tok); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a password session outlived the password: %v", err)
+	}
+	if _, _, err := s.Login(ctx, "carol", pw, time.Hour); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("the old password of a remote user: %v", err)
 	}
 }

@@ -129,7 +129,7 @@ func setPassword(st *store.Store, name string) error {
 	if pass == "" {
 		return fmt.Errorf("the password is empty")
 	}
-	if err := st.SetPassword(ctx, name, pass); err != nil {
+	if err := st.SetPassword(ctx, name, store.Plain(pass)); err != nil {
 		return fmt.Errorf("set the password of %s: %w", name, err)
 	}
 	fmt.Printf("Password of %s set.\n", name)

@@ -58,7 +58,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := st.EnsureDefaultUsers(ctx); err != nil {
 		return err
 	}
-	tok, _, err := st.Login(ctx, "determined", "", 24*time.Hour)
+	tok, _, err := st.Login(ctx, "determined", store.Plain(""), 24*time.Hour)
 	if err != nil {
 		return fmt.Errorf("log in as determined: %w", err)
 	}

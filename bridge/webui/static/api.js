@@ -11,6 +11,13 @@ export class ApiError extends Error {
 
 let unauthorized = () => {};
 
+// errorMessage is the text of an error answer's body, in Determined's
+// shape: its message, else error.error.
+function errorMessage(data) {
+  if (!data) return '';
+  return data.message || (data.error && data.error.error) || '';
+}
+
 // onUnauthorized sets what happens when the session has ended (any 401
 // but that of the login request itself).
 export function onUnauthorized(fn) { unauthorized = fn; }
@@ -38,7 +45,7 @@ export async function api(path, { method = 'GET', body, signal } = {}) {
   }
   if (!resp.ok) {
     if (resp.status === 401 && path !== '/auth/login') unauthorized();
-    const msg = data && data.error ? data.error : `${resp.status} ${resp.statusText}`;
+    const msg = errorMessage(data) || `${resp.status} ${resp.statusText}`;
     throw new ApiError(resp.status >= 502 && resp.status <= 504 ? 0 : resp.status, msg);
   }
   return data;
@@ -57,7 +64,7 @@ export async function streamLines(path, onLine, signal) {
   if (!resp.ok) {
     if (resp.status === 401) unauthorized();
     let msg = `${resp.status} ${resp.statusText}`;
-    try { msg = (await resp.json()).error || msg; } catch { /* not JSON */ }
+    try { msg = errorMessage(await resp.json()) || msg; } catch { /* not JSON */ }
     throw new ApiError(resp.status, msg);
   }
   const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();

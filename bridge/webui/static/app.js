@@ -35,7 +35,7 @@ const app = {
   },
   // loggedIn loads the user and their settings after a login.
   async loggedIn() {
-    app.me = await api('/me');
+    app.me = (await api('/me')).user;
     app.settings = await api('/me/settings');
     showHeader();
     startMasterPoll();
@@ -102,12 +102,12 @@ function startMasterPoll() {
     if (!app.me) return;
     const m = await api('/master');
     app.online();
-    if (version === null) version = m.version;
-    if (m.version !== version) {
-      setBanner('version', `det-bridge was updated to ${m.version}.`, h('button', { type: 'button', onclick: () => location.reload() }, 'Reload'));
+    if (version === null) version = m.bridgeVersion;
+    if (m.bridgeVersion !== version) {
+      setBanner('version', `det-bridge was updated to ${m.bridgeVersion}.`, h('button', { type: 'button', onclick: () => location.reload() }, 'Reload'));
     }
     const s = m.slurm || {};
-    setBanner('slurm', s.stale ? `Slurm has not answered since ${clock(s.last_ok || s.since)}; states shown may be out of date.${s.error ? ` (${s.error})` : ''}` : null);
+    setBanner('slurm', s.stale ? `Slurm has not answered since ${clock(s.lastOk || s.since)}; states shown may be out of date.${s.error ? ` (${s.error})` : ''}` : null);
   }, 10000, (e) => app.offline(e));
 }
 

@@ -25,7 +25,9 @@ export function loginPage(main, app) {
     error.textContent = '';
     submit.disabled = true;
     try {
-      await api('/auth/login', { method: 'POST', body: { username: user.value.trim(), password: pass.value } });
+      // The password itself (isHashed false): the bridge hashes it, and
+      // rewrites an account's hash kept from before it took Determined's.
+      await api('/auth/login', { method: 'POST', body: { username: user.value.trim(), password: pass.value, isHashed: false } });
       await app.loggedIn();
       app.navigate(target, { replace: true });
     } catch (err) {
