@@ -3,6 +3,7 @@ package bridge
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,8 +40,8 @@ func TestOutputReaderBounds(t *testing.T) {
 		t.Errorf("a 3 MiB line gave %d lines, want %d cut at %d bytes", len(lines), (3<<20)/maxLine, maxLine)
 	}
 	for _, l := range lines {
-		if len(l.Message) > maxLine {
-			t.Fatalf("a line of %d bytes", len(l.Message))
+		if len(l.text) > maxLine {
+			t.Fatalf("a line of %d bytes", len(l.text))
 		}
 	}
 
@@ -68,8 +69,41 @@ func TestOutputReaderBounds(t *testing.T) {
 	sb.WriteString("last\n")
 	o = &outputReader{dir: jobFolderWith(t, sb.String())}
 	o.fromEnd()
-	b := o.tailLines(10, true)
-	if len(b) != 10 || b[len(b)-1].Message != "last" {
-		t.Errorf("tail read %d lines ending %q", len(b), b[len(b)-1].Message)
+	b := o.tailLines(10, true, func(logLine) bool { return true })
+	if len(b) != 10 || b[len(b)-1].text != "last" {
+		t.Errorf("tail read %d lines ending %q", len(b), b[len(b)-1].text)
+	}
+}
+
+// TestOutputReaderIDs: a line's id is the offset where it starts, the
+// same whether the file is read from its start or from near its end, and
+// the pieces of a cut line have ids of their own.
+func TestOutputReaderIDs(t *testing.T) {
+	var sb strings.Builder
+	for sb.Len() < tailWindow+(1<<20) {
+		sb.WriteString("some line of output\n")
+	}
+	sb.WriteString(strings.Repeat("y", maxLine+10))
+	data := sb.String()
+	dir := jobFolderWith(t, data)
+	full := &outputReader{dir: dir}
+	var all []logLine
+	for {
+		all = append(all, full.batch(true)...)
+		if !full.more {
+			break
+		}
+	}
+	tail := &outputReader{dir: dir}
+	tail.fromEnd()
+	last := tail.tailLines(3, true, func(logLine) bool { return true })
+	for i := range last {
+		if got, want := last[i].id, all[len(all)-3+i].id; got != want {
+			t.Errorf("tail line %d has id %s, the whole read %s", i, got, want)
+		}
+	}
+	start := len(data) - (maxLine + 10)
+	if a, b := all[len(all)-2].id, all[len(all)-1].id; a != "job-"+strconv.Itoa(start) || b != "job-"+strconv.Itoa(start+maxLine) {
+		t.Errorf("the pieces of the cut line have ids %s and %s, want job-%d and job-%d", a, b, start, start+maxLine)
 	}
 }

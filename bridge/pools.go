@@ -3,12 +3,10 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"slices"
 	"sort"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -93,69 +91,6 @@ func maxGPUs(nodes []slurm.Node) int {
 		most = max(most, n.GPUs)
 	}
 	return most
-}
-
-// handlePools answers GET /api/v1/resource-pools: each pool's capacity
-// from one cached sinfo call, and the bridge's notebooks in it.
-func (s *Server) handlePools(w http.ResponseWriter, r *http.Request) {
-	pools, err := s.poolsStatus(r.Context())
-	if err != nil {
-		writeError(w, http.StatusServiceUnavailable, "cannot ask Slurm for the pools' capacity: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, pools)
-}
-
-func (s *Server) poolsStatus(ctx context.Context) ([]api.ResourcePool, error) {
-	nodes, err := s.refreshNodes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	live, err := s.store.LiveTasks(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]api.ResourcePool, 0, len(s.cfg.ResourcePools))
-	for _, p := range s.cfg.ResourcePools {
-		rp := api.ResourcePool{
-			Name: p.Name, Description: p.Description, Partition: p.Partition, GPUType: p.GPU.Type,
-			DefaultCompute: p.Name == s.cfg.DefaultComputePool, DefaultAux: p.Name == s.cfg.DefaultAuxPool,
-			MaxSlots: p.MaxSlots,
-		}
-		for _, n := range nodes {
-			if !slices.Contains(n.Partitions, p.Partition) {
-				continue
-			}
-			rp.NodesTotal++
-			if nodeUp(n.State) {
-				rp.NodesUp++
-			}
-			rp.CPUsTotal += n.CPUs
-			rp.CPUsUsed += n.CPUsAlloc
-			if p.GPU.Gres != "" {
-				rp.GPUsTotal += n.GPUs
-				rp.GPUsUsed += n.GPUsUsed
-				rp.SlotsPerNode = max(rp.SlotsPerNode, n.GPUs)
-			}
-		}
-		for _, t := range live {
-			if t.Pool != p.Name {
-				continue
-			}
-			switch t.State {
-			case api.StateQueued:
-				rp.NotebooksQueued++
-			case api.StateStarting, api.StateRunning:
-				rp.NotebooksRunning++
-			}
-		}
-		if cfg, _, err := s.resolveConfig(map[string]any{"resources": map[string]any{"resource_pool": p.Name, "slots": min(1, rp.SlotsPerNode)}}); err == nil {
-			rp.IdleTimeout = cfg.IdleTimeout
-			rp.Image = cfg.ImageFor(min(1, rp.SlotsPerNode))
-		}
-		out = append(out, rp)
-	}
-	return out, nil
 }
 
 // nodeUp reports whether a node in this sinfo state can run jobs.

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -253,9 +254,10 @@ func newKillCmd(g *globals) *cobra.Command {
 
 func newLogsCmd(g *globals) *cobra.Command {
 	var o client.LogOptions
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:               "logs ID",
-		Short:             "Print a notebook's logs: the bridge's events and the job's output",
+		Short:             "Print a task's logs: the bridge's events and the job's output",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: g.completeIDs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -263,19 +265,21 @@ func newLogsCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.Logs(cmd.Context(), args[0], o, func(l api.LogLine) error {
-				prefix := ""
-				if l.Source == "bridge" {
-					prefix = "[bridge] "
+			enc := json.NewEncoder(g.io.Out)
+			return c.Logs(cmd.Context(), args[0], o, func(l api.TaskLog) error {
+				if asJSON {
+					return enc.Encode(l)
 				}
-				_, err := fmt.Fprintf(g.io.Out, "%s %s%s\n", l.Time.Local().Format("2006-01-02 15:04:05"), prefix, l.Message)
+				_, err := io.WriteString(g.io.Out, l.Message) // as Determined's CLI prints it, "\n" included
 				return err
 			})
 		},
 	}
-	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing until the notebook ends")
+	cmd.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing until the task ends")
 	cmd.Flags().IntVar(&o.Head, "head", 0, "print only the first N lines")
-	cmd.Flags().IntVar(&o.Tail, "tail", 0, "start with the last N lines")
+	cmd.Flags().IntVar(&o.Tail, "tail", 0, "print only the last N lines (with -f: start with them)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each line as JSON")
+	cmd.MarkFlagsMutuallyExclusive("head", "tail")
 	return cmd
 }
 

@@ -3,12 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/det-slurm/bridge/bridge/api"
 )
 
 func newResourcePoolCmd(g *globals) *cobra.Command {
@@ -24,28 +21,26 @@ func newResourcePoolCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var pools []api.ResourcePool
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/resource-pools", nil, &pools); err != nil {
+			pools, err := c.ResourcePools(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(g.io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(pools)
+				return g.printJSON(pools)
 			}
 			tw := tabwriter.NewWriter(g.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "Name\tPartition\tDefault\tNodes Up\tGPUs Used/Total\tGPU Type\tCPUs Used/Total\tNotebooks Running\tQueued\tDescription")
 			for _, p := range pools {
 				def := ""
 				switch {
-				case p.DefaultCompute && p.DefaultAux:
+				case p.DefaultComputePool && p.DefaultAuxPool:
 					def = "compute, aux"
-				case p.DefaultCompute:
+				case p.DefaultComputePool:
 					def = "compute"
-				case p.DefaultAux:
+				case p.DefaultAuxPool:
 					def = "aux"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d/%d\t%s\t%d/%d\t%d\t%d\t%s\n", p.Name, p.Partition, def, p.NodesUp, p.NodesTotal,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d/%d\t%s\t%d/%d\t%d\t%d\t%s\n", p.Name, p.Partition, def, p.NodesUp, p.NumAgents,
 					p.GPUsUsed, p.GPUsTotal, p.GPUType, p.CPUsUsed, p.CPUsTotal, p.NotebooksRunning, p.NotebooksQueued, p.Description)
 			}
 			return tw.Flush()
@@ -54,4 +49,11 @@ func newResourcePoolCmd(g *globals) *cobra.Command {
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// printJSON prints v indented, as every --json of the CLI does.
+func (g *globals) printJSON(v any) error {
+	enc := json.NewEncoder(g.io.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

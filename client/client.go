@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/det-slurm/bridge/bridge/api"
@@ -135,17 +136,58 @@ func (c *Client) KillNotebook(ctx context.Context, id string) (*api.Notebook, er
 	return &nb, err
 }
 
-// LogOptions select which log lines to stream.
+// LogOptions select which log lines to stream. Head and Tail are
+// Determined's --head and --tail; with Follow, Tail starts with the last
+// lines and goes on.
 type LogOptions struct {
 	Follow bool
 	Head   int // only the first N lines; 0 for all
-	Tail   int // start with the last N lines; 0 for all
+	Tail   int // only the last N lines; 0 for all
 }
 
-// Logs streams a task's log lines to fn until the stream ends (with
-// follow, when the task has ended) or ctx is done.
-func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.LogLine) error) error {
-	resp, err := c.send(ctx, http.MethodGet, fmt.Sprintf("/api/v1/tasks/%s/logs?follow=%t&head=%d&tail=%d", url.PathEscape(id), o.Follow, o.Head, o.Tail), nil)
+// logStreamLine is one line of a log stream: a log line, or the error
+// that ended the stream.
+type logStreamLine struct {
+	Result *api.TaskLog `json:"result"`
+	Error  *struct {
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Logs gives a task's log lines to fn, oldest first, until the stream ends
+// (with follow, when the task has ended) or ctx is done.
+func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.TaskLog) error) error {
+	q := url.Values{"follow": {strconv.FormatBool(o.Follow)}}
+	switch {
+	case o.Tail > 0:
+		q.Set("limit", strconv.Itoa(o.Tail))
+		q.Set("orderBy", api.OrderByDesc)
+	case o.Head > 0:
+		q.Set("limit", strconv.Itoa(o.Head))
+	}
+	// Without follow, the last lines come newest first.
+	newestFirst := o.Tail > 0 && !o.Follow
+	var held []api.TaskLog
+	err := c.streamLogs(ctx, "/api/v1/tasks/"+url.PathEscape(id)+"/logs?"+q.Encode(), func(l api.TaskLog) error {
+		if newestFirst {
+			held = append(held, l)
+			return nil
+		}
+		return fn(l)
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(held) - 1; i >= 0; i-- {
+		if err := fn(held[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) streamLogs(ctx context.Context, path string, fn func(api.TaskLog) error) error {
+	resp, err := c.send(ctx, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
@@ -153,11 +195,17 @@ func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
-		var l api.LogLine
+		var l logStreamLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			return fmt.Errorf("decode log line: %w", err)
 		}
-		if err := fn(l); err != nil {
+		if l.Error != nil {
+			return fmt.Errorf("the log stream broke off: %s", l.Error.Message)
+		}
+		if l.Result == nil {
+			continue
+		}
+		if err := fn(*l.Result); err != nil {
 			return err
 		}
 	}
@@ -165,4 +213,32 @@ func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.
 		return fmt.Errorf("read logs: %w", err)
 	}
 	return nil
+}
+
+// Task returns one task (a notebook or shell) by id or unique prefix.
+func (c *Client) Task(ctx context.Context, id string) (*api.Task, error) {
+	var out api.GetTaskResponse
+	err := c.Do(ctx, http.MethodGet, "/api/v1/tasks/"+url.PathEscape(id), nil, &out)
+	return &out.Task, err
+}
+
+// ResourcePools lists the resource pools and their capacity.
+func (c *Client) ResourcePools(ctx context.Context) ([]api.ResourcePool, error) {
+	var out api.GetResourcePoolsResponse
+	err := c.Do(ctx, http.MethodGet, "/api/v1/resource-pools", nil, &out)
+	return out.ResourcePools, err
+}
+
+// Tasks lists the live tasks the user may see, by allocation id.
+func (c *Client) Tasks(ctx context.Context) (map[string]api.AllocationSummary, error) {
+	var out api.GetTasksResponse
+	err := c.Do(ctx, http.MethodGet, "/api/v1/tasks", nil, &out)
+	return out.AllocationIDToSummary, err
+}
+
+// Agents lists the agents (the Slurm nodes of the resource pools).
+func (c *Client) Agents(ctx context.Context) ([]api.Agent, error) {
+	var out api.GetAgentsResponse
+	err := c.Do(ctx, http.MethodGet, "/api/v1/agents", nil, &out)
+	return out.Agents, err
 }

@@ -95,8 +95,8 @@ func logsOf(c *client.Client, id string) string {
 	var b strings.Builder
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = c.Logs(ctx, id, client.LogOptions{}, func(l api.LogLine) error {
-		fmt.Fprintf(&b, "  [%s] %s\n", l.Source, l.Message)
+	_ = c.Logs(ctx, id, client.LogOptions{}, func(l api.TaskLog) error {
+		fmt.Fprintf(&b, "  [%s] %s", l.Source, l.Log)
 		return nil
 	})
 	return b.String()

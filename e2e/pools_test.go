@@ -28,10 +28,11 @@ func TestResourcePools(t *testing.T) {
 	c := cluster(t)
 	pools := poolsByName(t)
 	gpu, cpu := pools["gpu"], pools["cpu"]
-	if gpu.GPUsTotal != 8 || gpu.NodesTotal != 2 || gpu.NodesUp != 2 || !gpu.DefaultCompute || gpu.GPUType != "a100" {
+	if gpu.GPUsTotal != 8 || gpu.NumAgents != 2 || gpu.NodesUp != 2 || !gpu.DefaultComputePool || gpu.GPUType != "a100" ||
+		gpu.SlotsAvailable != 8 || gpu.SlotType != api.DeviceTypeCUDA {
 		t.Errorf("gpu pool %+v", gpu)
 	}
-	if cpu.GPUsTotal != 0 || cpu.NodesTotal != 1 || !cpu.DefaultAux || cpu.CPUsTotal != 16 {
+	if cpu.GPUsTotal != 0 || cpu.NumAgents != 1 || !cpu.DefaultAuxPool || cpu.CPUsTotal != 16 || cpu.SlotType != api.DeviceTypeCPU {
 		t.Errorf("cpu pool %+v", cpu)
 	}
 	used0 := gpu.GPUsUsed

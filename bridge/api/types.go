@@ -70,14 +70,6 @@ type ExitRequest struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// LogLine is one line of a task's log stream (GET /api/v1/tasks/{id}/logs),
-// sent as one JSON object per line.
-type LogLine struct {
-	Time    time.Time `json:"time"`
-	Source  string    `json:"source"` // "bridge" or "job"
-	Message string    `json:"message"`
-}
-
 // Task kinds.
 const (
 	KindNotebook = "notebook"
@@ -126,10 +118,6 @@ type Spec struct {
 	User         string `json:"user,omitempty"`
 	ResourcePool string `json:"resource_pool,omitempty"`
 }
-
-// AllocationID is the id of a task's one allocation, in Determined's form
-// <task id>.<attempt>: a task here runs once.
-func AllocationID(taskID string) string { return taskID + ".1" }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the
 // notebook server ends, so the bridge learns the exit code even when the
@@ -192,26 +180,4 @@ func CanonicalMaster(master string) string {
 		}
 	}
 	return scheme + "://" + host + strings.TrimSuffix(u.EscapedPath(), "/")
-}
-
-// ResourcePool is one pool and its capacity (GET /api/v1/resource-pools).
-type ResourcePool struct {
-	Name             string `json:"name"`
-	Description      string `json:"description"`
-	Partition        string `json:"partition"`
-	GPUType          string `json:"gpu_type,omitempty"`
-	DefaultCompute   bool   `json:"default_compute"`
-	DefaultAux       bool   `json:"default_aux"`
-	NodesUp          int    `json:"nodes_up"`
-	NodesTotal       int    `json:"nodes_total"`
-	GPUsTotal        int    `json:"gpus_total"`
-	GPUsUsed         int    `json:"gpus_used"`
-	CPUsTotal        int    `json:"cpus_total"`
-	CPUsUsed         int    `json:"cpus_used"`
-	NotebooksRunning int    `json:"notebooks_running"`
-	NotebooksQueued  int    `json:"notebooks_queued"`
-	SlotsPerNode     int    `json:"slots_per_node"`
-	MaxSlots         int    `json:"max_slots,omitempty"`
-	IdleTimeout      string `json:"idle_timeout,omitempty"`
-	Image            string `json:"image,omitempty"`
 }

@@ -35,7 +35,7 @@ export function launchDialog(app, onLaunched) {
   function poolChanged() {
     const p = selected();
     if (!p) return;
-    const most = p.max_slots ? Math.min(p.max_slots, p.slots_per_node) : p.slots_per_node;
+    const most = p.maxSlots ? Math.min(p.maxSlots, p.slotsPerAgent) : p.slotsPerAgent;
     slots.max = String(most);
     if (most === 0) {
       slots.value = '0';
@@ -44,32 +44,32 @@ export function launchDialog(app, onLaunched) {
     } else {
       slots.disabled = false;
       if (slots.value === '' || Number(slots.value) > most) slots.value = '1';
-      slotsHint.textContent = `0 to ${most} GPUs (${p.gpu_type || 'GPU'}) on one node.`;
+      slotsHint.textContent = `0 to ${most} GPUs (${p.gpuType || 'GPU'}) on one node.`;
     }
   }
 
   function facts(p) {
-    const free = Math.max(0, p.gpus_total - p.gpus_used);
+    const free = Math.max(0, p.gpusTotal - p.gpusUsed);
     return [
-      p.gpus_total ? `Free GPUs: ${free} of ${p.gpus_total}${p.gpu_type ? ` (${p.gpu_type})` : ''}` : 'No GPUs',
-      `Slots per node: ${p.slots_per_node}`,
-      `Idle timeout: ${p.idle_timeout || 'none'}`,
-      `Nodes up: ${p.nodes_up} of ${p.nodes_total}`,
-      `Notebooks: ${p.notebooks_running} running, ${p.notebooks_queued} queued`,
+      p.gpusTotal ? `Free GPUs: ${free} of ${p.gpusTotal}${p.gpuType ? ` (${p.gpuType})` : ''}` : 'No GPUs',
+      `Slots per node: ${p.slotsPerAgent}`,
+      `Idle timeout: ${p.idleTimeout || 'none'}`,
+      `Nodes up: ${p.nodesUp} of ${p.numAgents}`,
+      `Notebooks: ${p.notebooksRunning} running, ${p.notebooksQueued} queued`,
     ].join(' · ');
   }
 
   function renderPools() {
     if (!list.length) { pools.replaceChildren('No resource pools are configured.'); submit.disabled = true; return; }
     const last = localStorage.getItem(LAST_POOL);
-    const pick = list.find((p) => p.name === last) || list.find((p) => p.default_compute && p.nodes_up > 0) || list[0];
+    const pick = list.find((p) => p.name === last) || list.find((p) => p.defaultComputePool && p.nodesUp > 0) || list[0];
     pools.replaceChildren(...list.map((p, i) => {
       const id = `launch-pool-${i}`;
       return h('div', { class: 'pool-option', 'data-pool': p.name },
         h('input', { type: 'radio', name: 'pool', id, value: p.name, checked: p.name === pick.name, 'aria-describedby': `${id}-about` }),
         h('label', { for: id }, h('span', { class: 'pool-name' }, p.name),
-          p.default_compute ? h('span', { class: 'tag' }, 'default GPU pool') : '',
-          p.default_aux ? h('span', { class: 'tag' }, 'default CPU pool') : ''),
+          p.defaultComputePool ? h('span', { class: 'tag' }, 'default GPU pool') : '',
+          p.defaultAuxPool ? h('span', { class: 'tag' }, 'default CPU pool') : ''),
         h('div', { class: 'pool-about', id: `${id}-about` },
           h('div', { class: 'pool-desc' }, p.description || `Slurm partition ${p.partition}`),
           h('div', { class: 'pool-facts' }, facts(p)),
@@ -84,7 +84,7 @@ export function launchDialog(app, onLaunched) {
     pools.replaceChildren('Loading pools…');
     submit.disabled = true;
     try {
-      list = await api('/resource-pools');
+      list = (await api('/resource-pools')).resourcePools;
       renderPools();
     } catch (e) {
       pools.replaceChildren(h('span', { class: 'error' }, `Cannot load the pools: ${e.message}`), ' ',

@@ -20,7 +20,6 @@ export function logsPage(main, app, id) {
   const ctrl = new AbortController();
   let stopped = false;
   let nb = null;
-  const shown = new Map(); // line key -> times shown
   let reconnects = 0;
 
   const stopPoll = poll(async () => {
@@ -35,20 +34,18 @@ export function logsPage(main, app, id) {
 
   follow.addEventListener('change', () => { if (follow.checked) lines.scrollTop = lines.scrollHeight; });
 
-  // Each connection replays the log from its start: a line is shown only
-  // when this connection has sent it more times than it was shown before.
-  let received = new Map();
+  // Each connection replays the log from its start; a line's id is the
+  // same in every connection, so a line already shown is skipped.
+  const shown = new Set();
   function add(l) {
-    const key = `${l.time}\u0000${l.source}\u0000${l.message}`;
-    const got = (received.get(key) || 0) + 1;
-    received.set(key, got);
-    if (got <= (shown.get(key) || 0)) return;
-    shown.set(key, got);
-    const t = new Date(l.time);
-    lines.append(h('li', { class: `src-${l.source}` },
-      h('time', { datetime: l.time }, t.toLocaleTimeString([], { hour12: false })), ' ',
+    if (shown.has(l.id)) return;
+    shown.add(l.id);
+    const t = new Date(l.timestamp);
+    const level = l.level.replace(/^LOG_LEVEL_/, '').toLowerCase();
+    lines.append(h('li', { class: `src-${l.source} lvl-${level}` },
+      h('time', { datetime: l.timestamp }, t.toLocaleTimeString([], { hour12: false })), ' ',
       h('span', { class: 'src' }, l.source), ' ',
-      h('span', { class: 'msg' }, l.message)));
+      h('span', { class: 'msg' }, l.log.replace(/\n$/, ''))));
     if (follow.checked) lines.scrollTop = lines.scrollHeight;
   }
 
@@ -57,19 +54,21 @@ export function logsPage(main, app, id) {
     while (!stopped) {
       try {
         setText(status, reconnects ? 'Reconnected; following.' : 'Following.');
-        await streamLines(`/tasks/${encodeURIComponent(id)}/logs?follow=true`, add, ctrl.signal);
+        await streamLines(`/tasks/${encodeURIComponent(id)}/logs?follow=true`, (line) => {
+          if (!line.result) throw new Error((line.error && line.error.message) || 'the log stream broke off');
+          add(line.result);
+        }, ctrl.signal);
         delay = 1000;
         // The bridge ends a followed stream once the task has ended and
         // everything is sent; any other end is a broken connection.
-        const cur = await api(`/notebooks/${encodeURIComponent(id)}`);
-        if (cur.state === 'TERMINATED') { setText(status, 'The task has ended; this is the whole log.'); return; }
+        const { task } = await api(`/tasks/${encodeURIComponent(id)}`);
+        if (task.endTime) { setText(status, 'The task has ended; this is the whole log.'); return; }
       } catch (e) {
         if (stopped || e.name === 'AbortError') return;
         if (e.status === 404) { setText(status, e.message); return; }
         setText(status, `Connection lost (${e.message}); reconnecting…`);
       }
       reconnects++;
-      received = new Map();
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 10000);
     }

@@ -25,28 +25,28 @@ export function poolsPage(main, app) {
   }
 
   const stop = poll(async () => {
-    const pools = await api('/resource-pools');
+    const { resourcePools: pools } = await api('/resource-pools');
     app.online();
     error.textContent = '';
     const names = new Set(pools.map((p) => p.name));
     for (const [n, r] of rows) if (!names.has(n)) { r.tr.remove(); rows.delete(n); }
     for (const p of pools) {
       const r = row(p.name);
-      const tags = [p.default_compute && 'default GPU pool', p.default_aux && 'default CPU pool'].filter(Boolean);
+      const tags = [p.defaultComputePool && 'default GPU pool', p.defaultAuxPool && 'default CPU pool'].filter(Boolean);
       const values = [
         p.name + (tags.length ? ` (${tags.join(', ')})` : ''),
         p.description || '—',
         p.partition,
-        `${p.nodes_up} of ${p.nodes_total}`,
-        p.gpus_total ? `${p.gpus_total - p.gpus_used} of ${p.gpus_total}${p.gpu_type ? ` ${p.gpu_type}` : ''}` : 'no GPUs',
-        `${p.cpus_total - p.cpus_used} of ${p.cpus_total}`,
-        p.slots_per_node,
-        `${p.notebooks_running} running, ${p.notebooks_queued} queued`,
-        p.idle_timeout || 'none',
+        `${p.nodesUp} of ${p.numAgents}`,
+        p.gpusTotal ? `${p.gpusTotal - p.gpusUsed} of ${p.gpusTotal}${p.gpuType ? ` ${p.gpuType}` : ''}` : 'no GPUs',
+        `${p.cpusTotal - p.cpusUsed} of ${p.cpusTotal}`,
+        p.slotsPerAgent,
+        `${p.notebooksRunning} running, ${p.notebooksQueued} queued`,
+        p.idleTimeout || 'none',
         p.image || '—',
       ];
       values.forEach((v, i) => setText(r.cells[i], v));
-      r.tr.classList.toggle('down', p.nodes_up === 0);
+      r.tr.classList.toggle('down', p.nodesUp === 0);
       body.append(r.tr);
     }
     setText(updated, pools.length ? `Updated ${new Date().toLocaleTimeString()}; refreshes every 5 seconds.` : 'No resource pools are configured.');
