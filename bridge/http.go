@@ -91,16 +91,12 @@ func (s *Server) router() *mux.Router {
 	account.HandleFunc("/users/{name}/link", s.handleLink).Methods(http.MethodPost)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
-	authed.HandleFunc("/notebooks", s.handleStart(typeNotebook)).Methods(http.MethodPost)
-	authed.HandleFunc("/notebooks", s.handleList(typeNotebook)).Methods(http.MethodGet)
-	authed.HandleFunc("/shells", s.handleStart(typeShell)).Methods(http.MethodPost)
-	authed.HandleFunc("/shells", s.handleList(typeShell)).Methods(http.MethodGet)
-	authed.HandleFunc("/shells/{id}", s.handleGetNotebook).Methods(http.MethodGet)
-	authed.HandleFunc("/shells/{id}/kill", s.handleKill).Methods(http.MethodPost)
-	authed.HandleFunc("/notebooks/preview", s.handlePreview).Methods(http.MethodPost)
-	authed.HandleFunc("/notebooks/{id}", s.handleGetNotebook).Methods(http.MethodGet)
-	authed.HandleFunc("/notebooks/{id}/config", s.handleConfig).Methods(http.MethodGet)
-	authed.HandleFunc("/notebooks/{id}/kill", s.handleKill).Methods(http.MethodPost)
+	for _, k := range []struct{ path, typ string }{{"/notebooks", typeNotebook}, {"/shells", typeShell}} {
+		authed.HandleFunc(k.path, s.handleLaunch(k.typ)).Methods(http.MethodPost)
+		authed.HandleFunc(k.path, s.handleList(k.typ)).Methods(http.MethodGet)
+		authed.HandleFunc(k.path+"/{id}", s.handleGet(k.typ)).Methods(http.MethodGet)
+		authed.HandleFunc(k.path+"/{id}/kill", s.handleKill(k.typ)).Methods(http.MethodPost)
+	}
 	authed.HandleFunc("/tasks/{id}/logs", s.handleLogs).Methods(http.MethodGet)
 
 	r.PathPrefix("/det/").Handler(webui.Handler())

@@ -89,6 +89,9 @@ var migrations = []string{
 	// 7: the key a task's launcher proves its port with ('' for tasks
 	// submitted before: they are routed without the proof).
 	`ALTER TABLE tasks ADD COLUMN proof_key TEXT NOT NULL DEFAULT '';`,
+	// 8: task states take Determined's names (api.State*: STATE_RUNNING).
+	`UPDATE tasks SET state = 'STATE_' || state
+		WHERE state IN ('QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED');`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
