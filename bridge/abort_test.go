@@ -59,7 +59,7 @@ func queueJobs(h *harness) {
 // onlyTask returns the harness user's one notebook.
 func onlyTask(t *testing.T, h *harness) api.Notebook {
 	t.Helper()
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do("GET", "/api/v1/notebooks", nil, &list, http.StatusOK)
 	if len(list.Notebooks) != 1 {
 		t.Fatalf("%d notebooks, want 1: %+v", len(list.Notebooks), list.Notebooks)
@@ -75,7 +75,7 @@ func TestStoreFailsAfterSbatch(t *testing.T) {
 	queueJobs(h)
 	fs := &faultyStore{Store: h.srv.store, setJobID: errors.New("database is locked")}
 	h.srv.store = fs
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil)
 	var e api.Error
 	_ = json.Unmarshal(w.Body.Bytes(), &e)
 	if w.Code != http.StatusInternalServerError || !strings.Contains(e.Message, "cancelled the job") || !strings.Contains(e.Message, "try again") {
@@ -107,13 +107,13 @@ func TestStoreFailsTwiceAfterSbatch(t *testing.T) {
 	queueJobs(h)
 	fs := &faultyStore{Store: h.srv.store, setJobID: errors.New("disk I/O error"), update: errors.New("disk I/O error")}
 	h.srv.store = fs
-	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil); w.Code != http.StatusInternalServerError {
+	if w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil); w.Code != http.StatusInternalServerError {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 	if len(h.slurm.jobs) != 0 {
 		t.Fatalf("left in Slurm: %v", h.slurm.jobs)
 	}
-	if nb := onlyTask(t, h); nb.State != api.StateQueued || nb.JobID != "" {
+	if nb := onlyTask(t, h); nb.State != api.StateQueued || nb.SlurmJobID != "" {
 		t.Fatalf("with every write failing: %+v", nb)
 	}
 	fs.update, fs.setJobID = nil, nil
@@ -133,10 +133,10 @@ func TestKillWithoutJob(t *testing.T) {
 		State: api.StateQueued, Config: "{}", RegisteredTime: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	var nb api.Notebook
-	h.do("POST", "/api/v1/notebooks/"+id+"/kill", nil, &nb, http.StatusOK)
-	if nb.State != api.StateTerminated || nb.Reason != reasonKilled {
-		t.Fatalf("after kill: %+v", nb)
+	var killed api.KillNotebookResponse
+	h.do("POST", "/api/v1/notebooks/"+id+"/kill", nil, &killed, http.StatusOK)
+	if nb := killed.Notebook; nb.State != api.StateTerminated || nb.Reason != reasonKilled || nb.ExitStatus != reasonKilled {
+		t.Fatalf("after kill: %+v", killed)
 	}
 	h.slurm.jobs["555"] = slurm.Job{ID: "555", Name: "det-notebook-" + id, State: "PENDING"}
 	h.srv.sweepOrphans(context.Background())
@@ -178,21 +178,21 @@ func TestKillDuringSubmit(t *testing.T) {
 	killed := 0
 	h.slurm.submit = func(r slurm.SubmitRequest) (string, error) {
 		id := filepath.Base(filepath.Dir(r.Script))
-		var nb api.Notebook
-		h.do("POST", "/api/v1/notebooks/"+id+"/kill", nil, &nb, http.StatusOK)
-		if nb.State == api.StateTerminated && nb.Reason == reasonKilled {
+		var resp api.KillNotebookResponse
+		h.do("POST", "/api/v1/notebooks/"+id+"/kill", nil, &resp, http.StatusOK)
+		if nb := resp.Notebook; nb.State == api.StateTerminated && nb.Reason == reasonKilled {
 			killed++
 		}
 		return queue(r)
 	}
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil)
 	if w.Code != http.StatusConflict || !strings.Contains(w.Body.String(), "killed while it was being queued") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
 	if killed != 1 || len(h.slurm.jobs) != 0 {
 		t.Fatalf("kill ended the task: %v; left in Slurm: %v", killed == 1, h.slurm.jobs)
 	}
-	if nb := onlyTask(t, h); nb.State != api.StateTerminated || nb.Reason != reasonKilled || nb.JobID != "101" {
+	if nb := onlyTask(t, h); nb.State != api.StateTerminated || nb.Reason != reasonKilled || nb.SlurmJobID != "101" {
 		t.Fatalf("task %+v", nb)
 	}
 	if n := h.srv.submitting.size(); n != 0 {

@@ -25,7 +25,7 @@ func TestBindTargetsAsUser(t *testing.T) {
 		code      int
 		want      string
 	}{
-		{"inside", `[{"path":"/shared/data","real":"/shared/data"}]`, http.StatusCreated, ""},
+		{"inside", `[{"path":"/shared/data","real":"/shared/data"}]`, http.StatusOK, ""},
 		{"link out", `[{"path":"/shared/data","real":"/root/secret"}]`, http.StatusBadRequest, "bind_mounts[0].host_path: /shared/data resolves to /root/secret, outside the allowed prefixes"},
 		{"hidden", `[{"path":"/shared/data","problem":"does not exist or may not be read by the job's user"}]`, http.StatusBadRequest, "bind_mounts[0].host_path: /shared/data does not exist or may not be read by the job's user"},
 	} {
@@ -34,7 +34,7 @@ func TestBindTargetsAsUser(t *testing.T) {
 				{Name: "/opt/det/det-launcher", Prefix: []string{"check-image", "/images/site.sif"}, Out: `{"type":"sif"}`},
 				{Name: "/opt/det/det-launcher", Prefix: []string{"resolve", "/shared/data"}, Out: c.out}}}
 			h.srv.imageRunner = r
-			w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, nil)
+			w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: cfg}, nil)
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
 			if w.Code != c.code || !strings.Contains(e.Message, c.want) {

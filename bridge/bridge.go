@@ -60,7 +60,7 @@ type Store interface {
 	SetJobID(ctx context.Context, id, jobID string) error
 	GetTask(ctx context.Context, id string) (*store.Task, error)
 	TasksByPrefix(ctx context.Context, prefix string) ([]*store.Task, error)
-	ListTasks(ctx context.Context, typ, owner string) ([]*store.Task, error)
+	ListTasks(ctx context.Context, f store.TaskFilter) ([]*store.Task, error)
 	LiveTasks(ctx context.Context) ([]*store.Task, error)
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
 	AddEvent(ctx context.Context, taskID, msg string) error

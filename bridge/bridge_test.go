@@ -170,9 +170,17 @@ func (h *harness) do(method, path string, body, out any, want int) {
 }
 
 func (h *harness) start(cfg map[string]any) api.Notebook {
-	var nb api.Notebook
-	h.do("POST", "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, &nb, http.StatusCreated)
-	return nb
+	var resp api.LaunchNotebookResponse
+	h.do("POST", "/api/v1/notebooks", api.LaunchRequest{Config: cfg}, &resp, http.StatusOK)
+	return resp.Notebook
+}
+
+// get reads a notebook by its id or a prefix.
+func (h *harness) get(id string) api.Notebook {
+	h.t.Helper()
+	var resp api.GetNotebookResponse
+	h.do("GET", "/api/v1/notebooks/"+id, nil, &resp, http.StatusOK)
+	return resp.Notebook
 }
 
 func TestSubmitWritesJobFolder(t *testing.T) {
@@ -180,7 +188,7 @@ func TestSubmitWritesJobFolder(t *testing.T) {
 	var got slurm.SubmitRequest
 	h.slurm.submit = func(r slurm.SubmitRequest) (string, error) { got = r; return "7", nil }
 	nb := h.start(map[string]any{"resources": map[string]any{"slots": 2}, "slurm": map[string]any{"sbatch_args": []any{"--time=10"}}})
-	if nb.JobID != "7" || nb.ResourcePool != "gpu" || nb.State != api.StateQueued {
+	if nb.SlurmJobID != "7" || nb.JobID != nb.ID || nb.ResourcePool != "gpu" || nb.State != api.StateQueued {
 		t.Fatalf("notebook %+v", nb)
 	}
 	args := strings.Join(got.Args, " ")
@@ -212,11 +220,11 @@ func TestSubmitWritesJobFolder(t *testing.T) {
 func TestFailedSubmitLeavesNothing(t *testing.T) {
 	h := newHarness(t)
 	h.slurm.submit = func(slurm.SubmitRequest) (string, error) { return "", errors.New("sbatch: error: invalid account") }
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil)
 	if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "invalid account") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
 	entries, _ := os.ReadDir(filepath.Join(h.root, "jobuser"))
 	if len(list.Notebooks) != 0 || len(entries) != 0 {
@@ -236,7 +244,7 @@ func TestSubmitRefusals(t *testing.T) {
 		{map[string]any{"resourcez": 1}, "resourcez: unknown field; did you mean resources?"},
 	}
 	for _, c := range cases {
-		w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: c.cfg}, nil)
+		w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: c.cfg}, nil)
 		var e api.Error
 		_ = json.Unmarshal(w.Body.Bytes(), &e)
 		if w.Code != http.StatusBadRequest || !strings.Contains(e.Message, c.want) {
@@ -248,11 +256,7 @@ func TestSubmitRefusals(t *testing.T) {
 func TestReconcileStates(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(nil)
-	get := func() api.Notebook {
-		var n api.Notebook
-		h.do("GET", "/api/v1/notebooks/"+nb.ID[:8], nil, &n, 200)
-		return n
-	}
+	get := func() api.Notebook { return h.get(nb.ID[:8]) }
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PENDING", Reason: "Resources"}
 	h.srv.reconcile(context.Background())
 	if n := get(); n.State != api.StateQueued || !strings.HasPrefix(n.Reason, "Resources: waiting for GPUs") {
@@ -292,8 +296,7 @@ func TestKillThenCancelled(t *testing.T) {
 	}
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "CANCELLED"}
 	h.srv.reconcile(context.Background())
-	var n api.Notebook
-	h.do("GET", "/api/v1/notebooks/"+nb.ID, nil, &n, 200)
+	n := h.get(nb.ID)
 	if n.State != api.StateTerminated || n.Reason != "killed by user" {
 		t.Fatalf("%+v", n)
 	}
@@ -356,11 +359,11 @@ func TestSubmitDuringOutage(t *testing.T) {
 	h.slurm.submit = func(slurm.SubmitRequest) (string, error) {
 		return "", &slurm.CommandError{Cmd: "sbatch", Stderr: "sbatch: error: Batch job submission failed: Unable to contact slurm controller (connect failure)", Err: errors.New("exit 1")}
 	}
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil)
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "try again") {
 		t.Fatalf("%d %s", w.Code, w.Body)
 	}
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
 	if len(list.Notebooks) != 0 {
 		t.Fatal("a failed submit left a task")
@@ -401,12 +404,12 @@ func TestOthersTasks(t *testing.T) {
 	if w := h.req("POST", "/api/v1/notebooks/"+nb.ID+"/kill", nil, nil); w.Code != http.StatusForbidden {
 		t.Errorf("kill of another's notebook: %d", w.Code)
 	}
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do("GET", "/api/v1/notebooks", nil, &list, 200)
 	if len(list.Notebooks) != 0 {
 		t.Errorf("bob sees %d notebooks", len(list.Notebooks))
 	}
-	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "link-with-agent-user") {
+	if w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{}, nil); w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "link-with-agent-user") {
 		t.Errorf("an unlinked user's start: %d %s", w.Code, w.Body)
 	}
 }
@@ -419,10 +422,10 @@ func TestCookieNeedsSameOrigin(t *testing.T) {
 	if w := h.req("GET", "/api/v1/notebooks", nil, cookie); w.Code != http.StatusOK {
 		t.Fatalf("cookie read: %d", w.Code)
 	}
-	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://evil.example"}); w.Code != http.StatusForbidden {
+	if w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://evil.example"}); w.Code != http.StatusForbidden {
 		t.Fatalf("cross-site POST with the cookie: %d", w.Code)
 	}
-	if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://127.0.0.1:8080"}); w.Code != http.StatusCreated {
+	if w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{}, map[string]string{"Cookie": CookieName + "=" + tok, "Origin": "http://127.0.0.1:8080"}); w.Code != http.StatusOK {
 		t.Fatalf("same-origin POST with the cookie: %d %s", w.Code, w.Body)
 	}
 }

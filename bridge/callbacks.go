@@ -39,7 +39,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if api.Terminal(t.State) || t.State == api.StateTerminating {
-		writeError(w, http.StatusConflict, "task is "+t.State)
+		writeError(w, http.StatusConflict, "task is "+api.StateName(t.State))
 		return
 	}
 	if req.Port <= 0 || req.Port > 65535 {

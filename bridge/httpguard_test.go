@@ -68,8 +68,8 @@ func TestBodyOverLimit(t *testing.T) {
 		size        int64
 	}{
 		{"/api/v1/auth/login", "1 MiB", 2 << 20},
-		{"/api/v1/notebooks", "129 MiB", 200 << 20},
-		{"/api/v1/notebooks/preview", "1 MiB", 2 << 20},
+		{"/api/v1/notebooks", "160 MiB", 200 << 20},
+		{"/api/v1/shells", "160 MiB", 200 << 20},
 		{"/api/v1/me/settings", "4 KiB", 5 << 10},
 	} {
 		method := http.MethodPost
@@ -123,7 +123,7 @@ func TestExpectContinueGets413(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte("129 MiB")) {
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !bytes.Contains(body, []byte("160 MiB")) {
 		t.Fatalf("got %d %s, want 413 naming the limit", resp.StatusCode, body)
 	}
 	var e api.Error

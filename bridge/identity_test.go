@@ -105,7 +105,7 @@ func TestSubmitRefusesSystemAccount(t *testing.T) {
 	if err := h.srv.store.LinkAgent(context.Background(), "determined", "daemon", -1, "", -1); err != nil {
 		t.Fatal(err)
 	}
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{}, nil)
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{}, nil)
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), "below the site's min_uid") {
 		t.Fatalf("submit as daemon: %d %s", w.Code, w.Body)
 	}

@@ -26,8 +26,8 @@ func TestImageCheckAnswers(t *testing.T) {
 		code int
 		want string
 	}{
-		{"sif", `{"type":"sif"}`, nil, http.StatusCreated, ""},
-		{"sandbox", `{"type":"sandbox"}` + "\n", nil, http.StatusCreated, ""},
+		{"sif", `{"type":"sif"}`, nil, http.StatusOK, ""},
+		{"sandbox", `{"type":"sandbox"}` + "\n", nil, http.StatusOK, ""},
 		{"fifo", `{"problem":"not-file","detail":"a named pipe, not a file or folder"}`, nil, http.StatusBadRequest,
 			"environment.image: /images/site.sif: not a usable image (a named pipe, not a file or folder)"},
 		{"unreadable", `{"problem":"unreadable","detail":"the job's user (uid 2002) may not read it"}`, nil, http.StatusBadRequest,
@@ -44,7 +44,7 @@ func TestImageCheckAnswers(t *testing.T) {
 	h := newHarness(t)
 	h.srv.cfg.ContainerRuntime.Type = "apptainer"
 	count := func() int {
-		var list api.NotebookList
+		var list api.GetNotebooksResponse
 		h.do("GET", "/api/v1/notebooks", nil, &list, http.StatusOK)
 		return len(list.Notebooks)
 	}
@@ -53,7 +53,7 @@ func TestImageCheckAnswers(t *testing.T) {
 			before := count()
 			r := &slurm.StubRunner{Stubs: []slurm.Stub{{Name: "/opt/det/det-launcher", Prefix: []string{"check-image", "/images/site.sif"}, Out: c.out, Err: c.err}}}
 			h.srv.imageRunner = r
-			w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}}}, nil)
+			w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}}}, nil)
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
 			if w.Code != c.code || !strings.Contains(e.Message, c.want) {
@@ -69,7 +69,7 @@ func TestImageCheckAnswers(t *testing.T) {
 			if call := r.Calls[0]; call.User != wantUser || slices.ContainsFunc(call.Env, func(e string) bool { return strings.HasPrefix(e, "DET_") }) {
 				t.Fatalf("check ran as %q with %q, want as %q", call.User, call.Env, wantUser)
 			}
-			if n := count(); c.code != http.StatusCreated && n != before {
+			if n := count(); c.code != http.StatusOK && n != before {
 				t.Fatalf("a refused image left a notebook: %d before, %d after", before, n)
 			}
 		})

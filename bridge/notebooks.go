@@ -1,10 +1,10 @@
 package bridge
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -19,12 +19,20 @@ const (
 	typeShell    = api.KindShell
 )
 
+// toAPI is a task as the API shows it (Determined's v1Notebook or v1Shell
+// and the bridge's own fields).
 func (s *Server) toAPI(t *store.Task) api.Notebook {
 	nb := api.Notebook{
-		ID: t.ID, Description: t.Description, State: t.State, Reason: t.Reason, Owner: t.Owner,
-		ResourcePool: t.Pool, Slots: t.Slots, RegisteredTime: t.RegisteredTime.UTC(), JobID: t.JobID,
-		Node: t.Node, ExitCode: t.ExitCode,
-		ServiceAddress: strings.TrimSuffix(s.cfg.ExternalURL, "/") + "/proxy/" + t.ID + "/",
+		ID: t.ID, Description: t.Description, State: t.State, StartTime: t.RegisteredTime.UTC(), Username: t.Owner,
+		ResourcePool: t.Pool, JobID: t.ID, WorkspaceID: api.DefaultWorkspaceID, ServiceAddress: "/proxy/" + t.ID + "/",
+		SlurmJobID: t.JobID, Slots: t.Slots, Node: t.Node, Reason: t.Reason, ExitCode: t.ExitCode,
+	}
+	if t.OwnerID != 0 {
+		id := t.OwnerID
+		nb.UserID = &id
+	}
+	if api.Terminal(t.State) {
+		nb.ExitStatus = t.Reason
 	}
 	if j, ok := s.view.job(t.ID); ok && !api.Terminal(t.State) {
 		if t.State == api.StateQueued && !j.StartTime.IsZero() && j.StartTime.Before(time.Now().AddDate(1, 0, 0)) {
@@ -39,72 +47,97 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 	return nb
 }
 
-// handleStart starts a task of type typ (a notebook or a shell).
-func (s *Server) handleStart(typ string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { s.start(w, r, typ) }
+// configJSON is a stored task config as the API shows it: with empty
+// lists as [] (configs stored before had null).
+func configJSON(stored string) json.RawMessage {
+	var cfg taskconfig.Config
+	if err := json.Unmarshal([]byte(stored), &cfg); err != nil {
+		return json.RawMessage(stored)
+	}
+	out, err := json.Marshal(cfg)
+	if err != nil {
+		return json.RawMessage(stored)
+	}
+	return out
 }
 
-func (s *Server) start(w http.ResponseWriter, r *http.Request, typ string) {
-	var req api.NotebookRequest
-	if !readJSONLimit(w, r, &req, taskconfig.MaxContextBytes*4/3+1<<20) {
-		return
-	}
-	t, err := s.submit(r.Context(), currentUser(r), typ, req.Config, req.Context)
-	if err != nil {
-		var ue *userError
-		if errors.As(err, &ue) {
-			writeError(w, ue.code, ue.msg)
+// handleGet answers GET /notebooks/{id} or /shells/{id}: the task and
+// the merged config it runs with.
+func (s *Server) handleGet(typ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.find(w, r, typ)
+		if !ok {
 			return
 		}
-		s.internal(w, "start notebook", err)
-		return
+		nb, cfg := s.toAPI(t), configJSON(t.Config)
+		if typ == typeShell {
+			writeJSON(w, http.StatusOK, api.GetShellResponse{Shell: nb, Config: cfg})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.GetNotebookResponse{Notebook: nb, Config: cfg})
 	}
-	writeJSON(w, http.StatusCreated, s.toAPI(t))
 }
 
-// handleList lists the tasks of type typ the user may see.
-func (s *Server) handleList(typ string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) { s.list(w, r, typ) }
+// handleKill kills a notebook or a shell.
+func (s *Server) handleKill(typ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t, ok := s.find(w, r, typ)
+		if !ok {
+			return
+		}
+		if err := s.kill(r.Context(), t); err != nil {
+			s.internal(w, "kill "+typ, err)
+			return
+		}
+		id := t.ID
+		t, err := s.store.GetTask(r.Context(), id)
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q: its start failed, so there is nothing to kill", typ, id))
+			return
+		}
+		if err != nil {
+			s.internal(w, "kill "+typ, err)
+			return
+		}
+		if typ == typeShell {
+			writeJSON(w, http.StatusOK, api.KillShellResponse{Shell: s.toAPI(t)})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.KillNotebookResponse{Notebook: s.toAPI(t)})
+	}
 }
 
-func (s *Server) list(w http.ResponseWriter, r *http.Request, typ string) {
-	u := currentUser(r)
-	owner := u.Username
-	if u.Admin {
-		owner = ""
-	}
-	tasks, err := s.store.ListTasks(r.Context(), typ, owner)
-	if err != nil {
-		s.internal(w, "list notebooks", err)
-		return
-	}
-	out := api.NotebookList{Notebooks: make([]api.Notebook, 0, len(tasks))}
-	for _, t := range tasks {
-		out.Notebooks = append(out.Notebooks, s.toAPI(t))
-	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// lookup finds the task a path's {id} names (a full id or a unique prefix)
-// among those the user may see. To a reader, others' tasks are absent
-// (404); an action on another's task by its full id is forbidden (403).
+// lookup finds the task (of any type) a path's {id} names; see find.
 func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bool) {
+	return s.find(w, r, "")
+}
+
+// find finds the task of type typ ("" for any) that a path's {id} names
+// (a full id or a unique prefix) among those the user may see. To a
+// reader, others' tasks and tasks of another type are absent (404); an
+// action on another's task by its full id is forbidden (403).
+func (s *Server) find(w http.ResponseWriter, r *http.Request, typ string) (*store.Task, bool) {
 	id := mux.Vars(r)["id"]
+	noun := typ
+	if noun == "" {
+		noun = "task"
+	}
 	u := currentUser(r)
 	visible := func(t *store.Task) bool { return u.Admin || t.Owner == u.Username }
+	ofType := func(t *store.Task) bool { return typ == "" || t.Type == typ }
 	t, err := s.store.GetTask(r.Context(), id)
-	if err == nil {
+	if err == nil && ofType(t) {
 		if !visible(t) {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q", id))
+				writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q", noun, id))
 			} else {
-				writeError(w, http.StatusForbidden, fmt.Sprintf("notebook %q belongs to another user", id))
+				writeError(w, http.StatusForbidden, fmt.Sprintf("%s %q belongs to another user", noun, id))
 			}
 			return nil, false
 		}
 		return t, true
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.internal(w, "look up task", err)
 		return nil, false
 	}
@@ -115,7 +148,7 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bo
 	}
 	var mine []*store.Task
 	for _, c := range cands {
-		if visible(c) {
+		if visible(c) && ofType(c) {
 			mine = append(mine, c)
 		}
 	}
@@ -123,70 +156,9 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request) (*store.Task, bo
 	case len(mine) == 1 && len(id) >= 4:
 		return mine[0], true
 	case len(mine) > 1:
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q matches %d notebooks; give more of the id", id, len(mine)))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q matches %d %ss; give more of the id", id, len(mine), noun))
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q (give the id or a unique prefix of 4 or more characters)", id))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q (give the id or a unique prefix of 4 or more characters)", noun, id))
 	}
 	return nil, false
-}
-
-func (s *Server) handleGetNotebook(w http.ResponseWriter, r *http.Request) {
-	if t, ok := s.lookup(w, r); ok {
-		writeJSON(w, http.StatusOK, s.toAPI(t))
-	}
-}
-
-func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.lookup(w, r)
-	if !ok {
-		return
-	}
-	if err := s.kill(r.Context(), t); err != nil {
-		s.internal(w, "kill notebook", err)
-		return
-	}
-	id := t.ID
-	t, err := s.store.GetTask(r.Context(), id)
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no notebook %q: its start failed, so there is nothing to kill", id))
-		return
-	}
-	if err != nil {
-		s.internal(w, "kill notebook", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.toAPI(t))
-}
-
-// handlePreview returns the merged config a start would use, and submits
-// nothing.
-func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
-	var req api.NotebookRequest
-	if !readJSON(w, r, &req) {
-		return
-	}
-	cfg, _, err := s.resolveConfig(req.Config)
-	if err == nil {
-		err = s.checkBindPrefixes(cfg)
-	}
-	if err != nil {
-		var ue *userError
-		if errors.As(err, &ue) {
-			writeError(w, ue.code, ue.msg)
-			return
-		}
-		s.internal(w, "preview config", err)
-		return
-	}
-	writeJSON(w, http.StatusOK, cfg)
-}
-
-// handleConfig returns the merged config a notebook ran with.
-func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.lookup(w, r)
-	if !ok {
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(t.Config))
 }

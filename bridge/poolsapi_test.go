@@ -69,7 +69,7 @@ func TestResourcePoolsShape(t *testing.T) {
 }
 
 // TestPaginate: Determined's offset and limit.
-func TestPaginate(t *testing.T) {
+func TestPaginatePools(t *testing.T) {
 	for _, c := range []struct{ total, offset, limit, start, end int }{
 		{5, 0, 0, 0, 5}, {5, 2, 2, 2, 4}, {5, 4, 3, 4, 5}, {5, 9, 1, 5, 5}, {5, -2, 0, 3, 5}, {5, -9, 1, 0, 1}, {0, 0, 0, 0, 0},
 	} {

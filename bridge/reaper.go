@@ -59,7 +59,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if api.Terminal(t.State) {
-		writeError(w, http.StatusConflict, "task is "+t.State)
+		writeError(w, http.StatusConflict, "task is "+api.StateName(t.State))
 		return
 	}
 	s.reports.set(t.ID, rep)

@@ -26,12 +26,11 @@ func TestReconcileUnreadableRecord(t *testing.T) {
 	h.slurm.jobs["101"] = slurm.Job{ID: "101", Err: errors.New("unreadable")}
 	h.slurm.jobs["102"] = slurm.Job{ID: "102", State: "CANCELLED"}
 	h.srv.reconcile(context.Background())
-	var n api.Notebook
-	h.do("GET", "/api/v1/notebooks/"+odd.ID, nil, &n, http.StatusOK)
+	n := h.get(odd.ID)
 	if n.State != api.StateStarting {
 		t.Errorf("the task of the unreadable job: %s %s, want it kept STARTING", n.State, n.Reason)
 	}
-	h.do("GET", "/api/v1/notebooks/"+other.ID, nil, &n, http.StatusOK)
+	n = h.get(other.ID)
 	if n.State != api.StateTerminated {
 		t.Errorf("the other task: %s, want TERMINATED", n.State)
 	}

@@ -86,17 +86,18 @@ func FuzzRenderJob(f *testing.F) {
 		}
 		var got *slurm.SubmitRequest
 		h.slurm.submit = func(r slurm.SubmitRequest) (string, error) { got = &r; return "77", nil }
-		w := h.req(http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: cfg}, nil)
+		w := h.req(http.MethodPost, "/api/v1/notebooks", api.LaunchRequest{Config: cfg}, nil)
 		switch {
 		case w.Code == http.StatusBadRequest && got == nil:
 			return // refused, and nothing reached sbatch
-		case w.Code != http.StatusCreated || got == nil:
+		case w.Code != http.StatusOK || got == nil:
 			t.Fatalf("%d %s (sbatch called: %v)", w.Code, w.Body, got != nil)
 		}
-		var nb api.Notebook
-		if err := json.Unmarshal(w.Body.Bytes(), &nb); err != nil {
+		var launched api.LaunchNotebookResponse
+		if err := json.Unmarshal(w.Body.Bytes(), &launched); err != nil {
 			t.Fatal(err)
 		}
+		nb := launched.Notebook
 		dir := filepath.Join(h.root, "jobuser", nb.ID)
 		defer os.RemoveAll(dir)
 

@@ -32,23 +32,23 @@ func TestRuntimeRefusesWhatItCannotDo(t *testing.T) {
 			"environment.image:"},
 	}
 	for _, c := range cases {
-		for _, path := range []string{"/api/v1/notebooks", "/api/v1/notebooks/preview"} {
-			w := h.req("POST", path, api.NotebookRequest{Config: c.cfg}, nil)
+		for _, preview := range []bool{false, true} {
+			w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: c.cfg, Preview: preview}, nil)
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
 			if w.Code != http.StatusBadRequest || !strings.HasPrefix(e.Message, c.want) {
-				t.Errorf("%s %s: %d %s, want 400 %q", c.name, path, w.Code, w.Body, c.want)
+				t.Errorf("%s (preview %v): %d %s, want 400 %q", c.name, preview, w.Code, w.Body, c.want)
 			}
 		}
 	}
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do("GET", "/api/v1/notebooks", nil, &list, http.StatusOK)
 	if len(list.Notebooks) != 0 {
 		t.Fatalf("refused configs left %d notebooks", len(list.Notebooks))
 	}
 	// The site's default image is no reason to refuse: it is not used.
-	w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{"resources": cpu}}, nil)
-	if w.Code != http.StatusCreated {
+	w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{"resources": cpu}}, nil)
+	if w.Code != http.StatusOK {
 		t.Fatalf("a plain notebook: %d %s", w.Code, w.Body)
 	}
 }

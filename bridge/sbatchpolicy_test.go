@@ -62,10 +62,10 @@ func TestPoolPolicyThroughAPI(t *testing.T) {
 		return "1", nil
 	}
 	cfg := map[string]any{"resources": map[string]any{"resource_pool": "gpu"}, "slurm": map[string]any{"sbatch_args": []any{"--account=other"}}}
-	for _, path := range []string{"/api/v1/notebooks", "/api/v1/notebooks/preview"} {
-		w := h.req(http.MethodPost, path, api.NotebookRequest{Config: cfg}, nil)
+	for _, preview := range []bool{false, true} {
+		w := h.req(http.MethodPost, "/api/v1/notebooks", api.LaunchRequest{Config: cfg, Preview: preview}, nil)
 		if w.Code != http.StatusBadRequest || !strings.Contains(w.Body.String(), "--account") || !strings.Contains(w.Body.String(), "pool gpu") {
-			t.Errorf("%s: %d %s", path, w.Code, w.Body.String())
+			t.Errorf("preview %v: %d %s", preview, w.Code, w.Body.String())
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestSbatchRefusalText(t *testing.T) {
 				Err: &slurm.CommandError{Cmd: "sbatch", Stderr: c.stderr, Err: errors.New("exit status 1")}}}}
 			cli := &slurm.CLI{Runner: stub}
 			h.slurm.submit = func(r slurm.SubmitRequest) (string, error) { return cli.Submit(context.Background(), r) }
-			w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil)
+			w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil)
 			var e api.Error
 			if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil {
 				t.Fatal(err)

@@ -47,14 +47,12 @@ func soakBatch(t *testing.T, h *harness, n int) []string {
 	for i := 0; i < n; i++ {
 		if i%10 == 9 {
 			h.slurm.submit = timedOut
-			if w := h.req("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, nil); w.Code != http.StatusServiceUnavailable {
+			if w := h.req("POST", "/api/v1/notebooks", api.LaunchRequest{Config: map[string]any{}}, nil); w.Code != http.StatusServiceUnavailable {
 				t.Fatalf("submit during an outage: %d %s", w.Code, w.Body)
 			}
 			h.slurm.submit = queue
 		}
-		var nb api.Notebook
-		h.do("POST", "/api/v1/notebooks", api.NotebookRequest{Config: map[string]any{}}, &nb, http.StatusCreated)
-		ids = append(ids, nb.ID)
+		ids = append(ids, h.start(map[string]any{}).ID)
 	}
 	for id, j := range h.slurm.jobs {
 		j.State, j.Nodes, j.TimeLeft = "RUNNING", []string{"gpu1"}, 5*time.Minute

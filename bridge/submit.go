@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -36,6 +37,24 @@ type userError struct {
 func (e *userError) Error() string { return e.msg }
 
 func (e *userError) Unwrap() error { return e.err }
+
+// fail answers err: a userError with its code and message, anything
+// else as an internal error of what.
+func (s *Server) fail(w http.ResponseWriter, what string, err error) {
+	var ue *userError
+	if errors.As(err, &ue) {
+		writeError(w, ue.code, ue.msg)
+		return
+	}
+	s.internal(w, what, err)
+}
+
+// describe names a shell the user did not name.
+func describe(typ string, userCfg map[string]any, cfg *taskconfig.Config) {
+	if _, named := userCfg["description"]; typ == typeShell && !named {
+		cfg.Description = "Shell (" + taskconfig.RandomName() + ")"
+	}
+}
 
 // badRequest is a 400 with the formatted message; its first error
 // argument, if any, is the cause it wraps.
@@ -191,7 +210,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// submit validates a config, writes the job folder, stores the task and
+// submit validates a config, writes the job folder (with contextTar, the
+// archive of the launch's files, nil for none), stores the task and
 // queues the Slurm job. An error before sbatch leaves nothing behind; one
 // after it cancels the job and leaves the task TERMINATED with the reason
 // (abort.go).
@@ -203,17 +223,14 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 	if err := s.checkBindPrefixes(cfg); err != nil {
 		return nil, err
 	}
-	if len(contextTar) > taskconfig.MaxContextBytes {
-		return nil, badRequest("context: %d MiB packed is more than the %d MiB allowed", len(contextTar)>>20, taskconfig.MaxContextBytes>>20)
-	}
 	if len(contextTar) > 0 {
+		// The archive was made from checked files; the job unpacks it by
+		// these rules, so check it by them too.
 		if err := taskconfig.ExtractContext(contextTar, ""); err != nil {
-			return nil, badRequest("context: %v", err)
+			return nil, badRequest("files: %v", err)
 		}
 	}
-	if _, named := userCfg["description"]; typ == typeShell && !named {
-		cfg.Description = "Shell (" + taskconfig.RandomName() + ")"
-	}
+	describe(typ, userCfg, cfg)
 	slots := cfg.SlotCount()
 	if err := s.checkSlots(ctx, pool, slots); err != nil {
 		return nil, err
@@ -239,7 +256,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 	s.submitting.add(id)
 	defer s.submitting.finish(id)
 	t := &store.Task{
-		ID: id, Type: typ, Owner: u.Username, PosixUser: pu.Username, Description: cfg.Description,
+		ID: id, Type: typ, Owner: u.Username, OwnerID: u.ID, PosixUser: pu.Username, Description: cfg.Description,
 		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
 		JupyterToken: randomHex(24), Secret: randomHex(24), ProofKey: randomHex(32),
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),

@@ -95,20 +95,8 @@ func (uq userQuery) keeps(u *store.User) bool {
 		(uq.name == "" || strings.Contains(strings.ToLower(u.Username), uq.name) || strings.Contains(strings.ToLower(u.DisplayName), uq.name))
 }
 
-// page returns the part of n items the query asks for: a negative offset
-// counts from the end, limit 0 is no limit.
-func (uq userQuery) page(n int) api.Pagination {
-	start := uq.offset
-	if start < 0 {
-		start = max(n+start, 0)
-	}
-	start = min(start, n)
-	end := n
-	if uq.limit > 0 {
-		end = min(start+uq.limit, n)
-	}
-	return api.Pagination{Offset: uq.offset, Limit: uq.limit, StartIndex: start, EndIndex: end, Total: n}
-}
+// page returns the part of n users the query asks for.
+func (uq userQuery) page(n int) api.Pagination { return paginate(n, uq.offset, uq.limit) }
 
 // handleListUsers answers GET /api/v1/users: the users the query's
 // filters keep, sorted, one page.

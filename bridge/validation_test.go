@@ -1,9 +1,6 @@
 package bridge
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -25,10 +22,10 @@ func TestStartRefusesBadValues(t *testing.T) {
 	}
 	cpu := map[string]any{"resource_pool": "cpu", "slots": 0}
 	cases := []struct {
-		name string
-		cfg  map[string]any
-		ctx  []byte
-		want string
+		name  string
+		cfg   map[string]any
+		files []api.File
+		want  string
 	}{
 		{"work_dir option", map[string]any{"resources": cpu, "work_dir": "-x"}, nil, "work_dir: "},
 		{"work_dir relative", map[string]any{"resources": cpu, "work_dir": "notebooks"}, nil, "work_dir: "},
@@ -38,10 +35,11 @@ func TestStartRefusesBadValues(t *testing.T) {
 		{"slots 2.5", map[string]any{"resources": map[string]any{"slots": 2.5}}, nil, "resources.slots: must be a whole number"},
 		{"slots -1", map[string]any{"resources": map[string]any{"slots": -1}}, nil, "resources.slots"},
 		{"long description", map[string]any{"resources": cpu, "description": strings.Repeat("d", 1<<20)}, nil, "description: is 1048576 characters, more than the 1000 allowed"},
-		{"context link through a link", map[string]any{"resources": cpu}, linkTar(t), `context: context archive: link "b" -> "a/a/.." leaves the working directory`},
+		{"files ..", map[string]any{"resources": cpu}, []api.File{{Path: "../x", Type: api.FileTypeRegular, Content: "eA=="}}, `files: "../x": leaves the working directory`},
+		{"files link", map[string]any{"resources": cpu}, []api.File{{Path: "l", Type: '2'}}, `files: "l": is a symbolic link`},
 	}
 	for _, c := range cases {
-		w := h.req(http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: c.cfg, Context: c.ctx}, nil)
+		w := h.req(http.MethodPost, "/api/v1/notebooks", api.LaunchRequest{Config: c.cfg, Files: c.files}, nil)
 		var e api.Error
 		_ = json.Unmarshal(w.Body.Bytes(), &e)
 		if w.Code != http.StatusBadRequest || !strings.Contains(e.Message, c.want) || len(e.Message) > 1000 {
@@ -51,29 +49,9 @@ func TestStartRefusesBadValues(t *testing.T) {
 	if ents, _ := os.ReadDir(filepath.Join(h.root, "jobuser")); len(ents) != 0 {
 		t.Errorf("job folders left behind: %v", ents)
 	}
-	var list api.NotebookList
+	var list api.GetNotebooksResponse
 	h.do(http.MethodGet, "/api/v1/notebooks", nil, &list, http.StatusOK)
 	if len(list.Notebooks) != 0 {
 		t.Errorf("tasks stored: %+v", list.Notebooks)
 	}
-}
-
-// linkTar is a context whose links each read as inside but lead outside:
-// a -> . makes a/a the top, so b -> a/a/.. is the top's parent.
-func linkTar(t *testing.T) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, hdr := range []*tar.Header{
-		{Name: "a", Typeflag: tar.TypeSymlink, Linkname: ".", Mode: 0o777},
-		{Name: "b", Typeflag: tar.TypeSymlink, Linkname: "a/a/..", Mode: 0o777},
-	} {
-		if err := tw.WriteHeader(hdr); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
 }

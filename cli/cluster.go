@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
 // newTaskCmd is `det task`: the live tasks of every kind, and their logs.
@@ -57,7 +58,7 @@ func newTaskCmd(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	cmd.AddCommand(list, newLogsCmd(g))
+	cmd.AddCommand(list, newLogsCmd(g, client.Kind{Name: "task"}))
 	return cmd
 }
 

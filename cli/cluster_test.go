@@ -60,7 +60,7 @@ func stubBridge(t *testing.T, logQuery *string) *httptest.Server {
 	return srv
 }
 
-func runCLI(t *testing.T, srv *httptest.Server, args ...string) (string, error) {
+func runClusterCLI(t *testing.T, srv *httptest.Server, args ...string) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	if code := Execute(context.Background(), append([]string{"-m", srv.URL}, args...), IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
@@ -79,18 +79,18 @@ func (e *cliError) Error() string { return e.msg }
 func TestLogsCommand(t *testing.T) {
 	var q string
 	srv := stubBridge(t, &q)
-	out, err := runCLI(t, srv, "notebook", "logs", "abcd")
+	out, err := runClusterCLI(t, srv, "notebook", "logs", "abcd")
 	if err != nil || out != "[t] 101      || INFO: line-1\n[t] 101      || INFO: line-2\n[t] 101      || INFO: line-3\n" {
 		t.Errorf("logs: %q %v", out, err)
 	}
-	out, err = runCLI(t, srv, "task", "logs", "abcd", "--tail", "2")
+	out, err = runClusterCLI(t, srv, "task", "logs", "abcd", "--tail", "2")
 	if err != nil || !strings.Contains(q, "orderBy=ORDER_BY_DESC") || !strings.Contains(q, "limit=2") || strings.Index(out, "line-2") > strings.Index(out, "line-3") {
 		t.Errorf("--tail 2 (query %s): %q %v", q, out, err)
 	}
-	if _, err := runCLI(t, srv, "notebook", "logs", "abcd", "--tail", "1", "--head", "1"); err == nil {
+	if _, err := runClusterCLI(t, srv, "notebook", "logs", "abcd", "--tail", "1", "--head", "1"); err == nil {
 		t.Error("--head with --tail was taken")
 	}
-	if out, _ := runCLI(t, srv, "shell", "logs", "abcd", "--json"); !strings.Contains(out, `"id":"job-1"`) {
+	if out, _ := runClusterCLI(t, srv, "shell", "logs", "abcd", "--json"); !strings.Contains(out, `"id":"job-1"`) {
 		t.Errorf("--json: %s", out)
 	}
 }
@@ -99,14 +99,14 @@ func TestLogsCommand(t *testing.T) {
 func TestClusterCommands(t *testing.T) {
 	var q string
 	srv := stubBridge(t, &q)
-	out, err := runCLI(t, srv, "task", "list")
+	out, err := runClusterCLI(t, srv, "task", "list")
 	if err != nil || !strings.Contains(out, "mine.1") || !strings.Contains(out, "gpu01") || !strings.Contains(out, "unassigned") || strings.Index(out, "mine") > strings.Index(out, "queued") {
 		t.Errorf("task list: %s %v", out, err)
 	}
-	if out, err := runCLI(t, srv, "agent", "list"); err != nil || !strings.Contains(out, "gpu01") {
+	if out, err := runClusterCLI(t, srv, "agent", "list"); err != nil || !strings.Contains(out, "gpu01") {
 		t.Errorf("agent list: %s %v", out, err)
 	}
-	out, err = runCLI(t, srv, "slot", "list", "--json")
+	out, err = runClusterCLI(t, srv, "slot", "list", "--json")
 	var rows []slotRow
 	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 3 {
 		t.Fatalf("slot list: %s %v", out, err)
@@ -116,7 +116,7 @@ func TestClusterCommands(t *testing.T) {
 			t.Errorf("slot %d: %+v, want %s", i, rows[i], want)
 		}
 	}
-	if out, err := runCLI(t, srv, "resource-pool", "list"); err != nil || !strings.Contains(out, "compute") || !strings.Contains(out, "2/2") {
+	if out, err := runClusterCLI(t, srv, "resource-pool", "list"); err != nil || !strings.Contains(out, "compute") || !strings.Contains(out, "2/2") {
 		t.Errorf("resource-pool list: %s %v", out, err)
 	}
 }

@@ -3,25 +3,20 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 
-	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
-	"github.com/det-slurm/bridge/bridge/api"
-	"github.com/det-slurm/bridge/client"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
-// printPreview prints the config the bridge would run, merged from the
-// site's and the pool's defaults and the user's own, and submits nothing.
-func printPreview(cmd *cobra.Command, g *globals, c *client.Client, cfg map[string]any) error {
-	var merged taskconfig.Config
-	if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/notebooks/preview", api.NotebookRequest{Config: cfg}, &merged); err != nil {
-		return err
+// printConfig prints a merged config (JSON, as the API sends it) as YAML,
+// with Determined's field names.
+func printConfig(g *globals, raw json.RawMessage) error {
+	var cfg taskconfig.Config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return fmt.Errorf("decode config: %w", err)
 	}
-	return writeYAML(g, &merged)
+	return writeYAML(g, &cfg)
 }
 
 func writeYAML(g *globals, v any) error {
@@ -31,28 +26,4 @@ func writeYAML(g *globals, v any) error {
 	}
 	_, err = g.io.Out.Write(out)
 	return err
-}
-
-func newConfigCmd(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:               "config ID",
-		Short:             "Print the config a notebook ran with",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: g.completeIDs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var raw json.RawMessage
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/notebooks/"+url.PathEscape(args[0])+"/config", nil, &raw); err != nil {
-				return err
-			}
-			var cfg taskconfig.Config
-			if err := json.Unmarshal(raw, &cfg); err != nil {
-				return fmt.Errorf("decode config: %w", err)
-			}
-			return writeYAML(g, &cfg)
-		},
-	}
 }

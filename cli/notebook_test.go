@@ -34,7 +34,9 @@ func TestBuildConfig(t *testing.T) {
 	}
 }
 
-// TestListJSONAndTable runs `det notebook list` against a stub bridge.
+// TestListJSONAndTable runs `det notebook list` against a stub bridge:
+// the table shows states without Determined's STATE_ prefix, --json
+// prints Determined's objects.
 func TestListJSONAndTable(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -45,22 +47,85 @@ func TestListJSONAndTable(t *testing.T) {
 				w.WriteHeader(401)
 				return
 			}
-			_ = json.NewEncoder(w).Encode(api.NotebookList{Notebooks: []api.Notebook{{ID: "abcd-1", State: "QUEUED", Reason: "Priority", ResourcePool: "gpu", Slots: 1, Description: "JupyterLab (calm-otter)"}}})
+			_ = json.NewEncoder(w).Encode(api.GetNotebooksResponse{Notebooks: []api.Notebook{{ID: "abcd-1", State: api.StateQueued, Reason: "Priority",
+				ResourcePool: "gpu", Slots: 1, Description: "JupyterLab (calm-otter)", Username: "determined"}}})
 		default:
 			w.WriteHeader(404)
 		}
 	}))
 	defer srv.Close()
 	t.Setenv("DET_USER", "determined")
-	for _, args := range [][]string{{"notebook", "list", "--json"}, {"notebook", "ls"}} {
-		var out, errOut bytes.Buffer
-		code := Execute(context.Background(), append([]string{"-m", srv.URL}, args...), IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
-		if code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+	for _, c := range []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"notebook", "list", "--json"}, `"state": "STATE_QUEUED"`, "\tQUEUED"},
+		{[]string{"notebook", "ls"}, "QUEUED (Priority)", "STATE_"},
+	} {
+		out := runCLI(t, srv.URL, 0, c.args...)
+		if !strings.Contains(out, "abcd-1") || !strings.Contains(out, "Priority") || !strings.Contains(out, c.want) || strings.Contains(out, c.not) {
+			t.Errorf("%v printed %s", c.args, out)
 		}
-		if !strings.Contains(out.String(), "abcd-1") || !strings.Contains(out.String(), "Priority") {
-			t.Errorf("%v printed %s", args, out.String())
+	}
+}
+
+// runCLI runs det against master and returns what it printed; it fails
+// unless det exits with code.
+func runCLI(t *testing.T, master string, code int, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	got := Execute(context.Background(), append([]string{"-m", master}, args...), IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+	if got != code {
+		t.Fatalf("%v: exit %d, want %d: %s%s", args, got, code, out.String(), errOut.String())
+	}
+	return out.String() + errOut.String()
+}
+
+// TestStartSendsFiles: -c and --include go as Determined's files, with
+// --preview as preview; the merged config that comes back is printed.
+// Shells use their own routes.
+func TestStartSendsFiles(t *testing.T) {
+	var got api.LaunchRequest
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Method+" "+r.URL.Path)
+		cfg := json.RawMessage(`{"resources":{"slots":0,"resource_pool":"cpu"},"idle_timeout":"30m"}`)
+		switch r.URL.Path {
+		case "/api/v1/auth/login":
+			_ = json.NewEncoder(w).Encode(api.LoginResponse{Token: "t"})
+		case "/api/v1/notebooks":
+			if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+				t.Error(err)
+			}
+			_ = json.NewEncoder(w).Encode(api.LaunchNotebookResponse{Config: cfg, Warnings: []string{}})
+		case "/api/v1/shells/ab12":
+			_ = json.NewEncoder(w).Encode(api.GetShellResponse{Shell: api.Shell{ID: "ab12-full"}, Config: cfg})
+		case "/api/v1/shells/ab12/kill":
+			_ = json.NewEncoder(w).Encode(api.KillShellResponse{Shell: api.Shell{ID: "ab12-full", Description: "Shell (x)"}})
+		default:
+			w.WriteHeader(404)
 		}
+	}))
+	defer srv.Close()
+	t.Setenv("DET_USER", "determined")
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "startup-hook.sh"), []byte("echo hi\n"), 0o755)
+	os.Symlink("/nonexistent", filepath.Join(dir, "broken"))
+	out := runCLI(t, srv.URL, 0, "notebook", "start", "--preview", "-c", dir, "--config", "resources.slots=0")
+	if !strings.Contains(out, "resource_pool: cpu") || !strings.Contains(out, "idle_timeout: 30m") || !strings.Contains(out, "Left out of the context") {
+		t.Errorf("preview printed %s", out)
+	}
+	if !got.Preview || len(got.Files) != 1 || got.Files[0].Path != "startup-hook.sh" || got.Files[0].Type != api.FileTypeRegular || got.Files[0].Mode != 0o100755 {
+		t.Errorf("sent %+v", got)
+	}
+	if out := runCLI(t, srv.URL, 0, "shell", "config", "ab12"); !strings.Contains(out, "resource_pool: cpu") {
+		t.Errorf("shell config printed %s", out)
+	}
+	if out := runCLI(t, srv.URL, 0, "shell", "kill", "ab12"); !strings.Contains(out, "Killed shell ab12-full (Shell (x))") {
+		t.Errorf("shell kill printed %s", out)
+	}
+	if want := "GET /api/v1/shells/ab12"; !strings.Contains(strings.Join(paths, ","), want) {
+		t.Errorf("requests %v lack %s", paths, want)
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 )
 
 func newShellCmd(g *globals) *cobra.Command {
+	k := client.ShellKind
 	cmd := &cobra.Command{Use: "shell", Aliases: []string{"shells"}, Short: "An interactive shell in a Slurm allocation, in the notebook's container"}
 	o := &startOptions{}
 	start := &cobra.Command{
@@ -29,7 +30,7 @@ func newShellCmd(g *globals) *cobra.Command {
 		Short: "Start a shell as a Slurm job and attach to it (~. detaches)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := o.buildConfig()
+			req, err := o.launchRequest(g)
 			if err != nil {
 				return err
 			}
@@ -37,19 +38,20 @@ func newShellCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var nb api.Notebook
-			if err := c.Do(cmd.Context(), http.MethodPost, "/api/v1/shells", api.NotebookRequest{Config: cfg}, &nb); err != nil {
+			launched, err := c.Launch(cmd.Context(), k, req)
+			if err != nil {
 				return err
 			}
+			sh := &launched.Task
 			if o.detach {
-				fmt.Fprintln(g.io.Out, nb.ID)
+				fmt.Fprintln(g.io.Out, sh.ID)
 				return nil
 			}
-			fmt.Fprintf(g.io.ErrOut, "Scheduling shell %s (id: %s)...\n", nb.Description, nb.ID)
-			if _, err := waitRunning(cmd, g, c, &nb); err != nil {
+			fmt.Fprintf(g.io.ErrOut, "Scheduling shell %s (id: %s)...\n", sh.Description, sh.ID)
+			if _, err := waitRunning(cmd, g, c, k, sh); err != nil {
 				return err
 			}
-			return attachShell(cmd.Context(), g, c, nb.ID)
+			return attachShell(cmd.Context(), g, c, sh.ID)
 		},
 	}
 	o.addConfigFlags(start)
@@ -58,20 +60,20 @@ func newShellCmd(g *globals) *cobra.Command {
 		Use:               "open ID",
 		Short:             "Attach to a running shell again",
 		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: g.completeIDs,
+		ValidArgsFunction: g.completeIDs(k),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client(cmd.Context())
 			if err != nil {
 				return err
 			}
-			var nb api.Notebook
-			if err := c.Do(cmd.Context(), http.MethodGet, "/api/v1/shells/"+args[0], nil, &nb); err != nil {
+			got, err := c.Get(cmd.Context(), k, args[0])
+			if err != nil {
 				return err
 			}
-			return attachShell(cmd.Context(), g, c, nb.ID)
+			return attachShell(cmd.Context(), g, c, got.Task.ID)
 		},
 	}
-	cmd.AddCommand(start, open, newListCmdFor(g, "shells"), newKillCmd(g), newLogsCmd(g))
+	cmd.AddCommand(start, open, newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k))
 	return cmd
 }
 
@@ -121,7 +123,7 @@ func attachShell(ctx context.Context, g *globals, c *client.Client, id string) e
 	go func() { result <- copyInput(g.io.In, sc.keys) }()
 	err = <-result
 	if errors.Is(err, errDetached) {
-		fmt.Fprintf(g.io.ErrOut, "\r\nDetached from shell %s; it goes on running. `det shell open %s` attaches again.\r\n", id, id[:8])
+		fmt.Fprintf(g.io.ErrOut, "\r\nDetached from shell %s; it goes on running. `det shell open %s` attaches again.\r\n", id, shortID(id))
 		return nil
 	}
 	return err

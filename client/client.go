@@ -104,38 +104,6 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	return resp, nil
 }
 
-// StartNotebook submits a notebook with the given config and context
-// archive (nil for none).
-func (c *Client) StartNotebook(ctx context.Context, cfg map[string]any, contextTar []byte) (*api.Notebook, error) {
-	var nb api.Notebook
-	if cfg == nil {
-		cfg = map[string]any{}
-	}
-	err := c.Do(ctx, http.MethodPost, "/api/v1/notebooks", api.NotebookRequest{Config: cfg, Context: contextTar}, &nb)
-	return &nb, err
-}
-
-// Notebooks lists the notebooks the user may see.
-func (c *Client) Notebooks(ctx context.Context) ([]api.Notebook, error) {
-	var out api.NotebookList
-	err := c.Do(ctx, http.MethodGet, "/api/v1/notebooks", nil, &out)
-	return out.Notebooks, err
-}
-
-// Notebook returns one notebook by id or unique prefix.
-func (c *Client) Notebook(ctx context.Context, id string) (*api.Notebook, error) {
-	var nb api.Notebook
-	err := c.Do(ctx, http.MethodGet, "/api/v1/notebooks/"+url.PathEscape(id), nil, &nb)
-	return &nb, err
-}
-
-// KillNotebook kills a notebook by id or unique prefix.
-func (c *Client) KillNotebook(ctx context.Context, id string) (*api.Notebook, error) {
-	var nb api.Notebook
-	err := c.Do(ctx, http.MethodPost, "/api/v1/notebooks/"+url.PathEscape(id)+"/kill", nil, &nb)
-	return &nb, err
-}
-
 // LogOptions select which log lines to stream. Head and Tail are
 // Determined's --head and --tail; with Follow, Tail starts with the last
 // lines and goes on.

@@ -20,13 +20,13 @@ func TestAccountAndQOS(t *testing.T) {
 	}
 	first := start(t, c, map[string]any{"resources": map[string]any{"slots": 2, "resource_pool": "interactive"}})
 	first = waitState(t, c, first.ID, api.StateRunning, startWithin)
-	job := run(t, "scontrol", "show", "job", first.JobID)
+	job := run(t, "scontrol", "show", "job", first.SlurmJobID)
 	if !strings.Contains(job, "Account=physics") || !strings.Contains(job, "QOS=interactive") {
 		t.Errorf("the pool's account and QOS are not on the job:\n%s", job)
 	}
 	// slurmctld tells slurmdbd about the job a moment after it starts.
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		acct := run(t, "sacct", "-n", "-P", "-X", "-j", first.JobID, "-o", "User,Account,QOS,AllocTRES")
+		acct := run(t, "sacct", "-n", "-P", "-X", "-j", first.SlurmJobID, "-o", "User,Account,QOS,AllocTRES")
 		if strings.Contains(acct, "alice|physics|interactive|") && strings.Contains(acct, "gres/gpu=2") {
 			break
 		}

@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -69,12 +70,25 @@ func start(t *testing.T, c *client.Client, cfg map[string]any) *api.Notebook {
 	return nb
 }
 
-// waitState polls until the notebook reaches want, failing on TERMINATED.
+// taskOf reads a notebook or, when there is no notebook id, a shell.
+func taskOf(ctx context.Context, c *client.Client, id string) (*api.Notebook, error) {
+	nb, err := c.Notebook(ctx, id)
+	var ae *client.APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+		if sh, serr := c.Get(ctx, client.ShellKind, id); serr == nil {
+			return &sh.Task, nil
+		}
+	}
+	return nb, err
+}
+
+// waitState polls until the notebook (or shell) reaches want, failing on
+// TERMINATED.
 func waitState(t *testing.T, c *client.Client, id, want string, within time.Duration) *api.Notebook {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		nb, err := c.Notebook(ctxT(t, 10*time.Second), id)
+		nb, err := taskOf(ctxT(t, 10*time.Second), c, id)
 		if err != nil {
 			t.Fatalf("get notebook %s: %v", id, err)
 		}

@@ -27,7 +27,7 @@ func idleCfg(typ string) map[string]any {
 func waitCancelled(t *testing.T, c *client.Client, id string, since time.Time, within time.Duration) time.Duration {
 	t.Helper()
 	for {
-		nb, err := c.Notebook(ctxT(t, 10*time.Second), id)
+		nb, err := taskOf(ctxT(t, 10*time.Second), c, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func stillRunning(t *testing.T, c *client.Client, id string, d time.Duration, wh
 	t.Helper()
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
-		nb, err := c.Notebook(ctxT(t, 10*time.Second), id)
+		nb, err := taskOf(ctxT(t, 10*time.Second), c, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func TestIdleNoTrafficNoKernels(t *testing.T) {
 		t.Errorf("cancelled %s after RUNNING; want between %s and %s", took.Round(100*time.Millisecond), idleTimeout, idleTimeout+5*time.Second)
 	}
 	nb = waitState(t, c, nb.ID, api.StateTerminated, 10*time.Second)
-	if out := run(t, "squeue", "-h", "-j", nb.JobID, "-t", "PENDING,RUNNING,COMPLETING"); strings.TrimSpace(out) != "" {
+	if out := run(t, "squeue", "-h", "-j", nb.SlurmJobID, "-t", "PENDING,RUNNING,COMPLETING"); strings.TrimSpace(out) != "" {
 		t.Errorf("job still in squeue: %s", out)
 	}
 	if list := run(t, repo+"/bin/det", "notebook", "list"); !strings.Contains(list, "idle for more than 10s") {

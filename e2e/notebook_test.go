@@ -34,9 +34,9 @@ func TestGPUNotebook(t *testing.T) {
 		t.Fatalf("GET /proxy/%s/api/status with the bridge token: %d %s", nb.ID, code, body)
 	}
 
-	node, idx := jobGPUs(t, nb.JobID)
+	node, idx := jobGPUs(t, nb.SlurmJobID)
 	if node == "" || len(idx) != 1 {
-		t.Fatalf("scontrol shows no single GPU for job %s: node %q idx %v", nb.JobID, node, idx)
+		t.Fatalf("scontrol shows no single GPU for job %s: node %q idx %v", nb.SlurmJobID, node, idx)
 	}
 	name := fmt.Sprintf("e2e-shared-%d.txt", time.Now().UnixNano())
 	host := filepath.Join(state, "shared", name)
@@ -64,7 +64,7 @@ func TestCPUNotebook(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}})
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	out := run(t, "scontrol", "show", "job", "-d", nb.JobID)
+	out := run(t, "scontrol", "show", "job", "-d", nb.SlurmJobID)
 	if strings.Contains(out, "gres/gpu") || strings.Contains(out, "GRES=gpu") || strings.Contains(out, "gres:gpu") || !strings.Contains(out, "Partition=cpu") {
 		t.Errorf("CPU notebook's job asks for GPUs or runs elsewhere:\n%s", out)
 	}
@@ -81,15 +81,15 @@ func TestTwoNotebooksNeverShareAGPU(t *testing.T) {
 	b := start(t, c, map[string]any{"resources": map[string]any{"slots": 3}})
 	a = waitState(t, c, a.ID, api.StateRunning, startWithin)
 	b = waitState(t, c, b.ID, api.StateRunning, startWithin)
-	na, ia := jobGPUs(t, a.JobID)
-	nb, ib := jobGPUs(t, b.JobID)
+	na, ia := jobGPUs(t, a.SlurmJobID)
+	nb, ib := jobGPUs(t, b.SlurmJobID)
 	if len(ia) != 2 || len(ib) != 3 {
 		t.Fatalf("GPU counts: %s %v, %s %v", na, ia, nb, ib)
 	}
 	if na == nb {
 		for _, i := range ia {
 			if slices.Contains(ib, i) {
-				t.Fatalf("jobs %s and %s share GPU %s on %s", a.JobID, b.JobID, i, na)
+				t.Fatalf("jobs %s and %s share GPU %s on %s", a.SlurmJobID, b.SlurmJobID, i, na)
 			}
 		}
 	}
@@ -106,12 +106,12 @@ func TestKill(t *testing.T) {
 		t.Fatalf("kill by prefix: %v", err)
 	}
 	for {
-		out := run(t, "squeue", "-h", "-j", nb.JobID, "-t", "PENDING,RUNNING,COMPLETING,CONFIGURING,SUSPENDED")
+		out := run(t, "squeue", "-h", "-j", nb.SlurmJobID, "-t", "PENDING,RUNNING,COMPLETING,CONFIGURING,SUSPENDED")
 		if strings.TrimSpace(out) == "" {
 			break
 		}
 		if time.Since(began) > 5*time.Second {
-			t.Fatalf("job %s still in squeue 5 s after kill: %s", nb.JobID, out)
+			t.Fatalf("job %s still in squeue 5 s after kill: %s", nb.SlurmJobID, out)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -68,8 +68,8 @@ func TestBridgeRestart(t *testing.T) {
 	t.Logf("all three notebooks answered %s after the restart began", time.Since(began).Round(time.Millisecond))
 	for _, nb := range nbs {
 		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
-		if err != nil || got.State != api.StateRunning || got.JobID != nb.JobID {
-			t.Errorf("after restart: %+v %v (job was %s)", got, err, nb.JobID)
+		if err != nil || got.State != api.StateRunning || got.SlurmJobID != nb.SlurmJobID {
+			t.Errorf("after restart: %+v %v (job was %s)", got, err, nb.SlurmJobID)
 		}
 	}
 	if after := strings.Count(run(t, "squeue", "-h", "-o", "%j"), "det-notebook-"); after != before {
@@ -137,7 +137,7 @@ func TestControllerOutage(t *testing.T) {
 	if code, body := proxyGet(t, c, keep.ID, "api/status"); code != http.StatusOK {
 		t.Errorf("the other notebook does not answer: %d %s", code, body)
 	}
-	if out := run(t, "squeue", "-h", "-j", victim.JobID, "-t", "PENDING,RUNNING"); strings.TrimSpace(out) != "" {
+	if out := run(t, "squeue", "-h", "-j", victim.SlurmJobID, "-t", "PENDING,RUNNING"); strings.TrimSpace(out) != "" {
 		t.Errorf("the notebook killed during the outage still runs: %s", out)
 	}
 	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil || m.Slurm == nil || m.Slurm.Stale {
@@ -151,7 +151,7 @@ func TestScancelOutside(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	run(t, "scancel", nb.JobID)
+	run(t, "scancel", nb.SlurmJobID)
 	began := time.Now()
 	nb = waitState(t, c, nb.ID, api.StateTerminated, 10*time.Second)
 	if took := time.Since(began); took > 2*time.Second+time.Second {

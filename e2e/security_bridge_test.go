@@ -61,11 +61,11 @@ func testJobFolderLinks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ctxDir, "startup-hook.sh"), []byte("sleep 12\nexit 1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tar, err := taskconfig.PackContext(ctxDir, nil)
+	files, _, err := taskconfig.ContextFiles(ctxDir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nb, err := alice.StartNotebook(ctxT(t, time.Minute), cpuNotebook(), tar)
+	nb, err := alice.StartNotebook(ctxT(t, time.Minute), cpuNotebook(), files)
 	if err != nil {
 		t.Fatal(err)
 	}

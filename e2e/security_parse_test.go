@@ -62,8 +62,8 @@ func secJobNameForgery(t *testing.T) {
 
 	// Records as the old format (%i|%j|%T|%r|%N|%S|%L|%u|%q) and the
 	// present ones would print them, for alice's job.
-	forgedOld := an.JobID + "|det-notebook-" + an.ID + "|CANCELLED|None|cpu1|N/A|0:00|alice|normal"
-	forgedNew := an.JobID + "|COMPLETED|N/A|0:00|alice|normal|cpu1|None"
+	forgedOld := an.SlurmJobID + "|det-notebook-" + an.ID + "|CANCELLED|None|cpu1|N/A|0:00|alice|normal"
+	forgedNew := an.SlurmJobID + "|COMPLETED|N/A|0:00|alice|normal|cpu1|None"
 	names := []struct {
 		what    string
 		name    string
@@ -74,7 +74,7 @@ func secJobNameForgery(t *testing.T) {
 		{"alice's task's job name", "det-notebook-" + an.ID, true},
 	}
 	for _, n := range names {
-		out, err := scontrolAs(t, "bob", "update", "JobId="+bn.JobID, "JobName="+n.name)
+		out, err := scontrolAs(t, "bob", "update", "JobId="+bn.SlurmJobID, "JobName="+n.name)
 		if err != nil {
 			if n.mustSet {
 				t.Fatalf("bob renaming his own job to %s: %v\n%s", n.what, err, out)
@@ -83,12 +83,12 @@ func secJobNameForgery(t *testing.T) {
 			continue
 		}
 		renamed := time.Now()
-		show := run(t, "scontrol", "show", "job", bn.JobID)
+		show := run(t, "scontrol", "show", "job", bn.SlurmJobID)
 		if !strings.Contains(show, "JobName="+strings.SplitN(n.name, "\n", 2)[0]) {
 			t.Fatalf("the rename to %s did not take:\n%s", n.what, show)
 		}
 		stillRunning(t, alice, an.ID, 6*time.Second, "bob renamed his job to "+n.what)
-		if nb, err := bob.Notebook(ctxT(t, 10*time.Second), bn.ID); err != nil || nb.State != api.StateRunning || nb.JobID != bn.JobID {
+		if nb, err := bob.Notebook(ctxT(t, 10*time.Second), bn.ID); err != nil || nb.State != api.StateRunning || nb.SlurmJobID != bn.SlurmJobID {
 			t.Errorf("after the rename to %s bob's notebook is %+v (%v), want it RUNNING and tracked", n.what, nb, err)
 		}
 		st := masterStatus(t, alice)
@@ -206,7 +206,7 @@ func secShellForgedExit(t *testing.T) {
 	c := cluster(t)
 	tm := startTerm(t, "shell", "start", "--config", "resources.slots=0", "--config", "resources.resource_pool=cpu")
 	id := tm.waitFor(`\(id: ([0-9a-f-]{36})\)`, 30*time.Second)[1]
-	t.Cleanup(func() { _, _ = c.KillNotebook(ctxT(t, 10*time.Second), id) })
+	t.Cleanup(func() { _, _ = c.Kill(ctxT(t, 10*time.Second), client.ShellKind, id) })
 	tm.waitFor(`[$>] $`, startWithin)
 
 	// %d keeps the message itself out of the echoed command line.
@@ -215,7 +215,7 @@ func secShellForgedExit(t *testing.T) {
 	tm.waitFor(`FORGED-42`, 20*time.Second)
 	tm.typeIn("echo ALIVE-$((1+1))\r")
 	tm.waitFor(`ALIVE-2`, 20*time.Second)
-	if nb, err := c.Notebook(ctxT(t, 10*time.Second), id); err != nil || nb.State != api.StateRunning {
+	if nb, err := taskOf(ctxT(t, 10*time.Second), c, id); err != nil || nb.State != api.StateRunning {
 		t.Fatalf("the shell after printing an exit message: %+v %v", nb, err)
 	}
 

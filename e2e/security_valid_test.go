@@ -1,10 +1,7 @@
 package e2e
 
 import (
-	"archive/tar"
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -71,14 +69,26 @@ func init() {
 			}
 		}
 	})
-	addSecCase(9, "context-link-through-link", func(t *testing.T) {
+	addSecCase(9, "context-files-escape", func(t *testing.T) {
 		alice := asUser(t, "alice")
-		// a -> . makes a/a the working directory itself, so b -> a/a/..
-		// is its parent, though "a/a/.." reads as "a".
-		tarball := linkArchive(t, [][2]string{{"a", "."}, {"b", "a/a/.."}})
-		refusedStart(t, alice, cpuNotebook(), tarball, "context")
-		tarball = linkArchive(t, [][2]string{{"b", "x/.."}, {"x", "."}})
-		refusedStart(t, alice, cpuNotebook(), tarball, "context")
+		// Only regular files and folders, by clean relative paths: no
+		// links (which could lead out of the working directory), no "..",
+		// no absolute paths, nothing under a file.
+		x := "eA==" // "x"
+		for _, c := range []struct {
+			files []api.File
+			want  string
+		}{
+			{[]api.File{{Path: "a", Type: '2'}}, `files: "a": is a symbolic link`},
+			{[]api.File{{Path: "h", Type: '1'}}, `files: "h": is a hard link`},
+			{[]api.File{{Path: "../escape", Type: api.FileTypeRegular, Content: x}}, `files: "../escape": leaves the working directory`},
+			{[]api.File{{Path: "a/../../escape", Type: api.FileTypeRegular, Content: x}}, `files: "a/../../escape": leaves`},
+			{[]api.File{{Path: "/etc/cron.d/evil", Type: api.FileTypeRegular, Content: x}}, `files: "/etc/cron.d/evil": is absolute`},
+			{[]api.File{{Path: "f", Type: api.FileTypeRegular, Content: x}, {Path: "f/g", Type: api.FileTypeRegular, Content: x}}, `files: "f/g": lies under the file "f"`},
+			{[]api.File{{Path: "d", Type: '3'}}, `files: "d": is a device`},
+		} {
+			refusedStart(t, alice, cpuNotebook(), c.files, c.want)
+		}
 	})
 	addSecCase(9, "dot-segments-no-redirect", func(t *testing.T) {
 		alice := asUser(t, "alice")
@@ -134,11 +144,11 @@ func init() {
 // refusedStart starts a notebook that must be refused with a 4xx whose
 // message contains want, and checks that nothing was queued: no new task
 // of the user and no new Slurm job of the user. It returns the message.
-func refusedStart(t *testing.T, c *client.Client, cfg map[string]any, contextTar []byte, want string) string {
+func refusedStart(t *testing.T, c *client.Client, cfg map[string]any, files []api.File, want string) string {
 	t.Helper()
 	before := taskIDs(t, c)
 	jobsBefore := slurmJobNames(t, "alice")
-	nb, err := c.StartNotebook(ctxT(t, time.Minute), cfg, contextTar)
+	nb, err := c.StartNotebook(ctxT(t, time.Minute), cfg, files)
 	var ae *client.APIError
 	if !errors.As(err, &ae) {
 		if err == nil {
@@ -188,26 +198,6 @@ func slurmJobNames(t *testing.T, posix string) map[string]bool {
 		names[l] = true
 	}
 	return names
-}
-
-// linkArchive is a gzipped tar of symbolic links, each {name, target}.
-func linkArchive(t *testing.T, links [][2]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, l := range links {
-		if err := tw.WriteHeader(&tar.Header{Name: l[0], Typeflag: tar.TypeSymlink, Linkname: l[1], Mode: 0o777}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := gz.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 func masterHost(t *testing.T) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
 // term drives a command through a pseudo-terminal, as a person would.
@@ -118,18 +119,18 @@ func TestShell(t *testing.T) {
 	c := cluster(t)
 	tm := startTerm(t, "shell", "start", "--config", "resources.slots=2")
 	id := tm.waitFor(`\(id: ([0-9a-f-]{36})\)`, 30*time.Second)[1]
-	t.Cleanup(func() { _, _ = c.KillNotebook(ctxT(t, 10*time.Second), id) })
+	t.Cleanup(func() { _, _ = c.Kill(ctxT(t, 10*time.Second), client.ShellKind, id) })
 	tm.waitFor(`[$>] $`, startWithin)
 	tm.typeIn("echo JOB=$SLURM_JOB_ID; tty; nvidia-smi >/dev/null 2>&1 || echo GPUS=$CUDA_VISIBLE_DEVICES\r")
 	m := tm.waitFor(`JOB=(\d+)\s+(/dev/pts/\d+)\s+GPUS=([0-9,]+)`, 20*time.Second)
-	nb, err := c.Notebook(ctxT(t, 10*time.Second), id)
+	nb, err := taskOf(ctxT(t, 10*time.Second), c, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m[1] != nb.JobID {
-		t.Errorf("shell says job %s, the bridge says %s", m[1], nb.JobID)
+	if m[1] != nb.SlurmJobID {
+		t.Errorf("shell says job %s, the bridge says %s", m[1], nb.SlurmJobID)
 	}
-	if _, idx := jobGPUs(t, nb.JobID); strings.Join(idx, ",") != m[3] {
+	if _, idx := jobGPUs(t, nb.SlurmJobID); strings.Join(idx, ",") != m[3] {
 		t.Errorf("CUDA_VISIBLE_DEVICES=%s, Slurm allocated %v", m[3], idx)
 	}
 	if err := pty.Setsize(tm.ptmx, &pty.Winsize{Rows: 41, Cols: 123}); err != nil {
@@ -147,7 +148,7 @@ func TestShell(t *testing.T) {
 	if code := tm.exitCode(10 * time.Second); code != 0 {
 		t.Errorf("det after detaching exited %d", code)
 	}
-	if nb, _ := c.Notebook(ctxT(t, 10*time.Second), id); nb.State != api.StateRunning {
+	if nb, err := taskOf(ctxT(t, 10*time.Second), c, id); err != nil || nb.State != api.StateRunning {
 		t.Fatalf("the shell did not survive the detach: %s %s", nb.State, nb.Reason)
 	}
 
@@ -177,11 +178,11 @@ func TestShellIdle(t *testing.T) {
 	c := cluster(t)
 	cfg := []string{"--config", "resources.slots=0", "--config", "resources.resource_pool=cpu", "--config", "idle_timeout=10s"}
 	quiet := strings.TrimSpace(run(t, filepath.Join(repo, "bin", "det"), append([]string{"shell", "start", "-d"}, cfg...)...))
-	t.Cleanup(func() { _, _ = c.KillNotebook(ctxT(t, 10*time.Second), quiet) })
+	t.Cleanup(func() { _, _ = c.Kill(ctxT(t, 10*time.Second), client.ShellKind, quiet) })
 
 	tm := startTerm(t, append([]string{"shell", "start"}, cfg...)...)
 	busy := tm.waitFor(`\(id: ([0-9a-f-]{36})\)`, 30*time.Second)[1]
-	t.Cleanup(func() { _, _ = c.KillNotebook(ctxT(t, 10*time.Second), busy) })
+	t.Cleanup(func() { _, _ = c.Kill(ctxT(t, 10*time.Second), client.ShellKind, busy) })
 	tm.waitFor(`[$>] $`, startWithin)
 	// The shell prints 42 (not the 6*7 typed) once it runs the line; the
 	// sleep then holds the terminal.

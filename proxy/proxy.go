@@ -181,7 +181,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e.route.Target == nil {
-		if strings.EqualFold(e.route.State, "TERMINATED") {
+		state := strings.TrimPrefix(strings.ToUpper(e.route.State), "STATE_")
+		if state == "TERMINATED" {
 			msg := fmt.Sprintf("notebook %s is terminated", id)
 			if e.route.Reason != "" {
 				msg += ": " + e.route.Reason
@@ -191,7 +192,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Retry-After", "2")
 		writeError(w, r, http.StatusServiceUnavailable,
-			fmt.Sprintf("notebook %s is not running yet (state %s)", id, e.route.State))
+			fmt.Sprintf("notebook %s is not running yet (state %s)", id, state))
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, prefix+id+"/")

@@ -116,8 +116,8 @@ func TestForwarding(t *testing.T) {
 func TestErrors(t *testing.T) {
 	f := newFixture(t)
 	f.addUpstream(t, "nb1", http.NotFoundHandler())
-	f.table.Set("queued", Route{Owner: "alice", State: "QUEUED"})
-	f.table.Set("dead", Route{Owner: "alice", State: "TERMINATED", Reason: "killed by user"})
+	f.table.Set("queued", Route{Owner: "alice", State: "STATE_QUEUED"})
+	f.table.Set("dead", Route{Owner: "alice", State: "STATE_TERMINATED", Reason: "killed by user"})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

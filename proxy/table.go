@@ -21,7 +21,7 @@ type Route struct {
 	Prove  func(net.Conn) error
 	Token  string // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
 	Owner  string // bridge username of the owner
-	State  string // e.g. "QUEUED", "STARTING", "RUNNING", "TERMINATED"
+	State  string // the task's state, e.g. "STATE_QUEUED" (a "STATE_" prefix is optional)
 	Reason string // e.g. "killed by user"
 }
 

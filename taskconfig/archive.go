@@ -10,137 +10,21 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
 )
 
-// Limits of a context archive.
+// Limits of a context: its files' contents in all (as Determined allows),
+// and the archive the job unpacks.
 const (
-	MaxContextBytes  = 96 << 20 // packed, as Determined allows
-	MaxExpandedBytes = 1 << 30  // unpacked
+	MaxContextBytes  = 96 << 20
+	MaxExpandedBytes = 1 << 30 // unpacked
 	MaxContextFiles  = 100_000
 )
 
 // HookName is the startup hook run before Jupyter when the context has one.
 const HookName = "startup-hook.sh"
-
-// PackContext archives dir (honouring its .detignore) and each include
-// path (a file or folder, placed by its base name) as a gzipped tar.
-func PackContext(dir string, includes []string) ([]byte, error) {
-	return packContext(dir, includes, MaxContextBytes)
-}
-
-// packContext is PackContext with a limit of limit bytes packed.
-func packContext(dir string, includes []string, limit int) ([]byte, error) {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	type entry struct {
-		name string
-		size int64
-	}
-	var files []entry
-	add := func(root, prefix string, ign *ignore) error {
-		return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(root, p)
-			rel = filepath.ToSlash(rel)
-			if rel == "." {
-				return nil
-			}
-			if ign != nil && ign.match(rel, d.IsDir()) {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			name := path.Join(prefix, rel)
-			link := ""
-			if info.Mode()&fs.ModeSymlink != 0 {
-				if link, err = os.Readlink(p); err != nil {
-					return err
-				}
-			} else if !info.Mode().IsRegular() && !info.IsDir() {
-				return nil // sockets, devices and pipes are not context
-			}
-			hdr, err := tar.FileInfoHeader(info, link)
-			if err != nil {
-				return err
-			}
-			hdr.Name = name
-			hdr.Uid, hdr.Gid, hdr.Uname, hdr.Gname = 0, 0, "", ""
-			if err := tw.WriteHeader(hdr); err != nil {
-				return err
-			}
-			if info.Mode().IsRegular() {
-				files = append(files, entry{name, info.Size()})
-				f, err := os.Open(p)
-				if err != nil {
-					return err
-				}
-				_, err = io.Copy(tw, f)
-				f.Close()
-				if err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if dir != "" {
-		ign, err := loadIgnore(filepath.Join(dir, ".detignore"))
-		if err != nil {
-			return nil, err
-		}
-		if err := add(dir, "", ign); err != nil {
-			return nil, fmt.Errorf("--context %s: %w", dir, err)
-		}
-	}
-	for _, inc := range includes {
-		info, err := os.Lstat(inc)
-		if err != nil {
-			return nil, fmt.Errorf("--include: %w", err)
-		}
-		base := filepath.Base(filepath.Clean(inc))
-		if info.IsDir() {
-			hdr := &tar.Header{Typeflag: tar.TypeDir, Name: base + "/", Mode: 0o755}
-			if err := tw.WriteHeader(hdr); err != nil {
-				return nil, err
-			}
-			if err := add(inc, base, nil); err != nil {
-				return nil, fmt.Errorf("--include %s: %w", inc, err)
-			}
-			continue
-		}
-		if err := add(filepath.Dir(inc), "", &ignore{only: base}); err != nil {
-			return nil, fmt.Errorf("--include %s: %w", inc, err)
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	if buf.Len() > limit {
-		sort.Slice(files, func(i, j int) bool { return files[i].size > files[j].size })
-		var big []string
-		for i := 0; i < len(files) && i < 5; i++ {
-			big = append(big, fmt.Sprintf("%s (%.1f MiB)", files[i].name, float64(files[i].size)/(1<<20)))
-		}
-		return nil, fmt.Errorf("the context is %.1f MiB packed, more than the %d MiB allowed; the largest files: %s (list them in .detignore)",
-			float64(buf.Len())/(1<<20), limit>>20, strings.Join(big, ", "))
-	}
-	return buf.Bytes(), nil
-}
 
 // ignore is a .detignore: gitignore-style patterns, one per line; a
 // pattern without a slash matches a name at any depth, a trailing slash

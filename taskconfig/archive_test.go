@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,50 +82,6 @@ func TestExtractRefuses(t *testing.T) {
 				return nil
 			})
 		})
-	}
-}
-
-func TestPackAndExtract(t *testing.T) {
-	src := t.TempDir()
-	for name, body := range map[string]string{
-		"startup-hook.sh": "echo hi\n", "data/a.txt": "a", "data/skip.bin": "b", "logs/x.log": "c", ".detignore": "*.bin\nlogs/\n",
-	} {
-		p := filepath.Join(src, name)
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, []byte(body), 0o644)
-	}
-	os.Symlink("data/a.txt", filepath.Join(src, "link"))
-	extra := filepath.Join(t.TempDir(), "extra.txt")
-	os.WriteFile(extra, []byte("e"), 0o644)
-	data, err := PackContext(src, []string{extra})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dest := t.TempDir()
-	if err := ExtractContext(data, dest); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"startup-hook.sh", "data/a.txt", "extra.txt", "link"} {
-		if _, err := os.Lstat(filepath.Join(dest, want)); err != nil {
-			t.Errorf("%s missing: %v", want, err)
-		}
-	}
-	for _, gone := range []string{"data/skip.bin", "logs/x.log"} {
-		if _, err := os.Lstat(filepath.Join(dest, gone)); err == nil {
-			t.Errorf("%s should have been ignored", gone)
-		}
-	}
-}
-
-func TestPackTooLargeNamesFiles(t *testing.T) {
-	src := t.TempDir()
-	const limit = 2 << 20 // the check is the same at MaxContextBytes, and gzip of 97 MiB is slow under -race
-	big := make([]byte, limit+1<<20)
-	rand.New(rand.NewSource(1)).Read(big) // random bytes: gzip cannot shrink them
-	os.WriteFile(filepath.Join(src, "weights.bin"), big, 0o644)
-	_, err := packContext(src, nil, limit)
-	if err == nil || !strings.Contains(err.Error(), "weights.bin") || !strings.Contains(err.Error(), "more than the 2 MiB allowed") {
-		t.Fatalf("got %v", err)
 	}
 }
 

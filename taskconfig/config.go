@@ -3,6 +3,7 @@
 package taskconfig
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -17,6 +18,23 @@ type Config struct {
 	NotebookIdleType string      `yaml:"notebook_idle_type" json:"notebook_idle_type"`
 	WorkDir          string      `yaml:"work_dir" json:"work_dir"`
 	Slurm            Slurm       `yaml:"slurm" json:"slurm"`
+}
+
+// MarshalJSON writes the config with its empty lists as [], never null,
+// as Determined's API has them.
+func (c Config) MarshalJSON() ([]byte, error) {
+	type plain Config // without this method
+	p := plain(c)
+	if p.BindMounts == nil {
+		p.BindMounts = []BindMount{}
+	}
+	if p.Environment.EnvironmentVariables == nil {
+		p.Environment.EnvironmentVariables = []string{}
+	}
+	if p.Slurm.SbatchArgs == nil {
+		p.Slurm.SbatchArgs = []string{}
+	}
+	return json.Marshal(p)
 }
 
 // Resources is what the notebook asks of the cluster.

@@ -1,6 +1,7 @@
 package taskconfig
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -176,6 +177,21 @@ func TestDecodeEmpty(t *testing.T) {
 		c, err := Decode(m)
 		if err != nil || c == nil || c.Description != "" || len(c.BindMounts) != 0 {
 			t.Errorf("Decode(%v) = %+v, %v", m, c, err)
+		}
+	}
+}
+
+// TestConfigJSONHasNoNullLists: Determined's API never has null lists.
+func TestConfigJSONHasNoNullLists(t *testing.T) {
+	for _, v := range []any{Config{}, &Config{}} {
+		out, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"bind_mounts", "environment_variables", "sbatch_args"} {
+			if !strings.Contains(string(out), `"`+k+`":[]`) {
+				t.Errorf("%T: %s has no empty %s", v, out, k)
+			}
 		}
 	}
 }

@@ -9,54 +9,6 @@ import (
 	"time"
 )
 
-// Task states, in lifecycle order.
-const (
-	StateQueued      = "QUEUED"
-	StateStarting    = "STARTING"
-	StateRunning     = "RUNNING"
-	StateTerminating = "TERMINATING"
-	StateTerminated  = "TERMINATED"
-)
-
-// Terminal reports whether a task in state s will never change again.
-func Terminal(s string) bool { return s == StateTerminated }
-
-// NotebookRequest is the body of POST /api/v1/notebooks. Config holds the
-// user's notebook config (already merged from --config-file and --config);
-// the bridge adds the site's and the pool's defaults below it.
-type NotebookRequest struct {
-	Config map[string]any `json:"config"`
-	// Context is the gzipped tar of --context and --include, unpacked
-	// into the working directory.
-	Context []byte `json:"context,omitempty"`
-}
-
-// Notebook is one notebook task as the API shows it.
-type Notebook struct {
-	ID             string    `json:"id"`
-	Description    string    `json:"description"`
-	State          string    `json:"state"`
-	Reason         string    `json:"reason,omitempty"`
-	Owner          string    `json:"owner"`
-	ResourcePool   string    `json:"resource_pool"`
-	Slots          int       `json:"slots"`
-	RegisteredTime time.Time `json:"registered_time"`
-	JobID          string    `json:"job_id,omitempty"`
-	Node           string    `json:"node,omitempty"`
-	ExitCode       *int      `json:"exit_code,omitempty"`
-	ServiceAddress string    `json:"service_address"`
-	// EstimatedStart is Slurm's estimate while QUEUED, when it has one.
-	EstimatedStart *time.Time `json:"estimated_start,omitempty"`
-	// TimeRemainingSeconds is the walltime left while running; absent
-	// when the job has no time limit.
-	TimeRemainingSeconds *int64 `json:"time_remaining_seconds,omitempty"`
-}
-
-// NotebookList is the body of GET /api/v1/notebooks.
-type NotebookList struct {
-	Notebooks []Notebook `json:"notebooks"`
-}
-
 // ReadyRequest is sent by the launcher once Jupyter answers. The bridge
 // takes the host from Slurm's record of the node, never from the caller.
 type ReadyRequest struct {

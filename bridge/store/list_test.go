@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // TestListTasks: a list holds the tasks of one type, of one owner or of
@@ -17,7 +20,7 @@ func TestListTasks(t *testing.T) {
 	for i, x := range []struct{ id, typ, owner string }{
 		{"c", "notebook", "alice"}, {"a", "notebook", "bob"}, {"d", "shell", "alice"}, {"b", "notebook", "alice"},
 	} {
-		task := &Task{ID: x.id, Type: x.typ, Owner: x.owner, PosixUser: x.owner, Description: "desc " + x.id, State: "QUEUED",
+		task := &Task{ID: x.id, Type: x.typ, Owner: x.owner, PosixUser: x.owner, Description: "desc " + x.id, State: api.StateQueued,
 			Pool: "gpu", Slots: i, Config: `{"secret":1}`, JupyterToken: "tok", Secret: "sec", JobDir: "/jobs/" + x.id,
 			RegisteredTime: base.Add(time.Duration(i) * time.Second)}
 		if err := s.InsertTask(ctx, task); err != nil {
@@ -25,7 +28,7 @@ func TestListTasks(t *testing.T) {
 		}
 	}
 	code := 3
-	if err := s.UpdateTask(ctx, "c", Update{State: "TERMINATED", Node: "r1-gpu01-ib", ExitCode: &code}, "ended"); err != nil {
+	if err := s.UpdateTask(ctx, "c", Update{State: api.StateTerminated, Node: "r1-gpu01-ib", ExitCode: &code}, "ended"); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(ts []*Task) string {
@@ -35,14 +38,14 @@ func TestListTasks(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	mine, err := s.ListTasks(ctx, "notebook", "alice")
+	mine, err := s.ListTasks(ctx, TaskFilter{Type: "notebook", Owners: []string{"alice"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := ids(mine); got != "c,b" {
 		t.Errorf("alice's notebooks: %s, want c,b", got)
 	}
-	all, err := s.ListTasks(ctx, "notebook", "")
+	all, err := s.ListTasks(ctx, TaskFilter{Type: "notebook"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +53,7 @@ func TestListTasks(t *testing.T) {
 		t.Errorf("all notebooks: %s, want c,a,b", got)
 	}
 	c := mine[0]
-	if c.Type != "notebook" || c.Owner != "alice" || c.Description != "desc c" || c.State != "TERMINATED" || c.Pool != "gpu" ||
+	if c.Type != "notebook" || c.Owner != "alice" || c.Description != "desc c" || c.State != api.StateTerminated || c.Pool != "gpu" ||
 		c.Node != "r1-gpu01-ib" || c.ExitCode == nil || *c.ExitCode != 3 || !c.RegisteredTime.Equal(base) {
 		t.Errorf("listed task c: %+v", c)
 	}
@@ -79,5 +82,62 @@ func TestListTasks(t *testing.T) {
 		if !strings.Contains(p, "USING INDEX tasks_") || strings.Contains(p, "TEMP B-TREE") {
 			t.Errorf("plan of %q: %s, want an index and no sort", q, p)
 		}
+	}
+}
+
+// TestListTasksFilter: a list limited to owners by name or by user id
+// holds the tasks of any of them; each task carries its owner's user id,
+// 0 when the owner has no account.
+func TestListTasksFilter(t *testing.T) {
+	s := open(t)
+	s.SetPasswordCost(4)
+	ctx := context.Background()
+	alice, err := s.CreateUser(ctx, "alice", Plain("pw"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := s.CreateUser(ctx, "bob", Plain("pw"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Unix(1_800_000_000, 0)
+	for i, owner := range []string{"alice", "bob", "carol", "alice"} {
+		task := &Task{ID: fmt.Sprint("t", i), Type: "notebook", Owner: owner, PosixUser: owner, State: api.StateQueued,
+			Pool: "gpu", Config: "{}", JupyterToken: "tok", Secret: "sec", JobDir: "/j", RegisteredTime: base.Add(time.Duration(i) * time.Second)}
+		if err := s.InsertTask(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		f    TaskFilter
+		want string
+	}{
+		{TaskFilter{Type: "notebook"}, "t0,t1,t2,t3"},
+		{TaskFilter{Type: "shell"}, ""},
+		{TaskFilter{Type: "notebook", Owners: []string{"alice"}}, "t0,t3"},
+		{TaskFilter{Type: "notebook", Owners: []string{"carol", "bob"}}, "t1,t2"},
+		{TaskFilter{Type: "notebook", OwnerIDs: []int64{bob.ID}}, "t1"},
+		{TaskFilter{Type: "notebook", Owners: []string{"carol"}, OwnerIDs: []int64{alice.ID}}, "t0,t2,t3"},
+		{TaskFilter{Type: "notebook", Owners: []string{"nobody"}}, ""},
+		{TaskFilter{Type: "notebook", OwnerIDs: []int64{9999}}, ""},
+	} {
+		ts, err := s.ListTasks(ctx, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, x := range ts {
+			ids = append(ids, x.ID)
+			want := map[string]int64{"alice": alice.ID, "bob": bob.ID}[x.Owner]
+			if x.OwnerID != want {
+				t.Errorf("%s of %s: owner id %d, want %d", x.ID, x.Owner, x.OwnerID, want)
+			}
+		}
+		if got := strings.Join(ids, ","); got != c.want {
+			t.Errorf("%+v: %s, want %s", c.f, got, c.want)
+		}
+	}
+	if got, err := s.GetTask(ctx, "t1"); err != nil || got.OwnerID != bob.ID {
+		t.Errorf("GetTask: owner id %+v %v", got, err)
 	}
 }

@@ -97,6 +97,9 @@ var migrations = []string{
 	ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';`,
 	// 9: the cluster's id, made once (newClusterID, below).
 	`CREATE TABLE cluster (id TEXT NOT NULL);`,
+	// 10: task states take Determined's names (api.State*: STATE_RUNNING).
+	`UPDATE tasks SET state = 'STATE_' || state
+		WHERE state IN ('QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED');`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,

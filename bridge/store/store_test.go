@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 func open(t *testing.T) *Store {
@@ -54,23 +56,23 @@ func TestUsersAndTokens(t *testing.T) {
 func TestTaskLifecycle(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
-	task := &Task{ID: "abc-1", Type: "notebook", Owner: "admin", PosixUser: "alice", Description: "d", State: "QUEUED",
+	task := &Task{ID: "abc-1", Type: "notebook", Owner: "admin", PosixUser: "alice", Description: "d", State: api.StateQueued,
 		Pool: "gpu", Slots: 1, Config: "{}", JupyterToken: "t", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}
 	if err := s.InsertTask(ctx, task); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateTask(ctx, "abc-1", Update{State: "RUNNING", Host: "127.0.0.1", Port: 5}, "started"); err != nil {
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: api.StateRunning, Host: "127.0.0.1", Port: 5}, "started"); err != nil {
 		t.Fatal(err)
 	}
 	code := 0
-	if err := s.UpdateTask(ctx, "abc-1", Update{State: "TERMINATED", Reason: "killed by user", ExitCode: &code}, "killed"); err != nil {
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: api.StateTerminated, Reason: "killed by user", ExitCode: &code}, "killed"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.UpdateTask(ctx, "abc-1", Update{State: "RUNNING"}, ""); !errors.Is(err, ErrNotFound) {
+	if err := s.UpdateTask(ctx, "abc-1", Update{State: api.StateRunning}, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a terminated task changed: %v", err)
 	}
 	got, err := s.GetTask(ctx, "abc-1")
-	if err != nil || got.State != "TERMINATED" || got.Port != 5 || got.ExitCode == nil || got.EndTime.IsZero() {
+	if err != nil || got.State != api.StateTerminated || got.Port != 5 || got.ExitCode == nil || got.EndTime.IsZero() {
 		t.Fatalf("got %+v %v", got, err)
 	}
 	ev, _ := s.Events(ctx, "abc-1", 0)
@@ -178,4 +180,68 @@ func schemaAt(t *testing.T, path string, n int) *sql.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestStateMigration: a database from before Determined's state names
+// gains them, and a task that had ended before still counts as ended
+// (its tokens stay dead, it is not live).
+func TestStateMigration(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "old.db")
+	s, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetPasswordCost(bcrypt.MinCost)
+	u, err := s.CreateUser(ctx, "alice", Plain("pw"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := map[string]string{"q": "QUEUED", "s": "STARTING", "r": "RUNNING", "g": "TERMINATING", "t": "TERMINATED"}
+	for id := range old {
+		if err := s.InsertTask(ctx, &Task{ID: id, Type: "notebook", Owner: "alice", PosixUser: "alice", State: "x",
+			Pool: "gpu", Config: "{}", JupyterToken: "t", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok, err := s.NewToken(ctx, u.ID, "t", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := -1
+	for i, m := range migrations {
+		if strings.Contains(m, "'STATE_' || state") {
+			before = i
+		}
+	}
+	if before < 0 {
+		t.Fatal("no migration renames the states")
+	}
+	for id, st := range old {
+		if _, err := s.db.Exec("UPDATE tasks SET state=? WHERE id=?", st, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(p); err != nil {
+		t.Fatalf("migrate from schema %d: %v", before, err)
+	}
+	defer s.Close()
+	for id, st := range old {
+		if got, err := s.GetTask(ctx, id); err != nil || got.State != "STATE_"+st {
+			t.Errorf("task %s (%s): %+v %v", id, st, got, err)
+		}
+	}
+	if live, _ := s.LiveTasks(ctx); len(live) != 4 {
+		t.Errorf("%d live tasks, want 4", len(live))
+	}
+	if _, err := s.SessionByToken(ctx, tok); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the token of a task that had ended works after the migration: %v", err)
+	}
+	if err := s.UpdateTask(ctx, "t", Update{State: api.StateRunning}, ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a terminated task changed: %v", err)
+	}
 }

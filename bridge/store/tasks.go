@@ -7,7 +7,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
+
+// terminated is the state of a task that has ended; such a task never
+// changes again.
+const terminated = api.StateTerminated
 
 // Task is one notebook (or later, shell) task and its Slurm handle.
 type Task struct {
@@ -32,9 +38,20 @@ type Task struct {
 	RegisteredTime time.Time
 	EndTime        time.Time
 	ExitCode       *int
+	// OwnerID is the owner's user id, read from the users table; 0 when
+	// that account no longer exists.
+	OwnerID int64
 }
 
 const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key"
+
+// ownerIDCol is the owner's user id, by the users table's unique index
+// on username.
+const ownerIDCol = "(SELECT u.id FROM users u WHERE u.username=tasks.owner)"
+
+// taskSelect is what a read of whole tasks selects: taskCols and the
+// owner's id.
+const taskSelect = taskCols + ", " + ownerIDCol
 
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(...any) error }
@@ -42,9 +59,9 @@ type rowScanner interface{ Scan(...any) error }
 func scanTask(row rowScanner) (*Task, error) {
 	var t Task
 	var reg, end int64
-	var exit sql.NullInt64
+	var exit, ownerID sql.NullInt64
 	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
-		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey)
+		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey, &ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -56,6 +73,7 @@ func scanTask(row rowScanner) (*Task, error) {
 		t.EndTime = time.Unix(0, end)
 	}
 	t.ExitCode = exitCode(exit)
+	t.OwnerID = ownerID.Int64
 	return &t, nil
 }
 
@@ -63,12 +81,13 @@ func scanTask(row rowScanner) (*Task, error) {
 func scanListed(row rowScanner) (*Task, error) {
 	var t Task
 	var reg int64
-	var exit sql.NullInt64
-	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit); err != nil {
+	var exit, ownerID sql.NullInt64
+	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit, &ownerID); err != nil {
 		return nil, err
 	}
 	t.RegisteredTime = time.Unix(0, reg)
 	t.ExitCode = exitCode(exit)
+	t.OwnerID = ownerID.Int64
 	return &t, nil
 }
 
@@ -105,38 +124,62 @@ func (s *Store) DeleteTask(ctx context.Context, id string) error {
 
 // GetTask returns one task.
 func (s *Store) GetTask(ctx context.Context, id string) (*Task, error) {
-	return scanTask(s.db.QueryRowContext(ctx, "SELECT "+taskCols+" FROM tasks WHERE id=?", id))
+	return scanTask(s.db.QueryRowContext(ctx, "SELECT "+taskSelect+" FROM tasks WHERE id=?", id))
 }
 
 // TasksByPrefix returns the tasks whose id starts with prefix.
 func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, error) {
 	prefix = strings.NewReplacer("%", "", "_", "").Replace(prefix)
-	return s.queryTasks(ctx, scanTask, "SELECT "+taskCols+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
+	return s.queryTasks(ctx, scanTask, "SELECT "+taskSelect+" FROM tasks WHERE id LIKE ? ORDER BY registered_time LIMIT 10", prefix+"%")
 }
 
 // listCols are the columns a list shows: not the config, the secrets or
 // the paths, which a list of thousands of tasks would read for nothing.
-const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code"
+const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code, " + ownerIDCol
 
-// ListTasks returns the tasks of type typ, of owner (all owners when owner
-// is ""), oldest first. Only the fields a list shows are filled: ID, Type,
-// Owner, Description, State, Reason, Pool, Slots, JobID, Node,
-// RegisteredTime and ExitCode.
-func (s *Store) ListTasks(ctx context.Context, typ, owner string) ([]*Task, error) {
-	q, args := "SELECT "+listCols+" FROM tasks WHERE type=? AND owner=? ORDER BY registered_time", []any{typ, owner}
-	if owner == "" {
-		q, args = "SELECT "+listCols+" FROM tasks WHERE type=? ORDER BY registered_time", []any{typ}
+// TaskFilter selects the tasks a list shows: those of type Type whose
+// owner is named in Owners or has a user id in OwnerIDs. With both empty,
+// every owner's tasks are listed.
+type TaskFilter struct {
+	Type     string
+	Owners   []string
+	OwnerIDs []int64
+}
+
+// ListTasks returns the tasks f selects, oldest first. Only the fields a
+// list shows are filled: ID, Type, Owner, OwnerID, Description, State,
+// Reason, Pool, Slots, JobID, Node, RegisteredTime and ExitCode.
+func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, error) {
+	q, args := "SELECT "+listCols+" FROM tasks WHERE type=?", []any{f.Type}
+	switch {
+	case len(f.Owners) == 1 && len(f.OwnerIDs) == 0:
+		// One owner: read through the (type, owner, registered_time) index.
+		q += " AND owner=?"
+		args = append(args, f.Owners[0])
+	case len(f.Owners) > 0 || len(f.OwnerIDs) > 0:
+		q += " AND (owner IN (" + placeholders(len(f.Owners)) + ") OR owner IN (SELECT username FROM users WHERE id IN (" + placeholders(len(f.OwnerIDs)) + ")))"
+		for _, o := range f.Owners {
+			args = append(args, o)
+		}
+		for _, id := range f.OwnerIDs {
+			args = append(args, id)
+		}
 	}
-	tasks, err := s.queryTasks(ctx, scanListed, q, args...)
+	tasks, err := s.queryTasks(ctx, scanListed, q+" ORDER BY registered_time", args...)
 	for _, t := range tasks {
-		t.Type = typ
+		t.Type = f.Type
 	}
 	return tasks, err
 }
 
+// placeholders is n comma-separated "?"; SQLite takes an empty IN list.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
 // LiveTasks returns every task that is not TERMINATED.
 func (s *Store) LiveTasks(ctx context.Context) ([]*Task, error) {
-	return s.queryTasks(ctx, scanTask, "SELECT "+taskCols+" FROM tasks WHERE state != 'TERMINATED' ORDER BY registered_time")
+	return s.queryTasks(ctx, scanTask, "SELECT "+taskSelect+" FROM tasks WHERE state != ? ORDER BY registered_time", terminated)
 }
 
 // queryTasks runs q and reads each row with scan.
@@ -190,7 +233,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string)
 	if u.State != "" {
 		sets = append(sets, "state=?")
 		args = append(args, u.State)
-		if u.State == "TERMINATED" {
+		if u.State == terminated {
 			sets = append(sets, "end_time=?")
 			args = append(args, time.Now().UnixNano())
 		}
@@ -208,7 +251,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string)
 		args = append(args, *u.ExitCode)
 	}
 	args = append(args, id)
-	res, err := tx.ExecContext(ctx, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != 'TERMINATED'", args...)
+	res, err := tx.ExecContext(ctx, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != ?", append(args, terminated)...)
 	if err != nil {
 		return fmt.Errorf("update task %s: %w", id, err)
 	}

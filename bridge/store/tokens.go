@@ -60,7 +60,7 @@ func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, err
 		`SELECT `+userColsOf("u")+`, t.task_id
 		FROM tokens t JOIN users u ON u.id=t.user_id
 		WHERE t.hash=? AND t.expires>? AND u.active=1
-		AND (t.task_id='' OR EXISTS (SELECT 1 FROM tasks k WHERE k.id=t.task_id AND k.state!='TERMINATED'))`,
+		AND (t.task_id='' OR EXISTS (SELECT 1 FROM tasks k WHERE k.id=t.task_id AND k.state!='`+terminated+`'))`,
 		hashToken(token), time.Now().Unix()), &taskID)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
@@ -94,7 +94,7 @@ func (s *Store) RevokeToken(ctx context.Context, token string) error {
 func (s *Store) PruneTokens(ctx context.Context, now time.Time) (int64, error) {
 	res, err := s.db.ExecContext(ctx,
 		`DELETE FROM tokens WHERE expires<=?
-		OR (task_id!='' AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.id=tokens.task_id AND k.state!='TERMINATED'))`,
+		OR (task_id!='' AND NOT EXISTS (SELECT 1 FROM tasks k WHERE k.id=tokens.task_id AND k.state!='`+terminated+`'))`,
 		now.Unix())
 	if err != nil {
 		return 0, fmt.Errorf("prune tokens: %w", err)

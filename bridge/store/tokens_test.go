@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // TestTokensStoredHashed: the database holds the SHA-256 of a token, never
@@ -115,12 +117,12 @@ func TestPruneTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"live", "ended"} {
-		if err := s.InsertTask(ctx, &Task{ID: id, Type: "notebook", Owner: "alice", PosixUser: "alice", State: "RUNNING",
+		if err := s.InsertTask(ctx, &Task{ID: id, Type: "notebook", Owner: "alice", PosixUser: "alice", State: api.StateRunning,
 			Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.UpdateTask(ctx, "ended", Update{State: "TERMINATED"}, ""); err != nil {
+	if err := s.UpdateTask(ctx, "ended", Update{State: api.StateTerminated}, ""); err != nil {
 		t.Fatal(err)
 	}
 	keep, _ := s.NewToken(ctx, u.ID, "", time.Hour)
@@ -145,7 +147,7 @@ func TestTaskTokenDiesWithTask(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	u, _ := s.CreateUser(ctx, "alice", Plain("pw"), false)
-	if err := s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: "QUEUED",
+	if err := s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: api.StateQueued,
 		Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +160,7 @@ func TestTaskTokenDiesWithTask(t *testing.T) {
 	if ses, err := s.SessionByToken(ctx, login); err != nil || ses.TaskID != "" {
 		t.Fatalf("login token: %v %+v", err, ses)
 	}
-	if err := s.UpdateTask(ctx, "t1", Update{State: "TERMINATED"}, ""); err != nil {
+	if err := s.UpdateTask(ctx, "t1", Update{State: api.StateTerminated}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SessionByToken(ctx, tok); !errors.Is(err, ErrNotFound) {
@@ -173,7 +175,7 @@ func TestPasswordChangeRevokes(t *testing.T) {
 	ctx := context.Background()
 	s := open(t)
 	u, _ := s.CreateUser(ctx, "alice", Plain("old"), false)
-	s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: "RUNNING",
+	s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: api.StateRunning,
 		Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()})
 	current, _, _ := s.Login(ctx, "alice", Plain("old"), time.Hour)
 	other, _, _ := s.Login(ctx, "alice", Plain("old"), time.Hour)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -75,7 +76,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		srv.Routes().Set(RouteID, proxy.Route{Target: u, Token: JupyterToken, Owner: "determined", State: "RUNNING"})
+		srv.Routes().Set(RouteID, proxy.Route{Target: u, Token: JupyterToken, Owner: "determined", State: api.StateRunning})
 	}
 	if o.Pprof != "" {
 		go servePprof(o.Pprof)

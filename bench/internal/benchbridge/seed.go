@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
@@ -17,7 +18,7 @@ func seed(ctx context.Context, st *store.Store, n int, dir string) error {
 		id := fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
 		t := &store.Task{
 			ID: id, Type: "notebook", Owner: "determined", PosixUser: "alice",
-			Description: fmt.Sprintf("JupyterLab (bench-%d)", i), State: "TERMINATED", Reason: "killed by user",
+			Description: fmt.Sprintf("JupyterLab (bench-%d)", i), State: api.StateTerminated, Reason: "killed by user",
 			Pool: "cpu", Slots: 0, Config: `{"resources":{"slots":0,"resource_pool":"cpu"}}`,
 			JobID: fmt.Sprint(100000 + i), JupyterToken: "t", Secret: "s",
 			JobDir: filepath.Join(dir, "jobs", id), RegisteredTime: start.Add(time.Duration(i) * time.Minute),

@@ -75,7 +75,8 @@ func (m *mine) killAll() {
 	m.e.logf("some of the notebooks started are not TERMINATED after a minute")
 }
 
-// states counts the live notebooks by state and returns their job ids.
+// states counts the live notebooks by state (as people read it: RUNNING)
+// and returns their Slurm job ids.
 func (m *mine) states(ctx context.Context) (map[string]int, []string, error) {
 	count := map[string]int{}
 	var jobs []string
@@ -84,9 +85,9 @@ func (m *mine) states(ctx context.Context) (map[string]int, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		count[nb.State]++
-		if nb.JobID != "" && !api.Terminal(nb.State) {
-			jobs = append(jobs, nb.JobID)
+		count[api.StateName(nb.State)]++
+		if nb.SlurmJobID != "" && !api.Terminal(nb.State) {
+			jobs = append(jobs, nb.SlurmJobID)
 		}
 	}
 	return count, jobs, nil

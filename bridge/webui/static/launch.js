@@ -108,10 +108,10 @@ export function launchDialog(app, onLaunched) {
     submit.disabled = true;
     submit.textContent = 'Launching…';
     try {
-      const nb = await api('/notebooks', { method: 'POST', body: { config } });
+      const { notebook } = await api('/notebooks', { method: 'POST', body: { config, files: [] } });
       localStorage.setItem(LAST_POOL, p.name);
       el.close();
-      onLaunched(nb);
+      onLaunched(notebook);
     } catch (err) {
       error.textContent = `Cannot launch: ${err.message}`;
     } finally {

@@ -2,7 +2,7 @@
 // When the stream breaks (the bridge restarted, the network dropped) it
 // reconnects and skips the lines it has shown already.
 import { api, streamLines } from './api.js';
-import { h, setText, poll, shortId, stateBadge } from './util.js';
+import { h, setText, poll, shortId, stateBadge, stateName } from './util.js';
 
 export function logsPage(main, app, id) {
   const title = h('h1', {}, 'Logs');
@@ -23,10 +23,10 @@ export function logsPage(main, app, id) {
   let reconnects = 0;
 
   const stopPoll = poll(async () => {
-    nb = await api(`/notebooks/${encodeURIComponent(id)}`);
+    ({ notebook: nb } = await api(`/notebooks/${encodeURIComponent(id)}`));
     app.online();
     setText(title, `Logs: ${nb.description}`);
-    meta.replaceChildren(stateBadge(nb.state), ` ${shortId(nb.id)} · ${nb.resource_pool} · ${nb.owner}`, nb.reason ? ` · ${nb.reason}` : '');
+    meta.replaceChildren(stateBadge(nb.state), ` ${shortId(nb.id)} · ${nb.resourcePool} · ${nb.username}`, nb.reason ? ` · ${nb.reason}` : '');
   }, 3000, (e) => {
     app.offline(e);
     if (e.status === 404) { stopped = true; ctrl.abort(); setText(status, `No notebook ${id}.`); }

@@ -2,11 +2,12 @@
 // current by polling, with Open, Logs and Kill, and filters by state and
 // owner.
 import { api } from './api.js';
-import { h, setText, duration, clock, announce, poll, shortId } from './util.js';
+import { h, setText, duration, clock, announce, poll, shortId, stateName } from './util.js';
 import { kbd } from './shortcut.js';
 import { launchDialog } from './launch.js';
 import { confirmDialog } from './confirm.js';
 
+// The states, as the filter and the rows name them (stateName).
 const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED'];
 
 export function tasksPage(main, app) {
@@ -40,8 +41,8 @@ export function tasksPage(main, app) {
   const dialog = launchDialog(app, (nb) => {
     notebooks = [nb, ...notebooks.filter((n) => n.id !== nb.id)];
     seen.set(nb.id, nb.state);
-    announce(`Launched ${nb.description}; it is ${nb.state}.`);
-    if (filter.state !== 'all' && filter.state !== 'active' && filter.state !== nb.state) setFilter('state', 'all');
+    announce(`Launched ${nb.description}; it is ${stateName(nb.state)}.`);
+    if (filter.state !== 'all' && filter.state !== 'active' && filter.state !== stateName(nb.state)) setFilter('state', 'all');
     else refresh();
   });
   const confirm = confirmDialog();
@@ -69,10 +70,10 @@ export function tasksPage(main, app) {
   ownerSel.addEventListener('change', () => setFilter('owner', ownerSel.value));
 
   function shown(nb) {
-    if (filter.owner && nb.owner !== filter.owner) return false;
+    if (filter.owner && nb.username !== filter.owner) return false;
     if (filter.state === 'all') return true;
-    if (filter.state === 'active') return nb.state !== 'TERMINATED';
-    return nb.state === filter.state;
+    if (filter.state === 'active') return stateName(nb.state) !== 'TERMINATED';
+    return stateName(nb.state) === filter.state;
   }
 
   async function kill(nb, button) {
@@ -81,7 +82,7 @@ export function tasksPage(main, app) {
     button.disabled = true;
     error.textContent = '';
     try {
-      const updated = await api(`/notebooks/${encodeURIComponent(nb.id)}/kill`, { method: 'POST' });
+      const { notebook: updated } = await api(`/notebooks/${encodeURIComponent(nb.id)}/kill`, { method: 'POST' });
       notebooks = notebooks.map((n) => (n.id === updated.id ? updated : n));
       announce(`Killing ${nb.description}.`);
       refresh();
@@ -119,33 +120,34 @@ export function tasksPage(main, app) {
   }
 
   function updateRow(c, nb, now) {
+    const state = stateName(nb.state);
     c.nb = nb;
-    c.tr.dataset.state = nb.state;
+    c.tr.dataset.state = state;
     setText(c.desc, nb.description);
-    if (c.owner) setText(c.owner, nb.owner);
-    setText(c.badge, nb.state);
-    c.badge.className = `badge state-${nb.state.toLowerCase()}`;
+    if (c.owner) setText(c.owner, nb.username);
+    setText(c.badge, state);
+    c.badge.className = `badge state-${state.toLowerCase()}`;
     setText(c.reason, nb.reason || '');
-    const est = nb.estimated_start ? new Date(nb.estimated_start) : null;
+    const est = nb.estimatedStart ? new Date(nb.estimatedStart) : null;
     setText(c.start, est ? `Estimated start ${clock(est)}${est > now ? ` (in ${duration((est - now) / 1000)})` : ''}` : '');
-    setText(c.pool, nb.resource_pool);
+    setText(c.pool, nb.resourcePool);
     setText(c.slots, nb.slots);
     setText(c.node, nb.node || '—');
-    setText(c.age, duration((now - new Date(nb.registered_time)) / 1000));
+    setText(c.age, duration((now - new Date(nb.startTime)) / 1000));
     let left = '—';
-    if (nb.time_remaining_seconds != null) left = duration(nb.time_remaining_seconds);
-    else if (nb.state === 'RUNNING') left = 'no limit';
+    if (nb.timeRemainingSeconds != null) left = duration(nb.timeRemainingSeconds);
+    else if (state === 'RUNNING') left = 'no limit';
     setText(c.left, left);
-    const running = nb.state === 'RUNNING';
+    const running = state === 'RUNNING';
     if (running) {
-      c.open.href = nb.service_address || `/proxy/${nb.id}/`;
+      c.open.href = nb.serviceAddress || `/proxy/${nb.id}/`;
       c.open.removeAttribute('aria-disabled');
     } else {
       c.open.removeAttribute('href');
       c.open.setAttribute('aria-disabled', 'true');
     }
     c.open.title = running ? '' : 'Open becomes available when the notebook is RUNNING';
-    c.kill.disabled = nb.state === 'TERMINATED';
+    c.kill.disabled = state === 'TERMINATED';
     for (const [el, verb] of [[c.open, 'Open'], [c.logs, 'Logs of'], [c.kill, 'Kill']]) {
       el.setAttribute('aria-label', `${verb} ${nb.description}`);
     }
@@ -153,7 +155,7 @@ export function tasksPage(main, app) {
 
   function refresh() {
     const now = new Date();
-    const list = notebooks.filter(shown).sort((a, b) => new Date(b.registered_time) - new Date(a.registered_time));
+    const list = notebooks.filter(shown).sort((a, b) => new Date(b.startTime) - new Date(a.startTime));
     const keep = new Set(list.map((n) => n.id));
     for (const [id, c] of rows) if (!keep.has(id)) { c.tr.remove(); rows.delete(id); }
     let prev = null;
@@ -175,7 +177,7 @@ export function tasksPage(main, app) {
     empty.hidden = !msg;
     setText(count, loaded && list.length ? `${list.length} of ${notebooks.length} tasks` : '');
     if (admin) {
-      const owners = [...new Set(notebooks.map((n) => n.owner))].sort();
+      const owners = [...new Set(notebooks.map((n) => n.username))].sort();
       if (filter.owner && !owners.includes(filter.owner)) owners.push(filter.owner);
       const have = [...ownerSel.options].slice(1).map((o) => o.value);
       if (have.join() !== owners.join()) {
@@ -192,7 +194,7 @@ export function tasksPage(main, app) {
     const changes = [];
     for (const nb of res.notebooks) {
       const before = seen.get(nb.id);
-      if (loaded && before && before !== nb.state) changes.push(`${nb.description} is ${nb.state}`);
+      if (loaded && before && before !== nb.state) changes.push(`${nb.description} is ${stateName(nb.state)}`);
       seen.set(nb.id, nb.state);
     }
     if (changes.length) announce(`${changes.join('; ')}.`);

@@ -77,7 +77,12 @@ export function poll(fn, ms, onError = () => {}) {
 // shortId is the part of a task id people read and type.
 export const shortId = (id) => id.slice(0, 8);
 
+// stateName is a task state as people read it: the API's
+// "STATE_RUNNING" without its prefix.
+export const stateName = (state) => (state || '').replace(/^STATE_/, '');
+
 // stateBadge is a task state as a coloured label.
 export function stateBadge(state) {
-  return h('span', { class: `badge state-${state.toLowerCase()}` }, state);
+  const name = stateName(state);
+  return h('span', { class: `badge state-${name.toLowerCase()}` }, name);
 }

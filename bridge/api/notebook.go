@@ -1,0 +1,141 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// Task states: Determined's taskv1State names, in lifecycle order.
+// StateUnspecified is only the state of a preview, which runs nothing.
+const (
+	StateUnspecified = "STATE_UNSPECIFIED"
+	StateQueued      = "STATE_QUEUED"
+	StateStarting    = "STATE_STARTING"
+	StateRunning     = "STATE_RUNNING"
+	StateTerminating = "STATE_TERMINATING"
+	StateTerminated  = "STATE_TERMINATED"
+)
+
+// Terminal reports whether a task in state s will never change again.
+func Terminal(s string) bool { return s == StateTerminated }
+
+// StateName is a state as people read it: without the STATE_ prefix
+// ("RUNNING").
+func StateName(s string) string { return strings.TrimPrefix(s, "STATE_") }
+
+// The bridge has one workspace; every notebook and shell is in it.
+const (
+	DefaultWorkspaceID   = 1
+	DefaultWorkspaceName = "Uncategorized"
+)
+
+// Notebook is a notebook or a shell as the API shows it: Determined's
+// v1Notebook (and v1Shell, whose further fields stay absent), then the
+// bridge's own fields, which Determined's clients ignore.
+type Notebook struct {
+	ID          string `json:"id"`
+	Description string `json:"description"`
+	State       string `json:"state"`
+	// StartTime is when the bridge registered the task.
+	StartTime time.Time `json:"startTime"`
+	Username  string    `json:"username"`
+	// UserID is the owner's bridge user id; absent when the owner's
+	// account no longer exists.
+	UserID       *int64 `json:"userId,omitempty"`
+	ResourcePool string `json:"resourcePool"`
+	// JobID is Determined's job id, which is the task's id here; Slurm's
+	// job id is SlurmJobID.
+	JobID       string `json:"jobId"`
+	WorkspaceID int    `json:"workspaceId"`
+	// ServiceAddress is the path the notebook is served at on the bridge
+	// ("/proxy/<id>/"); clients put their master URL in front.
+	ServiceAddress string `json:"serviceAddress"`
+	// ExitStatus says how a terminated task ended (its Reason); absent
+	// before.
+	ExitStatus string `json:"exitStatus,omitempty"`
+
+	// SlurmJobID is the Slurm job, once it is submitted.
+	SlurmJobID string `json:"slurmJobId,omitempty"`
+	Slots      int    `json:"slots"`
+	Node       string `json:"node,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	ExitCode   *int   `json:"exitCode,omitempty"`
+	// EstimatedStart is Slurm's estimate while QUEUED, when it has one.
+	EstimatedStart *time.Time `json:"estimatedStart,omitempty"`
+	// TimeRemainingSeconds is the walltime left while running; absent
+	// when the job has no time limit.
+	TimeRemainingSeconds *int64 `json:"timeRemainingSeconds,omitempty"`
+}
+
+// Shell is a shell as the API shows it (Determined's v1Shell): the same
+// fields as a notebook.
+type Shell = Notebook
+
+// LaunchRequest is the body of POST /api/v1/notebooks and /api/v1/shells
+// (Determined's v1LaunchNotebookRequest and v1LaunchShellRequest).
+// Config holds the user's config (already merged from --config-file and
+// --config); the bridge adds the site's and the pool's defaults below it.
+// Files are copied into the working directory. Preview answers with the
+// merged config and launches nothing. Templates are not supported, and
+// the only workspace is DefaultWorkspaceID.
+type LaunchRequest struct {
+	Config       map[string]any `json:"config"`
+	Files        []File         `json:"files"`
+	Preview      bool           `json:"preview,omitempty"`
+	TemplateName *string        `json:"templateName,omitempty"`
+	WorkspaceID  *int           `json:"workspaceId,omitempty"`
+	// LegacyTemplateName is where Determined's CLI puts the template of
+	// `det shell start --template`.
+	LegacyTemplateName *string `json:"template_name,omitempty"`
+}
+
+// LaunchNotebookResponse answers POST /api/v1/notebooks. Config is the
+// merged config the notebook runs with; Warnings is always empty.
+type LaunchNotebookResponse struct {
+	Notebook Notebook        `json:"notebook"`
+	Config   json.RawMessage `json:"config"`
+	Warnings []string        `json:"warnings"`
+}
+
+// LaunchShellResponse answers POST /api/v1/shells.
+type LaunchShellResponse struct {
+	Shell    Shell           `json:"shell"`
+	Config   json.RawMessage `json:"config"`
+	Warnings []string        `json:"warnings"`
+}
+
+// GetNotebooksResponse answers GET /api/v1/notebooks.
+type GetNotebooksResponse struct {
+	Notebooks  []Notebook  `json:"notebooks"`
+	Pagination *Pagination `json:"pagination,omitempty"`
+}
+
+// GetShellsResponse answers GET /api/v1/shells.
+type GetShellsResponse struct {
+	Shells     []Shell     `json:"shells"`
+	Pagination *Pagination `json:"pagination,omitempty"`
+}
+
+// GetNotebookResponse answers GET /api/v1/notebooks/{id}: the notebook
+// and the merged config it runs with.
+type GetNotebookResponse struct {
+	Notebook Notebook        `json:"notebook"`
+	Config   json.RawMessage `json:"config"`
+}
+
+// GetShellResponse answers GET /api/v1/shells/{id}.
+type GetShellResponse struct {
+	Shell  Shell           `json:"shell"`
+	Config json.RawMessage `json:"config"`
+}
+
+// KillNotebookResponse answers POST /api/v1/notebooks/{id}/kill.
+type KillNotebookResponse struct {
+	Notebook Notebook `json:"notebook"`
+}
+
+// KillShellResponse answers POST /api/v1/shells/{id}/kill.
+type KillShellResponse struct {
+	Shell Shell `json:"shell"`
+}

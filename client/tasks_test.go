@@ -1,0 +1,71 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/det-slurm/bridge/bridge/api"
+)
+
+// TestLaunchAndKinds: a launch sends an empty config and file list as {}
+// and [], never null; each kind uses its own routes and answers.
+func TestLaunchAndKinds(t *testing.T) {
+	var bodies []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, r.Method+" "+r.URL.Path+" "+string(b))
+		sh := api.Shell{ID: "s1", State: api.StateQueued}
+		nb := api.Notebook{ID: "n1", State: api.StateQueued}
+		var out any
+		switch r.Method + " " + r.URL.Path {
+		case "POST /api/v1/notebooks":
+			out = api.LaunchNotebookResponse{Notebook: nb, Config: json.RawMessage(`{}`), Warnings: []string{}}
+		case "POST /api/v1/shells":
+			out = api.LaunchShellResponse{Shell: sh, Config: json.RawMessage(`{"a":1}`), Warnings: []string{}}
+		case "GET /api/v1/shells":
+			out = api.GetShellsResponse{Shells: []api.Shell{sh}}
+		case "GET /api/v1/shells/s1":
+			out = api.GetShellResponse{Shell: sh, Config: json.RawMessage(`{"b":2}`)}
+		case "POST /api/v1/shells/s1/kill":
+			out = api.KillShellResponse{Shell: sh}
+		case "GET /api/v1/notebooks/n1":
+			out = api.GetNotebookResponse{Notebook: nb, Config: json.RawMessage(`{}`)}
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		_ = json.NewEncoder(w).Encode(out)
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "t")
+	ctx := context.Background()
+	if nb, err := c.StartNotebook(ctx, nil, nil); err != nil || nb.ID != "n1" {
+		t.Fatalf("start: %+v %v", nb, err)
+	}
+	if want := `POST /api/v1/notebooks {"config":{},"files":[]}`; bodies[0] != want {
+		t.Errorf("sent %q, want %q", bodies[0], want)
+	}
+	l, err := c.Launch(ctx, ShellKind, api.LaunchRequest{Preview: true})
+	if err != nil || l.Task.ID != "s1" || string(l.Config) != `{"a":1}` {
+		t.Fatalf("shell launch: %+v %v", l, err)
+	}
+	if list, err := c.List(ctx, ShellKind); err != nil || len(list) != 1 || list[0].ID != "s1" {
+		t.Errorf("shells: %+v %v", list, err)
+	}
+	if got, err := c.Get(ctx, ShellKind, "s1"); err != nil || got.Task.ID != "s1" || string(got.Config) != `{"b":2}` {
+		t.Errorf("shell: %+v %v", got, err)
+	}
+	if got, err := c.Kill(ctx, ShellKind, "s1"); err != nil || got.ID != "s1" {
+		t.Errorf("kill shell: %+v %v", got, err)
+	}
+	if got, err := c.Notebook(ctx, "n1"); err != nil || got.ID != "n1" {
+		t.Errorf("notebook: %+v %v", got, err)
+	}
+	if _, err := c.Notebook(ctx, "s1"); err == nil {
+		t.Error("a shell's id read as a notebook")
+	}
+}
