@@ -79,7 +79,7 @@ func (s *Store) PatchUser(ctx context.Context, id int64, p UserPatch) (*User, er
 	rename := p.Username != nil && *p.Username != cur.Username
 	if rename {
 		var live int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tasks WHERE owner=? AND state!='TERMINATED'", cur.Username).Scan(&live); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tasks WHERE owner=? AND state!=?", cur.Username, terminated).Scan(&live); err != nil {
 			return nil, fmt.Errorf("count the tasks of %s: %w", cur.Username, err)
 		}
 		if live > 0 {
