@@ -129,7 +129,7 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, typ string) (*stor
 	if err == nil && ofType(t) {
 		if !visible(t) {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q", noun, id))
+				writeError(w, http.StatusNotFound, fmt.Sprintf("%s not found: %s", noun, id))
 			} else {
 				writeError(w, http.StatusForbidden, fmt.Sprintf("%s %q belongs to another user", noun, id))
 			}
@@ -158,7 +158,7 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, typ string) (*stor
 	case len(mine) > 1:
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("%q matches %d %ss; give more of the id", id, len(mine), noun))
 	default:
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s %q (give the id or a unique prefix of 4 or more characters)", noun, id))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("%s not found: %s (give the id or a unique prefix of 4 or more characters)", noun, id))
 	}
 	return nil, false
 }

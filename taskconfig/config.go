@@ -18,6 +18,9 @@ type Config struct {
 	NotebookIdleType string      `yaml:"notebook_idle_type" json:"notebook_idle_type"`
 	WorkDir          string      `yaml:"work_dir" json:"work_dir"`
 	Slurm            Slurm       `yaml:"slurm" json:"slurm"`
+	// PBS is Determined's section for PBS clusters: read only to refuse
+	// it with an error that says this cluster runs Slurm.
+	PBS map[string]any `yaml:"pbs,omitempty" json:"pbs,omitempty"`
 }
 
 // MarshalJSON writes the config with its empty lists as [], never null,
@@ -68,6 +71,9 @@ type Image struct {
 type Slurm struct {
 	SbatchArgs []string `yaml:"sbatch_args" json:"sbatch_args"`
 	GPUType    string   `yaml:"gpu_type" json:"gpu_type"`
+	// SlotsPerNode is Determined's GPUs per node of a multi-node task; a
+	// notebook runs on one node, so it may only bound resources.slots.
+	SlotsPerNode *int `yaml:"slots_per_node,omitempty" json:"slots_per_node,omitempty"`
 }
 
 // Idle types, with Determined's meanings.

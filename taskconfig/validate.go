@@ -183,6 +183,17 @@ func (c *Config) Validate() error {
 	if c.Slurm.GPUType != "" && !regexp.MustCompile(`^[A-Za-z0-9_.-]+$`).MatchString(c.Slurm.GPUType) {
 		return &FieldError{Path: "slurm.gpu_type", Msg: fmt.Sprintf("%s is not a GPU type name", quote(c.Slurm.GPUType))}
 	}
+	if n := c.Slurm.SlotsPerNode; n != nil {
+		if *n < 0 {
+			return &FieldError{Path: "slurm.slots_per_node", Msg: fmt.Sprintf("%d is negative", *n)}
+		}
+		if *n > 0 && c.SlotCount() > *n {
+			return &FieldError{Path: "slurm.slots_per_node", Msg: fmt.Sprintf("a notebook runs on one node, so resources.slots (%d) cannot be more than slurm.slots_per_node (%d)", c.SlotCount(), *n)}
+		}
+	}
+	if len(c.PBS) > 0 {
+		return &FieldError{Path: "pbs", Msg: "this cluster runs Slurm, not PBS: put scheduler options under slurm (sbatch_args, gpu_type, slots_per_node)"}
+	}
 	for i, b := range c.BindMounts {
 		if err := b.validate(fmt.Sprintf("bind_mounts[%d]", i)); err != nil {
 			return err
