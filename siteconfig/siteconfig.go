@@ -359,7 +359,9 @@ func (c *Config) MissingPaths() []string {
 			missing = append(missing, fmt.Sprintf("%s: %s does not exist", field, p))
 		}
 	}
-	check("db_path (its folder)", filepath.Dir(c.DBPath))
+	if c.DBPath != "" {
+		check("db_path (its folder's parent; the bridge makes the folder)", filepath.Dir(filepath.Dir(c.DBPath)))
+	}
 	check("job_storage_root", c.JobStorageRoot)
 	check("shared_fs_path", c.SharedFSPath)
 	check("launcher_path", c.LauncherPath)

@@ -146,13 +146,13 @@ func TestPatchUser(t *testing.T) {
 	s := open(t)
 	u, _ := s.CreateUser(ctx, "alice", Plain("pw"), false)
 	s.CreateUser(ctx, "bob", Plain("pw"), false)
-	s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: "RUNNING",
+	s.InsertTask(ctx, &Task{ID: "t1", Type: "notebook", Owner: "alice", PosixUser: "alice", State: api.StateRunning,
 		Pool: "cpu", Config: "{}", JupyterToken: "j", Secret: "s", JobDir: "/j", RegisteredTime: time.Now()})
 	name := "alice2"
 	if _, err := s.PatchUser(ctx, u.ID, UserPatch{Username: &name}); !errors.Is(err, ErrLiveTasks) {
 		t.Fatalf("rename with a live task: %v", err)
 	}
-	s.UpdateTask(ctx, "t1", Update{State: "TERMINATED"}, "")
+	s.UpdateTask(ctx, "t1", Update{State: api.StateTerminated}, "")
 	taken := "bob"
 	if _, err := s.PatchUser(ctx, u.ID, UserPatch{Username: &taken}); !errors.Is(err, ErrUserExists) {
 		t.Fatalf("rename onto bob: %v", err)

@@ -7,6 +7,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"sync"
 
 	_ "github.com/mattn/go-sqlite3" // the SQLite driver
@@ -116,6 +119,16 @@ var scrubAfter = map[int]bool{6: true}
 
 // Open opens (creating if needed) the database at path and migrates it.
 func Open(path string) (*Store, error) {
+	// The folder is made (0700) when it is missing and its parent is
+	// there, as a master.yaml's default /var/lib/det-bridge is on a new
+	// login node.
+	if dir := filepath.Dir(path); dir != "." {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				return nil, fmt.Errorf("make the database's folder: %w", err)
+			}
+		}
+	}
 	db, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL&_secure_delete=on")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
