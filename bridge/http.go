@@ -99,6 +99,7 @@ func (s *Server) router() *mux.Router {
 	authed.HandleFunc("/tasks", s.handleTasks).Methods(http.MethodGet)
 	authed.HandleFunc("/tasks/{id}", s.handleGetTask).Methods(http.MethodGet)
 	authed.HandleFunc("/tasks/{id}/logs", s.handleLogs).Methods(http.MethodGet)
+	s.routeOtherKinds(authed)
 	authed.HandleFunc("/agents", s.handleAgents).Methods(http.MethodGet)
 	authed.HandleFunc("/agents/{agentId}", s.handleAgent).Methods(http.MethodGet)
 	authed.HandleFunc("/agents/{agentId}/slots", s.handleSlots).Methods(http.MethodGet)
