@@ -24,13 +24,9 @@ type agentParts struct{ slots, containers bool }
 // Every logged-in user sees them; slots held by tasks u may not see show
 // only that they are held.
 func (s *Server) agents(ctx context.Context, u *store.User, parts agentParts) ([]api.Agent, error) {
-	nodes, err := s.refreshNodes(ctx)
+	nodes, live, err := s.nodesAndLiveTasks(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ask Slurm for its nodes: %w", err)
-	}
-	live, err := s.store.LiveTasks(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list live tasks: %w", err)
+		return nil, err
 	}
 	places := placeTasks(nodes, live)
 	out := make([]api.Agent, 0, len(nodes))

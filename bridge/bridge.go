@@ -220,6 +220,20 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 }
 
 // refreshNodes returns Slurm's node list, asked for at most once per
+// nodesAndLiveTasks returns Slurm's nodes (from the cached view) and the
+// live tasks: what the agent and pool lists are made of.
+func (s *Server) nodesAndLiveTasks(ctx context.Context) ([]slurm.Node, []*store.Task, error) {
+	nodes, err := s.refreshNodes(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ask Slurm for its nodes: %w", err)
+	}
+	live, err := s.store.LiveTasks(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list live tasks: %w", err)
+	}
+	return nodes, live, nil
+}
+
 // capacity interval.
 func (s *Server) refreshNodes(ctx context.Context) ([]slurm.Node, error) {
 	s.nodesMu.Lock()

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"slices"
 
@@ -30,13 +29,9 @@ func (s *Server) handlePools(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) poolsStatus(ctx context.Context) ([]api.ResourcePool, error) {
-	nodes, err := s.refreshNodes(ctx)
+	nodes, live, err := s.nodesAndLiveTasks(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("ask Slurm for its nodes: %w", err)
-	}
-	live, err := s.store.LiveTasks(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list live tasks: %w", err)
+		return nil, err
 	}
 	out := make([]api.ResourcePool, 0, len(s.cfg.ResourcePools))
 	for _, p := range s.cfg.ResourcePools {
