@@ -188,6 +188,7 @@ func expandIdx(s string) []string {
 // kernel is a Jupyter kernel reached through the proxy.
 type kernel struct {
 	t    *testing.T
+	id   string
 	conn *websocket.Conn
 }
 
@@ -201,7 +202,13 @@ func openKernel(t *testing.T, c *client.Client, id string) *kernel {
 	if err := c.Do(ctxT(t, 30*time.Second), http.MethodPost, "/proxy/"+id+"/api/kernels", map[string]any{"name": "python3"}, &k); err != nil {
 		t.Fatalf("start kernel through the proxy: %v", err)
 	}
-	wsURL := "ws" + strings.TrimPrefix(master, "http") + "/proxy/" + id + "/api/kernels/" + k.ID + "/channels"
+	return openKernelByID(t, c, id, k.ID)
+}
+
+// openKernelByID opens the channels websocket of a running kernel.
+func openKernelByID(t *testing.T, c *client.Client, id, kernelID string) *kernel {
+	t.Helper()
+	wsURL := "ws" + strings.TrimPrefix(master, "http") + "/proxy/" + id + "/api/kernels/" + kernelID + "/channels"
 	h := http.Header{"Authorization": {"Bearer " + c.Token}}
 	conn, resp, err := websocket.DefaultDialer.Dial(wsURL, h)
 	if err != nil {
@@ -212,7 +219,7 @@ func openKernel(t *testing.T, c *client.Client, id string) *kernel {
 		t.Fatalf("open kernel websocket (HTTP %d): %v", code, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &kernel{t: t, conn: conn}
+	return &kernel{t: t, id: kernelID, conn: conn}
 }
 
 // send sends an execute_request and returns its message id.

@@ -1,0 +1,375 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
+)
+
+// tunnelMode is true unless the suite runs against a bridge in direct
+// mode (make e2e-direct sets DET_E2E_PROXY_MODE=direct).
+func tunnelMode() bool { return os.Getenv("DET_E2E_PROXY_MODE") != "direct" }
+
+func skipUnlessTunnel(t *testing.T) {
+	t.Helper()
+	if !tunnelMode() {
+		t.Skip("the bridge runs in direct mode (DET_E2E_PROXY_MODE=direct)")
+	}
+}
+
+// jobProcs returns the pids of a Slurm job's processes on this host: those
+// with SLURM_JOB_ID=job in their environment, and their descendants.
+func jobProcs(t *testing.T, job string) []int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := map[int]int{}
+	var roots []int
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			if i := bytes.LastIndexByte(st, ')'); i > 0 {
+				if f := strings.Fields(string(st[i+1:])); len(f) > 1 {
+					parent[pid], _ = strconv.Atoi(f[1])
+				}
+			}
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			if string(kv) == "SLURM_JOB_ID="+job {
+				roots = append(roots, pid)
+				break
+			}
+		}
+	}
+	in := map[int]bool{}
+	for _, r := range roots {
+		in[r] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for pid, pp := range parent {
+			if !in[pid] && in[pp] {
+				in[pid], changed = true, true
+			}
+		}
+	}
+	var out []int
+	for pid := range in {
+		out = append(out, pid)
+	}
+	return out
+}
+
+// socketInodes returns the inodes of the sockets a process holds.
+func socketInodes(pid int) map[string]bool {
+	out := map[string]bool{}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if err == nil && strings.HasPrefix(l, "socket:[") {
+			out[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
+		}
+	}
+	return out
+}
+
+// tcpSocket is one line of /proc/net/tcp or tcp6.
+type tcpSocket struct {
+	local, remote string // hex address:port as the kernel writes them
+	state, inode  string
+}
+
+func tcpSockets(t *testing.T) []tcpSocket {
+	t.Helper()
+	var out []tcpSocket
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Scan() // header
+		for sc.Scan() {
+			fl := strings.Fields(sc.Text())
+			if len(fl) >= 10 {
+				out = append(out, tcpSocket{local: fl[1], remote: fl[2], state: fl[3], inode: fl[9]})
+			}
+		}
+	}
+	return out
+}
+
+func hexPort(addr string) int {
+	_, p, _ := strings.Cut(addr, ":")
+	n, _ := strconv.ParseInt(p, 16, 32)
+	return int(n)
+}
+
+// listeners lists the listening TCP sockets the job's processes hold.
+func listeners(t *testing.T, job string) []string {
+	t.Helper()
+	listen := map[string]tcpSocket{}
+	for _, s := range tcpSockets(t) {
+		if s.state == "0A" {
+			listen[s.inode] = s
+		}
+	}
+	var out []string
+	for _, pid := range jobProcs(t, job) {
+		for ino := range socketInodes(pid) {
+			if s, ok := listen[ino]; ok {
+				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				out = append(out, fmt.Sprintf("pid %d (%s) listens on port %d", pid, strings.ReplaceAll(string(cmd), "\x00", " "), hexPort(s.local)))
+			}
+		}
+	}
+	return out
+}
+
+// tunnelPorts returns the local ports of the job's established TCP
+// connections to the bridge's port.
+func tunnelPorts(t *testing.T, job string) []int {
+	t.Helper()
+	bridgePort := 8080
+	if u := strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://"); strings.Contains(u, ":") {
+		_, p, _ := net.SplitHostPort(strings.TrimSuffix(u, "/"))
+		bridgePort, _ = strconv.Atoi(p)
+	}
+	est := map[string]tcpSocket{}
+	for _, s := range tcpSockets(t) {
+		if s.state == "01" && hexPort(s.remote) == bridgePort {
+			est[s.inode] = s
+		}
+	}
+	seen := map[int]bool{}
+	var out []int
+	for _, pid := range jobProcs(t, job) {
+		for ino := range socketInodes(pid) {
+			if s, ok := est[ino]; ok && !seen[hexPort(s.local)] {
+				seen[hexPort(s.local)] = true
+				out = append(out, hexPort(s.local))
+			}
+		}
+	}
+	return out
+}
+
+// TestTunnelNoPort: in tunnel mode the job holds no listening TCP socket,
+// yet JupyterLab, a kernel over websocket and a 50 MiB upload and download
+// all work through the proxy.
+func TestTunnelNoPort(t *testing.T) {
+	skipUnlessTunnel(t)
+	t.Parallel()
+	c := cluster(t)
+	nb := start(t, c, cpuNotebook())
+	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
+	if got := jobProcs(t, nb.SlurmJobID); len(got) < 2 {
+		t.Fatalf("found %d processes of job %s; the check below would prove nothing", len(got), nb.SlurmJobID)
+	}
+	if l := listeners(t, nb.SlurmJobID); len(l) > 0 {
+		t.Errorf("the job listens on TCP:\n%s", strings.Join(l, "\n"))
+	}
+	if ports := tunnelPorts(t, nb.SlurmJobID); len(ports) != 1 {
+		t.Errorf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	}
+	if code, body := proxyGet(t, c, nb.ID, "lab"); code != http.StatusOK || !strings.Contains(body, "JupyterLab") {
+		t.Errorf("JupyterLab through the tunnel: HTTP %d %.200s", code, body)
+	}
+	k := openKernel(t, c, nb.ID)
+	if got := strings.TrimSpace(k.exec("print(6*7)")); got != "42" {
+		t.Errorf("kernel through the tunnel printed %q", got)
+	}
+	roundTrip50MiB(t, c, nb.ID)
+}
+
+// roundTrip50MiB uploads 50 MiB through Jupyter's contents API and
+// downloads it again, byte for byte.
+func roundTrip50MiB(t *testing.T, c *client.Client, id string) {
+	t.Helper()
+	data := make([]byte, 50<<20)
+	for i := range data {
+		data[i] = byte(i*7 + i>>12)
+	}
+	body, _ := json.Marshal(map[string]any{"type": "file", "format": "base64", "content": base64.StdEncoding.EncodeToString(data)})
+	req, _ := http.NewRequest(http.MethodPut, master+"/proxy/"+id+"/api/contents/big.bin", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	req.Header.Set("Content-Type", "application/json")
+	hc := &http.Client{Timeout: 2 * time.Minute}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("upload 50 MiB: %v", err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("upload 50 MiB: HTTP %d %.300s", resp.StatusCode, msg)
+	}
+	req, _ = http.NewRequest(http.MethodGet, master+"/proxy/"+id+"/files/big.bin", nil)
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err = hc.Do(req)
+	if err != nil {
+		t.Fatalf("download 50 MiB: %v", err)
+	}
+	defer resp.Body.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download 50 MiB: HTTP %d, %d bytes, %v", resp.StatusCode, n, err)
+	}
+	if want := sha256.Sum256(data); !bytes.Equal(h.Sum(nil), want[:]) || n != int64(len(data)) {
+		t.Errorf("downloaded %d bytes that differ from the 50 MiB uploaded", n)
+	}
+}
+
+// TestTunnelCut: the tunnel's TCP connection killed from outside (ss -K)
+// comes back by itself, and the notebook answers again.
+func TestTunnelCut(t *testing.T) {
+	skipUnlessTunnel(t)
+	t.Parallel()
+	c := cluster(t)
+	nb := start(t, c, cpuNotebook())
+	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
+	k := openKernel(t, c, nb.ID)
+	k.exec("x = 41")
+	ports := tunnelPorts(t, nb.SlurmJobID)
+	if len(ports) != 1 {
+		t.Fatalf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	}
+	out, err := exec.Command("ss", "-K", "src", "127.0.0.1", "sport", "=", ":"+strconv.Itoa(ports[0])).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ss -K: %v\n%s", err, out)
+	}
+	cut := time.Now()
+	for {
+		now := tunnelPorts(t, nb.SlurmJobID)
+		code, _ := proxyGet(t, c, nb.ID, "api/status")
+		if code == http.StatusOK && len(now) == 1 && now[0] != ports[0] {
+			t.Logf("the tunnel came back %s after the cut", time.Since(cut).Round(time.Millisecond))
+			break
+		}
+		if time.Since(cut) > 20*time.Second {
+			t.Fatalf("20 s after the cut: HTTP %d, tunnel ports %v (was %d)", code, now, ports[0])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The kernel lived through it: a new websocket finds its state.
+	k2 := openKernelByID(t, c, nb.ID, k.id)
+	if got := strings.TrimSpace(k2.exec("print(x + 1)")); got != "42" {
+		t.Errorf("the kernel after the cut printed %q", got)
+	}
+}
+
+// TestTunnelRefused: a tunnel offered with a wrong secret, or with the
+// right one from an address that is not the task's node, is refused and
+// logged; the notebook's own tunnel is untouched.
+func TestTunnelRefused(t *testing.T) {
+	skipUnlessTunnel(t)
+	t.Parallel()
+	c := cluster(t)
+	nb := start(t, c, cpuNotebook())
+	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
+	before := tunnelPorts(t, nb.SlurmJobID)
+
+	var spec api.Spec
+	specPath := filepath.Join(state, "jobs", "alice", nb.ID, "task.json")
+	data, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &spec); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, secret, from string
+	}{
+		{"wrong secret", strings.Repeat("0", len(spec.Secret)), "127.0.0.1"},
+		{"another node", spec.Secret, "127.0.0.2"},
+	} {
+		status := offerTunnel(t, nb.ID, c.secret, c.from)
+		if status == http.StatusSwitchingProtocols {
+			t.Errorf("%s: the bridge took the tunnel", c.name)
+		}
+		if !logHas(bridgeLogSince(t, nb.ID), "tunnel", c.from+":") {
+			t.Errorf("%s: the refusal is not in the bridge's log with the address %s", c.name, c.from)
+		}
+	}
+	if after := tunnelPorts(t, nb.SlurmJobID); len(after) != 1 || len(before) != 1 || after[0] != before[0] {
+		t.Errorf("the notebook's tunnel changed: %v before, %v after", before, after)
+	}
+	if code, _ := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusOK {
+		t.Errorf("the notebook answers %d after the refused offers", code)
+	}
+}
+
+// offerTunnel asks the bridge for a tunnel of task id from local address
+// from, and returns the HTTP status it answers.
+func offerTunnel(t *testing.T, id, secret, from string) int {
+	t.Helper()
+	host := strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://")
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	conn, err := d.Dial("tcp", host)
+	if err != nil {
+		t.Fatalf("dial the bridge from %s: %v", from, err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET /api/v1/tasks/%s/tunnel HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: det-tunnel/1\r\n%s: %s\r\n\r\n", id, host, api.SecretHeader, secret)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read the bridge's answer: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// logHas is true when one line of log holds every one of words.
+func logHas(log string, words ...string) bool {
+	for _, l := range strings.Split(log, "\n") {
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(l, w)
+		}
+		if all && l != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// bridgeLogSince returns the bridge log's lines that name id.
+func bridgeLogSince(t *testing.T, id string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(state, "log", "bridge.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, id) {
+			b.WriteString(l + "\n")
+		}
+	}
+	return b.String()
+}
