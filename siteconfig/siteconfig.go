@@ -114,6 +114,19 @@ type Pool struct {
 	// pool whose partition has GPUs asks for them as GRES gpu, as a pool
 	// of a Determined master.yaml without slot_type does.
 	GPUFromSlurm bool `yaml:"-"`
+	// Preemptible pools' jobs are submitted with --requeue: a notebook
+	// that Slurm preempts is queued again and comes back with the same
+	// id and URL. Other pools' jobs get --no-requeue and end "preempted".
+	Preemptible bool `yaml:"preemptible"`
+	// MaxWalltime (Slurm's time format, e.g. "8:00:00") is the longest
+	// time limit `det notebook extend` may give a notebook of the pool;
+	// unset, notebooks of the pool cannot be extended. MaxExtensions
+	// bounds how many times one notebook may be extended (0: no bound
+	// but MaxWalltime).
+	MaxWalltime   string `yaml:"max_walltime"`
+	MaxExtensions int    `yaml:"max_extensions"`
+	// MaxWalltimeLimit is MaxWalltime parsed; zero when unset.
+	MaxWalltimeLimit time.Duration `yaml:"-"`
 }
 
 // GPU is the GRES a pool's GPUs are requested with; an empty Gres means
@@ -292,6 +305,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("resource_pools[%d].partition: required for pool %q", i, p.Name)
 		}
 		seen[p.Name] = true
+		if err := c.ResourcePools[i].checkExtensions(i); err != nil {
+			return err
+		}
 	}
 	for _, f := range []struct{ name, v string }{{"default_compute_pool", c.DefaultComputePool}, {"default_aux_pool", c.DefaultAuxPool}} {
 		if f.v != "" && !seen[f.v] {

@@ -39,19 +39,25 @@ type Node struct {
 	Name       string
 	Partitions []string
 	Default    bool // in the cluster's default partition
-	Addr       string
-	CPUs       int
-	CPUsAlloc  int
-	GPUs       int
-	GPUsUsed   int
-	GPUType    string
-	State      string
+	// DefaultPartition is the name of that partition when Default is set
+	// (a node can be in several partitions, the default one not first).
+	DefaultPartition string
+	Addr             string
+	CPUs             int
+	CPUsAlloc        int
+	GPUs             int
+	GPUsUsed         int
+	GPUType          string
+	State            string
 }
 
 // DefaultPartition is the partition marked default in sinfo, or "".
 func DefaultPartition(nodes []Node) string {
 	for _, n := range nodes {
-		if n.Default && len(n.Partitions) > 0 {
+		switch {
+		case n.Default && n.DefaultPartition != "":
+			return n.DefaultPartition
+		case n.Default && len(n.Partitions) > 0:
 			return n.Partitions[0]
 		}
 	}
@@ -154,12 +160,18 @@ func ParseSinfo(out []byte) ([]Node, error) {
 			return nil, fmt.Errorf("sinfo: unexpected line %q", line)
 		}
 		part := strings.TrimSuffix(f[1], "*")
+		def := ""
+		if strings.HasSuffix(f[1], "*") {
+			def = part
+		}
 		if i, ok := index[f[0]]; ok {
 			nodes[i].Partitions = append(nodes[i].Partitions, part)
-			nodes[i].Default = nodes[i].Default || strings.HasSuffix(f[1], "*")
+			if def != "" {
+				nodes[i].Default, nodes[i].DefaultPartition = true, def
+			}
 			continue
 		}
-		n := Node{Name: f[0], Partitions: []string{part}, Default: strings.HasSuffix(f[1], "*"), Addr: f[2], State: f[6]}
+		n := Node{Name: f[0], Partitions: []string{part}, Default: def != "", DefaultPartition: def, Addr: f[2], State: f[6]}
 		if cs := strings.Split(f[3], "/"); len(cs) == 4 {
 			n.CPUsAlloc, _ = strconv.Atoi(cs[0])
 			n.CPUs, _ = strconv.Atoi(cs[3])

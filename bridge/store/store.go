@@ -103,14 +103,19 @@ var migrations = []string{
 	// 10: task states take Determined's names (api.State*: STATE_RUNNING).
 	`UPDATE tasks SET state = 'STATE_' || state
 		WHERE state IN ('QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED');`,
+	// 11: preempted tasks that come back (how often, and when last), time
+	// added to running ones, and relaunches (the task a new one replaces,
+	// and whether a task was launched with context files): addLifeColumns.
+	``,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
 // by migration number; each runs after that migration's SQL, in the same
 // transaction.
 var migrationCode = map[int]func(context.Context, *sql.Tx) error{
-	6: hashTokens,
-	9: newClusterID,
+	6:  hashTokens,
+	9:  newClusterID,
+	11: addLifeColumns,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

@@ -41,9 +41,23 @@ type Task struct {
 	// OwnerID is the owner's user id, read from the users table; 0 when
 	// that account no longer exists.
 	OwnerID int64
+	// Restarts counts the times Slurm preempted the task's job and queued
+	// it again; PreemptedTime is the last of them (zero when none).
+	Restarts      int
+	PreemptedTime time.Time
+	// Extensions counts the times time was added to the task's job.
+	Extensions int
+	// Replaces is the task this one relaunched ("" for none); HasContext
+	// says it was launched with context files (context.tar.gz).
+	Replaces   string
+	HasContext bool
 }
 
-const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key"
+const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, " + lifeCols
+
+// lifeCols are what a task went through: preemptions, extensions and the
+// task it relaunched.
+const lifeCols = "restarts, preempted_time, extensions, replaces, has_context"
 
 // ownerIDCol is the owner's user id, by the users table's unique index
 // on username.
@@ -58,16 +72,18 @@ type rowScanner interface{ Scan(...any) error }
 
 func scanTask(row rowScanner) (*Task, error) {
 	var t Task
-	var reg, end int64
+	var reg, end, preempted int64
 	var exit, ownerID sql.NullInt64
 	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
-		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey, &ownerID)
+		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey,
+		&t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
+	t.PreemptedTime = unixOrZero(preempted)
 	t.RegisteredTime = time.Unix(0, reg)
 	if end != 0 {
 		t.EndTime = time.Unix(0, end)
@@ -80,15 +96,25 @@ func scanTask(row rowScanner) (*Task, error) {
 // scanListed reads a row of listCols.
 func scanListed(row rowScanner) (*Task, error) {
 	var t Task
-	var reg int64
+	var reg, preempted int64
 	var exit, ownerID sql.NullInt64
-	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit, &ownerID); err != nil {
+	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit,
+		&t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID); err != nil {
 		return nil, err
 	}
+	t.PreemptedTime = unixOrZero(preempted)
 	t.RegisteredTime = time.Unix(0, reg)
 	t.ExitCode = exitCode(exit)
 	t.OwnerID = ownerID.Int64
 	return &t, nil
+}
+
+// unixOrZero is a stored time in nanoseconds, with 0 as the zero time.
+func unixOrZero(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // exitCode is a task's exit code; nil while it has none.
@@ -102,9 +128,10 @@ func exitCode(v sql.NullInt64) *int {
 
 // InsertTask stores a new task.
 func (s *Store) InsertTask(ctx context.Context, t *Task) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		t.ID, t.Type, t.Owner, t.PosixUser, t.Description, t.State, t.Reason, t.Pool, t.Slots, t.Config, t.JobID,
-		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey)
+		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey,
+		0, 0, 0, t.Replaces, t.HasContext)
 	if err != nil {
 		return fmt.Errorf("insert task %s: %w", t.ID, err)
 	}
@@ -135,7 +162,7 @@ func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, erro
 
 // listCols are the columns a list shows: not the config, the secrets or
 // the paths, which a list of thousands of tasks would read for nothing.
-const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code, " + ownerIDCol
+const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code, " + lifeCols + ", " + ownerIDCol
 
 // TaskFilter selects the tasks a list shows: those of type Type whose
 // owner is named in Owners or has a user id in OwnerIDs. With both empty,
@@ -148,7 +175,9 @@ type TaskFilter struct {
 
 // ListTasks returns the tasks f selects, oldest first. Only the fields a
 // list shows are filled: ID, Type, Owner, OwnerID, Description, State,
-// Reason, Pool, Slots, JobID, Node, RegisteredTime and ExitCode.
+// Reason, Pool, Slots, JobID, Node, RegisteredTime, ExitCode and what the
+// task went through (Restarts, PreemptedTime, Extensions, Replaces,
+// HasContext).
 func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]*Task, error) {
 	q, args := "SELECT "+listCols+" FROM tasks WHERE type=?", []any{f.Type}
 	switch {
