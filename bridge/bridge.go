@@ -40,6 +40,11 @@ type Slurm interface {
 	// Finished asks accounting for a forgotten job's final state; it
 	// returns slurm.ErrNoAccounting where the cluster keeps none.
 	Finished(ctx context.Context, id string) (state string, exitCode int, err error)
+	// TimeLimit returns a job's time limit and time used
+	// (slurm.ErrJobGone when Slurm no longer knows it); SetTimeLimit
+	// sets its limit, which takes a Slurm operator to raise.
+	TimeLimit(ctx context.Context, id string) (slurm.Limit, error)
+	SetTimeLimit(ctx context.Context, id string, limit time.Duration) error
 }
 
 var _ Slurm = (*slurm.CLI)(nil)
@@ -63,6 +68,9 @@ type Store interface {
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]*store.Task, error)
 	LiveTasks(ctx context.Context) ([]*store.Task, error)
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
+	Requeued(ctx context.Context, id, state, reason string, at time.Time, msg string) error
+	RestartSeen(ctx context.Context, id string, at time.Time, msg string) error
+	AddExtension(ctx context.Context, id, msg string) (int, error)
 	AddEvent(ctx context.Context, taskID, msg string) error
 	CreateUser(ctx context.Context, name string, p store.Password, admin bool) (*store.User, error)
 	CreateUserWithoutPassword(ctx context.Context, name string, admin bool) (*store.User, error)
@@ -100,6 +108,8 @@ type Server struct {
 	limiter loginLimiter
 	tokens  tokenCache
 	grants  *nbGrants
+	// extendMu makes extensions one at a time (extend.go).
+	extendMu sync.Mutex
 
 	// masterID names this run of the bridge; clusterID is the database's
 	// (read by Start).

@@ -32,6 +32,11 @@ type fakeSlurm struct {
 	queryErr error
 	cancels  []string
 	queries  int
+	// limits are the jobs' time limits (TimeLimit, SetTimeLimit);
+	// setErr fails SetTimeLimit.
+	limits map[string]slurm.Limit
+	setErr error
+	sets   []time.Duration
 }
 
 func (f *fakeSlurm) Submit(_ context.Context, r slurm.SubmitRequest) (string, error) {
@@ -66,6 +71,29 @@ func (f *fakeSlurm) Active(context.Context) ([]slurm.Job, error) {
 		out = append(out, j)
 	}
 	return out, nil
+}
+func (f *fakeSlurm) TimeLimit(_ context.Context, id string) (slurm.Limit, error) {
+	l, ok := f.limits[id]
+	if !ok {
+		return slurm.Limit{}, slurm.ErrJobGone
+	}
+	return l, nil
+}
+
+// SetTimeLimit records the new limit, and the job's time left follows it.
+func (f *fakeSlurm) SetTimeLimit(_ context.Context, id string, limit time.Duration) error {
+	if f.setErr != nil {
+		return f.setErr
+	}
+	f.sets = append(f.sets, limit)
+	l := f.limits[id]
+	l.Limit = time.Duration(slurm.Minutes(limit)) * time.Minute
+	f.limits[id] = l
+	if j, ok := f.jobs[id]; ok {
+		j.TimeLeft = l.Limit - l.Used
+		f.jobs[id] = j
+	}
+	return nil
 }
 func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
 	return []slurm.Node{
@@ -123,7 +151,7 @@ default_aux_pool: cpu
 	}
 	t.Cleanup(func() { st.Close() })
 	st.SetPasswordCost(bcrypt.MinCost) // what the tests check does not depend on the cost
-	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
+	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, limits: map[string]slurm.Limit{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.lookupPosix = testAccounts
 	if err := s.Start(context.Background()); err != nil {

@@ -91,7 +91,8 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	}
 	s.routes.Touch(t.ID) // idle time counts from the moment Jupyter is reachable
 	msg := fmt.Sprintf("Jupyter is running on %s; open %s/proxy/%s/", req.Node, s.cfg.ExternalURL, t.ID)
-	if err := s.update(r.Context(), t, store.Update{State: api.StateRunning, Node: req.Node, Host: host, Port: req.Port}, msg); err != nil {
+	reason := s.readyReason(r.Context(), t, req.Node, req.Port)
+	if err := s.update(r.Context(), t, store.Update{State: api.StateRunning, Reason: reason, Node: req.Node, Host: host, Port: req.Port}, msg); err != nil {
 		s.internal(w, "record ready", err)
 		return
 	}

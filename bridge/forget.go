@@ -94,6 +94,7 @@ func (v *slurmView) forget(id string) {
 	defer v.mu.Unlock()
 	delete(v.warned, id)
 	delete(v.cancelled, id)
+	delete(v.ends, id)
 }
 
 // retain drops what the view keeps of tasks not in keep.
@@ -108,6 +109,11 @@ func (v *slurmView) retain(keep map[string]bool) {
 	for id := range v.cancelled {
 		if !keep[id] {
 			delete(v.cancelled, id)
+		}
+	}
+	for id := range v.ends {
+		if !keep[id] {
+			delete(v.ends, id)
 		}
 	}
 }

@@ -95,6 +95,8 @@ func (s *Server) router() *mux.Router {
 		authed.HandleFunc(k.path, s.handleList(k.typ)).Methods(http.MethodGet)
 		authed.HandleFunc(k.path+"/{id}", s.handleGet(k.typ)).Methods(http.MethodGet)
 		authed.HandleFunc(k.path+"/{id}/kill", s.handleKill(k.typ)).Methods(http.MethodPost)
+		authed.HandleFunc(k.path+"/{id}/extend", s.handleExtend(k.typ)).Methods(http.MethodPost)
+		authed.HandleFunc(k.path+"/{id}/relaunch", s.handleRelaunch(k.typ)).Methods(http.MethodPost)
 	}
 	authed.HandleFunc("/tasks", s.handleTasks).Methods(http.MethodGet)
 	authed.HandleFunc("/tasks/{id}", s.handleGetTask).Methods(http.MethodGet)

@@ -35,7 +35,7 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, typ string) {
 		s.preview(w, r, typ, req.Config)
 		return
 	}
-	t, err := s.submit(r.Context(), currentUser(r), typ, req.Config, archive)
+	t, err := s.submit(r.Context(), currentUser(r), typ, req.Config, archive, "")
 	if err != nil {
 		s.fail(w, "launch "+typ, err)
 		return

@@ -26,6 +26,11 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 		ID: t.ID, Description: t.Description, State: t.State, StartTime: t.RegisteredTime.UTC(), Username: t.Owner,
 		ResourcePool: t.Pool, JobID: t.ID, WorkspaceID: api.DefaultWorkspaceID, ServiceAddress: "/proxy/" + t.ID + "/",
 		SlurmJobID: t.JobID, Slots: t.Slots, Node: t.Node, Reason: t.Reason, ExitCode: t.ExitCode,
+		Restarts: t.Restarts, Extensions: t.Extensions, Replaces: t.Replaces,
+	}
+	if !t.PreemptedTime.IsZero() {
+		at := t.PreemptedTime.UTC()
+		nb.PreemptedTime = &at
 	}
 	if t.OwnerID != 0 {
 		id := t.OwnerID

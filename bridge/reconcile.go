@@ -93,11 +93,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		}
 		return s.finish(ctx, t, state)
 	}
-	active := false
-	switch job.State {
-	case "PENDING", "REQUEUED", "SUSPENDED", "RUNNING", "CONFIGURING":
-		active = true
-	}
+	active := pendingStates[job.State] || job.State == "RUNNING" || job.State == "CONFIGURING"
 	if t.State == api.StateTerminating {
 		if active && s.view.cancelDue(t.ID, time.Now()) {
 			// The kill was asked for while the controller did not answer, or
@@ -111,8 +107,14 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		}
 		return s.finish(ctx, t, job.State)
 	}
+	switch {
+	case requeuedJob(t, job):
+		return s.requeued(ctx, t, job)
+	case pendingStates[job.State] && waitingAfterPreemption(t):
+		return nil // the preemption's reason stays until the job runs
+	}
 	switch job.State {
-	case "PENDING", "REQUEUED", "SUSPENDED":
+	case "PENDING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "SUSPENDED":
 		reason := job.Reason
 		if reason == "None" {
 			reason = ""
@@ -130,8 +132,8 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		}
 		return s.update(ctx, t, store.Update{State: api.StateQueued, Reason: reason}, msg)
 	case "RUNNING", "CONFIGURING":
-		if job.TimeLeft >= 0 && job.TimeLeft < walltimeWarning && job.State == "RUNNING" && s.view.warnOnce(t.ID) {
-			_ = s.store.AddEvent(ctx, t.ID, fmt.Sprintf("warning: the job's time limit ends in %s; save your work", job.TimeLeft.Round(time.Second)))
+		if job.State == "RUNNING" && job.TimeLeft >= 0 {
+			s.watchEnd(ctx, t, job.TimeLeft)
 		}
 		if t.State != api.StateQueued {
 			return nil

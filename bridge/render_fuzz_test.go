@@ -131,6 +131,12 @@ func FuzzRenderJob(f *testing.F) {
 			}
 			args = args[1:]
 		}
+		// ...the pool's preemption policy...
+		requeue := requeueArgs(pool)
+		if len(args) < len(requeue) || !slices.Equal(args[:len(requeue)], requeue) {
+			t.Fatalf("sbatch argv %q: want the pool's preemption policy %q next", got.Args, requeue)
+		}
+		args = args[len(requeue):]
 		if len(args) < len(pool.SbatchArgs) || !slices.Equal(args[:len(pool.SbatchArgs)], pool.SbatchArgs) {
 			t.Fatalf("sbatch argv %q lacks the pool's %q", got.Args, pool.SbatchArgs)
 		}

@@ -92,7 +92,7 @@ func TestSubmitFailureWraps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.srv.submit(context.Background(), u, typeNotebook, map[string]any{}, nil)
+	_, err = h.srv.submit(context.Background(), u, typeNotebook, map[string]any{}, nil, "")
 	var ue *userError
 	var got *slurm.CommandError
 	if !errors.As(err, &ue) || !errors.As(err, &got) || got != ce || ue.code != http.StatusBadRequest {

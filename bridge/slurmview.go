@@ -25,6 +25,7 @@ type slurmView struct {
 	slowAfter time.Duration
 	jobs      map[string]slurm.Job // by task id
 	warned    map[string]bool      // walltime warning given
+	ends      map[string]time.Time // where each running job's end lay at the last tick
 	cancelled map[string]time.Time // last scancel sent for a TERMINATING task
 }
 

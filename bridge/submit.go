@@ -212,10 +212,11 @@ func randomHex(n int) string {
 
 // submit validates a config, writes the job folder (with contextTar, the
 // archive of the launch's files, nil for none), stores the task and
-// queues the Slurm job. An error before sbatch leaves nothing behind; one
-// after it cancels the job and leaves the task TERMINATED with the reason
+// queues the Slurm job; replaces is the ended task a relaunch replaces
+// ("" for none). An error before sbatch leaves nothing behind; one after
+// it cancels the job and leaves the task TERMINATED with the reason
 // (abort.go).
-func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any, contextTar []byte) (*store.Task, error) {
+func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg map[string]any, contextTar []byte, replaces string) (*store.Task, error) {
 	cfg, pool, err := s.resolveConfig(userCfg)
 	if err != nil {
 		return nil, err
@@ -260,6 +261,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
 		JupyterToken: randomHex(24), Secret: randomHex(24), ProofKey: randomHex(32),
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
+		Replaces: replaces, HasContext: len(contextTar) > 0,
 	}
 	if err := s.store.InsertTask(ctx, t); err != nil {
 		return nil, err
@@ -332,6 +334,7 @@ func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *sitecon
 	if g := slurm.GresArg(pool.GPU.Gres, gpuType, t.Slots); g != "" {
 		args = append(args, g)
 	}
+	args = append(args, requeueArgs(pool)...)
 	args = append(args, pool.SbatchArgs...)
 	return append(args, cfg.Slurm.SbatchArgs...)
 }

@@ -12,7 +12,8 @@ import (
 )
 
 // forbiddenSbatch are the long sbatch options the bridge sets itself or
-// that would take the job out of its hands (Determined forbids the same).
+// that would take the job out of its hands (Determined forbids the same;
+// --requeue and --no-requeue are the pool's preemption policy).
 // sbatch accepts unambiguous abbreviations, so a prefix of one of these is
 // refused too.
 var forbiddenSbatch = []string{
@@ -20,7 +21,7 @@ var forbiddenSbatch = []string{
 	"--nodes", "--ntasks", "--ntasks-per-node", "--chdir", "--output", "--error", "--input",
 	"--partition", "--requeue", "--gres", "--job-name", "--wrap", "--export", "--export-file",
 	"--parsable", "--uid", "--gid", "--array", "--wait", "--clusters", "--test-only", "--hold",
-	"--batch", "--get-user-env",
+	"--batch", "--get-user-env", "--no-requeue", "--open-mode",
 }
 
 // shortSbatchWithValue are the short options a user may give, each taking

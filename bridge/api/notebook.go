@@ -66,6 +66,14 @@ type Notebook struct {
 	// TimeRemainingSeconds is the walltime left while running; absent
 	// when the job has no time limit.
 	TimeRemainingSeconds *int64 `json:"timeRemainingSeconds,omitempty"`
+	// Restarts counts the times Slurm preempted the job and queued it
+	// again (the task kept its id and URL); PreemptedTime is the last.
+	Restarts      int        `json:"restarts,omitempty"`
+	PreemptedTime *time.Time `json:"preemptedTime,omitempty"`
+	// Extensions counts the times time was added to the job.
+	Extensions int `json:"extensions,omitempty"`
+	// Replaces is the ended task this one relaunched.
+	Replaces string `json:"replaces,omitempty"`
 }
 
 // Shell is a shell as the API shows it (Determined's v1Shell): the same
