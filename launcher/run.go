@@ -57,6 +57,8 @@ func Run(ctx context.Context, spec *api.Spec, o Options) int {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	log := o.Logger.With("task_id", spec.TaskID)
+	release := beginRun(spec, log)
+	defer release()
 	code, msg := run(ctx, spec, o, log)
 	rec := api.ExitRecord{ExitCode: code, Message: msg, Time: time.Now()}
 	if err := writeJSON(filepath.Join(spec.JobDir, "exit.json"), rec); err != nil {
@@ -94,7 +96,7 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	if err := os.MkdirAll(filepath.Join(hostWork, "shared_fs"), 0o700); err != nil {
 		return nil, fmt.Errorf("create work dir: %w", err)
 	}
-	if spec.Context != "" {
+	if spec.Context != "" && !contextUnpacked(spec) {
 		data, err := os.ReadFile(spec.Context)
 		if err != nil {
 			return nil, fmt.Errorf("read context: %w", err)
@@ -103,6 +105,9 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 			return nil, fmt.Errorf("unpack context: %w", err)
 		}
 		log.Info("context unpacked into the working directory", "bytes", len(data))
+		if err := markContextUnpacked(spec); err != nil {
+			return nil, err
+		}
 	}
 	hook := ""
 	if st, err := os.Stat(filepath.Join(hostWork, taskconfig.HookName)); err == nil && st.Mode().IsRegular() {
@@ -193,8 +198,9 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	}()
 
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
+	end := &ending{spec: spec, jc: jc, log: log}
 
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
@@ -219,12 +225,16 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				return 1, "could not report to the bridge: " + err.Error()
 			}
 			ready = nil
+			end.ready = true
 			go heartbeat(hbCtx, o.HTTPClient, jc, spec, log)
 		case <-noSocket:
 			log.Error("the notebook server ignores its Unix socket option; stopping it")
 			stop(cmd, done)
 			return 1, noSocketMessage
 		case s := <-sigs:
+			if !end.onSignal(ctx, s) {
+				continue
+			}
 			log.Info("passing signal on to the notebook server", "signal", s.String())
 			_ = syscall.Kill(-cmd.Process.Pid, s.(syscall.Signal))
 		case err := <-done:
