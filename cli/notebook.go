@@ -14,7 +14,8 @@ import (
 func newNotebookCmd(g *globals) *cobra.Command {
 	k := client.NotebookKind
 	cmd := &cobra.Command{Use: "notebook", Aliases: []string{"notebooks"}, Short: "Start, list, follow and kill Jupyter notebooks"}
-	cmd.AddCommand(newStartCmd(g), newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k))
+	cmd.AddCommand(newStartCmd(g), newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k),
+		newExtendCmd(g, k), newRelaunchCmd(g, k))
 	return cmd
 }
 
@@ -62,10 +63,18 @@ func runStart(cmd *cobra.Command, g *globals, o *startOptions) error {
 	}
 	address := strings.TrimSuffix(c.Master, "/") + nb.ServiceAddress
 	fmt.Fprintf(g.io.Out, "Jupyter Notebook is running at: %s\n", address)
-	if !o.noBrowser && os.Getenv("DISPLAY") != "" {
-		if p, err := exec.LookPath("xdg-open"); err == nil {
-			_ = exec.Command(p, address).Start()
-		}
+	if !o.noBrowser {
+		openBrowser(address)
 	}
 	return nil
+}
+
+// openBrowser opens address in the desktop's browser, where there is one.
+func openBrowser(address string) {
+	if os.Getenv("DISPLAY") == "" {
+		return
+	}
+	if p, err := exec.LookPath("xdg-open"); err == nil {
+		_ = exec.Command(p, address).Start()
+	}
 }

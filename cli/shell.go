@@ -73,7 +73,8 @@ func newShellCmd(g *globals) *cobra.Command {
 			return attachShell(cmd.Context(), g, c, got.Task.ID)
 		},
 	}
-	cmd.AddCommand(start, open, newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k))
+	cmd.AddCommand(start, open, newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k),
+		newExtendCmd(g, k), newRelaunchCmd(g, k))
 	return cmd
 }
 
