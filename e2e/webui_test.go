@@ -339,6 +339,9 @@ func TestWebUI(t *testing.T) {
 	if eval[bool](b, `document.querySelector(`+js(row+` [data-action="open"]`)+`).hasAttribute("href")`) {
 		t.Error("a TERMINATED row still offers Open")
 	}
+	if !eval[bool](b, `!document.querySelector(`+js(row+` [data-action="relaunch"]`)+`).hidden && document.querySelector(`+js(row+` [data-action="extend"]`)+`).hidden`) {
+		t.Error("a TERMINATED row does not offer Relaunch, or still offers Extend")
+	}
 
 	// Resource Pools lists pool cpu.
 	b.do("Resource Pools", 30*time.Second, chromedp.Click(css(`a[data-nav="pools"]`)), chromedp.WaitVisible(css(`#pools-body tr[data-pool="cpu"]`)))

@@ -1,11 +1,13 @@
 // The Tasks page: the user's notebooks (an admin's: everyone's), kept
-// current by polling, with Open, Logs and Kill, and filters by state and
+// current by polling, with Open, Logs, Extend (running notebooks with a
+// time limit), Kill and Relaunch (ended ones), and filters by state and
 // owner.
 import { api } from './api.js';
 import { h, setText, duration, clock, announce, poll, shortId, stateName } from './util.js';
 import { kbd } from './shortcut.js';
 import { launchDialog } from './launch.js';
 import { confirmDialog } from './confirm.js';
+import { extendDialog } from './extend.js';
 
 // The states, as the filter and the rows name them (stateName).
 const STATES = ['QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED'];
@@ -46,6 +48,7 @@ export function tasksPage(main, app) {
     else refresh();
   });
   const confirm = confirmDialog();
+  const extendAsk = extendDialog();
   app.openLaunch = () => dialog.open();
   launchBtn.addEventListener('click', () => dialog.open());
 
@@ -54,7 +57,7 @@ export function tasksPage(main, app) {
     h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Filters' },
       h('label', { for: 'filter-state' }, 'State'), stateSel,
       admin && h('label', { for: 'filter-owner' }, 'Owner'), admin && ownerSel),
-    error, count, h('div', { class: 'table-wrap' }, table), empty, dialog.el, confirm.el,
+    error, count, h('div', { class: 'table-wrap' }, table), empty, dialog.el, confirm.el, extendAsk.el,
   );
 
   function setFilter(key, value) {
@@ -92,6 +95,49 @@ export function tasksPage(main, app) {
     }
   }
 
+  function replace(updated) {
+    notebooks = notebooks.map((n) => (n.id === updated.id ? updated : n));
+    seen.set(updated.id, updated.state);
+  }
+
+  async function extend(nb, button) {
+    const by = await extendAsk.ask(nb);
+    if (!by) return;
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      const { notebook: updated, extension } = await api(`/notebooks/${encodeURIComponent(nb.id)}/extend`, { method: 'POST', body: { by } });
+      replace(updated);
+      announce(`Extended ${nb.description} by ${duration(extension.addedSeconds)}; its time limit is now ${duration(extension.timeLimitSeconds)}.`);
+      refresh();
+    } catch (e) {
+      error.textContent = `Could not extend ${nb.description}: ${e.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function relaunch(nb, button) {
+    const ok = await confirm.ask(`Relaunch ${nb.description}?`,
+      `A new notebook starts with the config, pool and context files of ${shortId(nb.id)}; ${shortId(nb.id)} stays in the list as it ended.`, 'Relaunch');
+    if (!ok) return;
+    button.disabled = true;
+    error.textContent = '';
+    try {
+      const res = await api(`/notebooks/${encodeURIComponent(nb.id)}/relaunch`, { method: 'POST' });
+      notebooks = [res.notebook, ...notebooks.filter((n) => n.id !== res.notebook.id)];
+      seen.set(res.notebook.id, res.notebook.state);
+      if (res.warnings.length) error.textContent = res.warnings.join(' ');
+      announce(`Relaunched ${nb.description} as ${shortId(res.notebook.id)}; it is ${stateName(res.notebook.state)}.`);
+      if (filter.state !== 'all' && filter.state !== 'active' && filter.state !== stateName(res.notebook.state)) setFilter('state', 'all');
+      else refresh();
+    } catch (e) {
+      error.textContent = `Could not relaunch ${nb.description}: ${e.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   function makeRow(nb) {
     const c = {
       tr: h('tr', { 'data-id': nb.id }),
@@ -108,13 +154,18 @@ export function tasksPage(main, app) {
       open: h('a', { class: 'button', target: '_blank', rel: 'noopener', 'data-action': 'open' }, 'Open'),
       logs: h('a', { class: 'button', href: `/det/tasks/${encodeURIComponent(nb.id)}/logs`, 'data-action': 'logs' }, 'Logs'),
       kill: h('button', { type: 'button', class: 'danger', 'data-action': 'kill' }, 'Kill'),
+      extend: h('button', { type: 'button', 'data-action': 'extend' }, 'Extend'),
+      relaunch: h('button', { type: 'button', 'data-action': 'relaunch' }, 'Relaunch'),
+      replaces: h('div', { class: 'reason replaces' }),
     };
     c.kill.addEventListener('click', () => kill(c.nb, c.kill));
+    c.extend.addEventListener('click', () => extend(c.nb, c.extend));
+    c.relaunch.addEventListener('click', () => relaunch(c.nb, c.relaunch));
     c.tr.append(
       h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner || '',
-      h('td', { class: 'state' }, c.badge, c.reason, c.start),
+      h('td', { class: 'state' }, c.badge, c.reason, c.start, c.replaces),
       c.pool, c.slots, c.node, c.age, c.left,
-      h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.kill),
+      h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.extend, ' ', c.kill, ' ', c.relaunch),
     );
     return c;
   }
@@ -124,6 +175,7 @@ export function tasksPage(main, app) {
     c.nb = nb;
     c.tr.dataset.state = state;
     setText(c.desc, nb.description);
+    setText(c.replaces, nb.replaces ? `relaunch of ${shortId(nb.replaces)}` : '');
     if (c.owner) setText(c.owner, nb.username);
     setText(c.badge, state);
     c.badge.className = `badge state-${state.toLowerCase()}`;
@@ -148,7 +200,10 @@ export function tasksPage(main, app) {
     }
     c.open.title = running ? '' : 'Open becomes available when the notebook is RUNNING';
     c.kill.disabled = state === 'TERMINATED';
-    for (const [el, verb] of [[c.open, 'Open'], [c.logs, 'Logs of'], [c.kill, 'Kill']]) {
+    c.kill.hidden = state === 'TERMINATED';
+    c.extend.hidden = !(running && nb.timeRemainingSeconds != null);
+    c.relaunch.hidden = state !== 'TERMINATED';
+    for (const [el, verb] of [[c.open, 'Open'], [c.logs, 'Logs of'], [c.extend, 'Extend'], [c.kill, 'Kill'], [c.relaunch, 'Relaunch']]) {
       el.setAttribute('aria-label', `${verb} ${nb.description}`);
     }
   }
