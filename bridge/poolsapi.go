@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -70,6 +71,10 @@ func (s *Server) poolOf(p siteconfig.Pool, nodes []slurm.Node) api.ResourcePool 
 		DefaultComputePool: p.Name == s.cfg.DefaultComputePool, DefaultAuxPool: p.Name == s.cfg.DefaultAuxPool,
 		ResourceManagerMetadata: map[string]string{}, Accelerator: p.GPU.Type,
 		Partition: p.Partition, GPUType: p.GPU.Type, MaxSlots: p.MaxSlots,
+		// Preemptible, as Determined has it: Slurm may preempt the pool's
+		// notebooks, and they come back (preempt.go).
+		Preemptible:        p.Preemptible,
+		MaxWalltimeSeconds: int64(p.MaxWalltimeLimit / time.Second), MaxExtensions: p.MaxExtensions,
 	}
 	for _, n := range nodes {
 		if !slices.Contains(n.Partitions, p.Partition) {

@@ -38,6 +38,7 @@ PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps ipro
 JOB_USERS=("alice 2001" "bob 2002")
 SLURMCTLD_PORT=6817
 SLURMD_PORT_BASE=17001 # NODES[i] (lib.sh) listens on 17001 + i
+GRACE_TIME=10          # seconds a preempted job of partition gpu has to wind up
 
 # Accounting as real sites run it (slurmdbd + MariaDB), unless DEVCLUSTER_ACCOUNTING=0.
 ACCOUNTING=${DEVCLUSTER_ACCOUNTING:-1}
@@ -138,6 +139,16 @@ SlurmctldLogFile=$STATE/log/slurmctld.log
 SlurmdLogFile=$STATE/log/slurmd-%n.log
 JobCompType=jobcomp/filetxt
 JobCompLoc=$STATE/log/jobcomp.log
+# Preemption as sites run it: a job of partition urgent (PriorityTier 10, over
+# the GPU nodes; no bridge pool) preempts jobs of partition gpu. These get the
+# gpu partition's GraceTime (their --signal at its start, by
+# preempt_send_user_signal), then Slurm requeues them (PreemptMode=REQUEUE), or
+# cancels those submitted with --no-requeue. A requeued job may start again
+# cred_expire seconds after it stopped (Slurm's default is 120).
+PreemptType=preempt/partition_prio
+PreemptMode=REQUEUE
+SlurmctldParameters=preempt_send_user_signal
+AuthInfo=cred_expire=30
 EOF
   if ((ACCOUNTING)); then
     cat <<EOF
@@ -159,8 +170,10 @@ EOF
     printf 'NodeName=%s NodeHostname=%s NodeAddr=127.0.0.1 Port=%d CPUs=16 RealMemory=16000%s State=UNKNOWN\n' \
       "$n" "$host" $((SLURMD_PORT_BASE + i)) "$gres"
   done
-  printf 'PartitionName=gpu Nodes=%s Default=YES MaxTime=INFINITE State=UP\n' "$(IFS=,; printf '%s' "${GPU_NODES[*]}")"
+  printf 'PartitionName=gpu Nodes=%s Default=YES MaxTime=INFINITE State=UP PriorityTier=1 GraceTime=%d\n' \
+    "$(IFS=,; printf '%s' "${GPU_NODES[*]}")" "$GRACE_TIME"
   printf 'PartitionName=cpu Nodes=%s MaxTime=INFINITE State=UP\n' "$(IFS=,; printf '%s' "${CPU_NODES[*]}")"
+  printf 'PartitionName=urgent Nodes=%s MaxTime=INFINITE State=UP PriorityTier=10\n' "$(IFS=,; printf '%s' "${GPU_NODES[*]}")"
 }
 
 is_gpu_node() { [[ " ${GPU_NODES[*]} " == *" $1 "* ]]; }

@@ -295,6 +295,11 @@ type ResourcePool struct {
 	MaxSlots         int    `json:"maxSlots,omitempty"`
 	IdleTimeout      string `json:"idleTimeout,omitempty"`
 	Image            string `json:"image,omitempty"`
+	// MaxWalltimeSeconds is the longest time limit an extension may give
+	// a notebook of the pool (absent: none may be extended);
+	// MaxExtensions bounds how often one may be (absent: no bound).
+	MaxWalltimeSeconds int64 `json:"maxWalltimeSeconds,omitempty"`
+	MaxExtensions      int   `json:"maxExtensions,omitempty"`
 }
 
 // PoolDetails is Determined's v1ResourcePoolDetail: cloud and priority
