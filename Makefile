@@ -3,7 +3,7 @@
 export PATH := /usr/local/go/bin:$(PATH)
 GO ?= go
 GOFLAGS_STATIC := CGO_ENABLED=0
-E2E_TIMEOUT ?= 30m
+E2E_TIMEOUT ?= 40m
 # Fuzzing budgets are counts of runs, not durations: a duration races Go
 # 1.26's fuzzing coordinator at its deadline (golang/go#75804) and fails
 # with "context deadline exceeded" on a busy machine.

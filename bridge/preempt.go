@@ -55,6 +55,15 @@ func requeuedJob(t *store.Task, job slurm.Job) bool {
 	return pendingStates[job.State] && job.State != "SUSPENDED"
 }
 
+// requeuesOnPreemption reports whether a task's job is one Slurm queues
+// again when it preempts it (its pool is preemptible): a PREEMPTED state
+// seen on the way is not its end. Should Slurm not requeue it after all,
+// squeue forgets the job and accounting tells how it ended.
+func (s *Server) requeuesOnPreemption(t *store.Task) bool {
+	pool, ok := s.cfg.Pool(t.Pool)
+	return ok && pool.Preemptible
+}
+
 // preemptedPrefix starts the reason of a task whose job was preempted and
 // waits to run again.
 const preemptedPrefix = "preempted at "

@@ -148,17 +148,33 @@ func TestRestartNotSeen(t *testing.T) {
 }
 
 // TestPreemptedNotRequeued: a job Slurm preempted and cancelled ends its
-// task with reason "preempted".
+// task with reason "preempted"; in a preemptible pool, PREEMPTED is only a
+// step on the way back to the queue.
 func TestPreemptedNotRequeued(t *testing.T) {
 	h := newHarness(t)
+	h.preemptible("cpu")
+	cpu := h.start(map[string]any{"resources": map[string]any{"slots": 0}})
+	h.running(cpu.ID, "cpu1")
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PREEMPTED"}
+	h.srv.reconcile(context.Background())
+	if n := h.get(cpu.ID); n.State != api.StateRunning {
+		t.Fatalf("a preemptible pool's PREEMPTED job ended its task: %+v", n)
+	}
+	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PENDING", Reason: "BeginTime"}
+	h.srv.reconcile(context.Background())
+	if n := h.get(cpu.ID); n.State != api.StateQueued || n.Restarts != 1 {
+		t.Fatalf("requeued after PREEMPTED: %+v", n)
+	}
+
+	h.slurm.submit = func(slurm.SubmitRequest) (string, error) { return "102", nil }
 	nb := h.start(nil)
 	h.running(nb.ID, "r1-gpu01-ib")
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "COMPLETING"}
+	h.slurm.jobs["102"] = slurm.Job{ID: "102", State: "COMPLETING"}
 	h.srv.reconcile(context.Background())
 	if n := h.get(nb.ID); n.State != api.StateRunning {
 		t.Fatalf("completing: %+v", n)
 	}
-	h.slurm.jobs["101"] = slurm.Job{ID: "101", State: "PREEMPTED"}
+	h.slurm.jobs["102"] = slurm.Job{ID: "102", State: "PREEMPTED"}
 	h.srv.reconcile(context.Background())
 	if n := h.get(nb.ID); n.State != api.StateTerminated || n.Reason != "preempted" {
 		t.Fatalf("preempted: %+v", n)

@@ -145,6 +145,10 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		return s.update(ctx, t, store.Update{State: api.StateStarting, Node: node}, "job started on "+node+"; waiting for Jupyter")
 	case "COMPLETING", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT":
 		return nil
+	case "PREEMPTED":
+		if s.requeuesOnPreemption(t) {
+			return nil // Slurm queues it again; if it does not, the job's end tells
+		}
 	}
 	return s.finish(ctx, t, job.State)
 }
