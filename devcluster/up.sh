@@ -734,6 +734,7 @@ summary() {
     note "  image:     (skipped: --no-image)"
   fi
   note "  apptainer: $ver ($STATE/bin/apptainer)"
+  note "  preemption: jobs of partition urgent preempt those of gpu (GraceTime ${GRACE_TIME} s); requeued jobs may restart after 30 s"
   if ((ACCOUNTING)); then
     note "  accounting: slurmdbd + MariaDB ($MARIADB_DATA), sacct works; account $ACCOUNT (${JOB_USERS[*]%% *}),"
     note "              QOS normal (default) and $QOS_EXTRA (MaxTRESPerUser $(sacctmgr -n -P show qos where name="$QOS_EXTRA" format=maxtrespu))"
