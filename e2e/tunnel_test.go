@@ -33,144 +33,16 @@ func skipUnlessTunnel(t *testing.T) {
 	}
 }
 
-// jobProcs returns the pids of a Slurm job's processes on this host: those
-// with SLURM_JOB_ID=job in their environment, and their descendants.
-func jobProcs(t *testing.T, job string) []int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := map[int]int{}
-	var roots []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			if i := bytes.LastIndexByte(st, ')'); i > 0 {
-				if f := strings.Fields(string(st[i+1:])); len(f) > 1 {
-					parent[pid], _ = strconv.Atoi(f[1])
-				}
-			}
-		}
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if string(kv) == "SLURM_JOB_ID="+job {
-				roots = append(roots, pid)
-				break
-			}
-		}
-	}
-	in := map[int]bool{}
-	for _, r := range roots {
-		in[r] = true
-	}
-	for changed := true; changed; {
-		changed = false
-		for pid, pp := range parent {
-			if !in[pid] && in[pp] {
-				in[pid], changed = true, true
-			}
-		}
-	}
-	var out []int
-	for pid := range in {
-		out = append(out, pid)
-	}
-	return out
-}
-
-// socketInodes returns the inodes of the sockets a process holds.
-func socketInodes(pid int) map[string]bool {
-	out := map[string]bool{}
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(l, "socket:[") {
-			out[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
-		}
-	}
-	return out
-}
-
-// tcpSocket is one line of /proc/net/tcp or tcp6.
-type tcpSocket struct {
-	local, remote string // hex address:port as the kernel writes them
-	state, inode  string
-}
-
-func tcpSockets(t *testing.T) []tcpSocket {
-	t.Helper()
-	var out []tcpSocket
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Scan() // header
-		for sc.Scan() {
-			fl := strings.Fields(sc.Text())
-			if len(fl) >= 10 {
-				out = append(out, tcpSocket{local: fl[1], remote: fl[2], state: fl[3], inode: fl[9]})
-			}
-		}
-	}
-	return out
-}
-
-func hexPort(addr string) int {
-	_, p, _ := strings.Cut(addr, ":")
-	n, _ := strconv.ParseInt(p, 16, 32)
-	return int(n)
-}
-
-// listeners lists the listening TCP sockets the job's processes hold.
-func listeners(t *testing.T, job string) []string {
-	t.Helper()
-	listen := map[string]tcpSocket{}
-	for _, s := range tcpSockets(t) {
-		if s.state == "0A" {
-			listen[s.inode] = s
-		}
-	}
-	var out []string
-	for _, pid := range jobProcs(t, job) {
-		for ino := range socketInodes(pid) {
-			if s, ok := listen[ino]; ok {
-				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-				out = append(out, fmt.Sprintf("pid %d (%s) listens on port %d", pid, strings.ReplaceAll(string(cmd), "\x00", " "), hexPort(s.local)))
-			}
-		}
-	}
-	return out
-}
-
 // tunnelPorts returns the local ports of the job's established TCP
-// connections to the bridge's port.
-func tunnelPorts(t *testing.T, job string) []int {
+// connections to the bridge's port (the job's processes: launchJobPIDs).
+func tunnelPorts(t *testing.T, jobDir string) []int {
 	t.Helper()
-	bridgePort := 8080
-	if u := strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://"); strings.Contains(u, ":") {
-		_, p, _ := net.SplitHostPort(strings.TrimSuffix(u, "/"))
-		bridgePort, _ = strconv.Atoi(p)
-	}
-	est := map[string]tcpSocket{}
-	for _, s := range tcpSockets(t) {
-		if s.state == "01" && hexPort(s.remote) == bridgePort {
-			est[s.inode] = s
-		}
-	}
-	seen := map[int]bool{}
+	_, bp, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://"), "/"))
+	bridgePort, _ := strconv.Atoi(bp)
 	var out []int
-	for _, pid := range jobProcs(t, job) {
-		for ino := range socketInodes(pid) {
-			if s, ok := est[ino]; ok && !seen[hexPort(s.local)] {
-				seen[hexPort(s.local)] = true
-				out = append(out, hexPort(s.local))
-			}
+	for _, s := range launchTCPSockets(t, launchJobPIDs(t, jobDir), "01") { // 01: ESTABLISHED
+		if s.remotePort == bridgePort {
+			out = append(out, s.port)
 		}
 	}
 	return out
@@ -185,13 +57,15 @@ func TestTunnelNoPort(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	if got := jobProcs(t, nb.SlurmJobID); len(got) < 2 {
-		t.Fatalf("found %d processes of job %s; the check below would prove nothing", len(got), nb.SlurmJobID)
+	jobDir := launchTask(t, nb.ID).JobDir
+	pids := launchJobPIDs(t, jobDir)
+	if len(pids) < 2 {
+		t.Fatalf("found %d processes of the job; the check below would prove nothing", len(pids))
 	}
-	if l := listeners(t, nb.SlurmJobID); len(l) > 0 {
-		t.Errorf("the job listens on TCP:\n%s", strings.Join(l, "\n"))
+	if l := launchTCPListeners(t, pids); len(l) > 0 {
+		t.Errorf("the job listens on TCP: %+v", l)
 	}
-	if ports := tunnelPorts(t, nb.SlurmJobID); len(ports) != 1 {
+	if ports := tunnelPorts(t, jobDir); len(ports) != 1 {
 		t.Errorf("the job has %d connections to the bridge, want its one tunnel", len(ports))
 	}
 	if code, body := proxyGet(t, c, nb.ID, "lab"); code != http.StatusOK || !strings.Contains(body, "JupyterLab") {
@@ -253,7 +127,8 @@ func TestTunnelCut(t *testing.T) {
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	k := openKernel(t, c, nb.ID)
 	k.exec("x = 41")
-	ports := tunnelPorts(t, nb.SlurmJobID)
+	jobDir := launchTask(t, nb.ID).JobDir
+	ports := tunnelPorts(t, jobDir)
 	if len(ports) != 1 {
 		t.Fatalf("the job has %d connections to the bridge, want its one tunnel", len(ports))
 	}
@@ -263,7 +138,7 @@ func TestTunnelCut(t *testing.T) {
 	}
 	cut := time.Now()
 	for {
-		now := tunnelPorts(t, nb.SlurmJobID)
+		now := tunnelPorts(t, jobDir)
 		code, _ := proxyGet(t, c, nb.ID, "api/status")
 		if code == http.StatusOK && len(now) == 1 && now[0] != ports[0] {
 			t.Logf("the tunnel came back %s after the cut", time.Since(cut).Round(time.Millisecond))
@@ -290,10 +165,11 @@ func TestTunnelRefused(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	before := tunnelPorts(t, nb.SlurmJobID)
+	jobDir := launchTask(t, nb.ID).JobDir
+	before := tunnelPorts(t, jobDir)
 
 	var spec api.Spec
-	specPath := filepath.Join(state, "jobs", "alice", nb.ID, "task.json")
+	specPath := filepath.Join(jobDir, "task.json")
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +191,7 @@ func TestTunnelRefused(t *testing.T) {
 			t.Errorf("%s: the refusal is not in the bridge's log with the address %s", c.name, c.from)
 		}
 	}
-	if after := tunnelPorts(t, nb.SlurmJobID); len(after) != 1 || len(before) != 1 || after[0] != before[0] {
+	if after := tunnelPorts(t, jobDir); len(after) != 1 || len(before) != 1 || after[0] != before[0] {
 		t.Errorf("the notebook's tunnel changed: %v before, %v after", before, after)
 	}
 	if code, _ := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusOK {
