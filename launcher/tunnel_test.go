@@ -181,7 +181,9 @@ func TestShellThroughTunnel(t *testing.T) {
 	spec := testSpec(t, srv.URL)
 	spec.Kind, spec.ProxyMode, spec.Env = api.KindShell, api.ProxyModeTunnel, nil
 	code := make(chan int, 1)
-	go func() { code <- Run(context.Background(), spec, Options{ReadyTimeout: 20 * time.Second, Logger: quiet}) }()
+	go func() {
+		code <- Run(context.Background(), spec, Options{ReadyTimeout: 20 * time.Second, Logger: quiet})
+	}()
 	waitReadyCallback(t, b, code)
 	d := websocket.Dialer{NetDialContext: func(ctx context.Context, _, _ string) (net.Conn, error) { return b.reg.Dial(ctx, "task-1") }}
 	conn, _, err := d.Dial("ws://tunnel/proxy/task-1/shell", http.Header{"Authorization": {"token tok"}})
