@@ -220,3 +220,21 @@ func (r *Registry) Dial(ctx context.Context, id string) (net.Conn, error) {
 		}
 	}
 }
+
+// Retain forgets, and closes the tunnels of, the tasks not in keep.
+func (r *Registry) Retain(keep map[string]bool) {
+	r.mu.Lock()
+	var gone []*Session
+	for id, sl := range r.m {
+		if !keep[id] {
+			if sl.s != nil {
+				gone = append(gone, sl.s)
+			}
+			delete(r.m, id)
+		}
+	}
+	r.mu.Unlock()
+	for _, s := range gone {
+		s.Close()
+	}
+}
