@@ -20,7 +20,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // fakeBridge accepts tunnels with secret on Path and attaches them to reg
 // with the given session timings.
-func fakeBridge(t *testing.T, reg *Registry, secret string, ka, wt time.Duration) *httptest.Server {
+func fakeBridge(t testing.TB, reg *Registry, secret string, ka, wt time.Duration) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/tasks/{id}/tunnel", func(w http.ResponseWriter, r *http.Request) {
