@@ -136,6 +136,7 @@ func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
 	// ended task's route is the reconciler's, and goes in time).
 	if !api.Terminal(t.State) {
 		s.routes.Set(t.ID, proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: "the notebook server has ended"})
+		s.tunnels.Forget(t.ID) // nothing is behind it now
 	}
 	s.poke()
 	w.WriteHeader(http.StatusNoContent)

@@ -169,6 +169,19 @@ func (s *Server) tunnelRoute(t *store.Task, r proxy.Route) proxy.Route {
 	return r
 }
 
+// Tunnels exposes the registry of the tasks' tunnels (for tests and
+// benchmarks).
+func (s *Server) Tunnels() *tunnel.Registry { return s.tunnels }
+
+// TunnelRoute returns the route of a running task in tunnel mode, with
+// the notebook's token and owner, whose connections go through the
+// registry's tunnel of id: for benchmarks, which set routes by hand and
+// attach tunnels they accept themselves (tunnel.Accept).
+func (s *Server) TunnelRoute(id, token, owner string) proxy.Route {
+	t := &store.Task{ID: id, JupyterToken: token, Owner: owner, State: api.StateRunning, ProxyMode: api.ProxyModeTunnel}
+	return s.tunnelRoute(t, proxy.Route{Token: token, Owner: owner, State: api.StateRunning})
+}
+
 // unreachable is what the API says of a running task whose tunnel has
 // been gone past the grace period; nil otherwise.
 func (s *Server) unreachable(t *store.Task) *api.Unreachable {

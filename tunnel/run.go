@@ -22,7 +22,8 @@ const (
 // Run keeps the task's tunnel open until ctx ends, handing each stream the
 // bridge opens to serve (in a goroutine of its own). up is called once,
 // when the first tunnel is open. Lost tunnels are dialled again with
-// back-off; a loss and the return are each logged once.
+// back-off; a loss, the first failed attempt after it and the return are
+// each logged once.
 //
 // Before the first tunnel is open, Run gives up and returns the error
 // when the bridge refuses it for good (RefusedError.Final: wrong secret,
@@ -57,7 +58,11 @@ func (d *Dialer) Run(ctx context.Context, serve func(net.Conn), up func(), first
 			case !opened && time.Now().After(first):
 				return fmt.Errorf("no tunnel to the bridge after %d attempts: %w", attempts, err)
 			}
-			log.Debug("tunnel to the bridge not open; trying again", "attempt", attempts, "err", err)
+			if opened && attempts == 1 {
+				log.Warn("the bridge does not take the tunnel yet; dialling on", "err", err)
+			} else {
+				log.Debug("tunnel to the bridge not open; trying again", "attempt", attempts, "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return nil
