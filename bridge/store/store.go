@@ -103,6 +103,9 @@ var migrations = []string{
 	// 10: task states take Determined's names (api.State*: STATE_RUNNING).
 	`UPDATE tasks SET state = 'STATE_' || state
 		WHERE state IN ('QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED');`,
+	// 11: how the proxy reaches each task (api.ProxyMode*); the tasks
+	// before it hold a port on their node.
+	`ALTER TABLE tasks ADD COLUMN proxy_mode TEXT NOT NULL DEFAULT 'direct';`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
