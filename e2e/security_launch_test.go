@@ -108,7 +108,7 @@ var _ = addSecCase(5, "env-shell-code-literal", func(t *testing.T) {
 var _ = addSecCase(10, "port-squat-proof", func(t *testing.T) {
 	alice := asUser(t, "alice")
 	asUser(t, "bob")
-	nb := start(t, alice, cpuNotebook())
+	nb := start(t, alice, directNotebook()) // a tunnel-mode job holds no port at all (TestTunnelNoPort)
 	nb = waitState(t, alice, nb.ID, api.StateRunning, startWithin)
 	before := launchTask(t, nb.ID)
 	if before.ProofKey == "" {

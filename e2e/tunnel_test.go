@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,19 +34,27 @@ func skipUnlessTunnel(t *testing.T) {
 	}
 }
 
-// tunnelPorts returns the local ports of the job's established TCP
-// connections to the bridge's port (the job's processes: launchJobPIDs).
-func tunnelPorts(t *testing.T, jobDir string) []int {
+// tunnelPort returns the local port of the task's tunnel: the address
+// the bridge logged for its newest tunnel, if the job holds that
+// connection; 0 otherwise. (The job's other connections to the bridge are
+// its launcher's callbacks.)
+func tunnelPort(t *testing.T, id, jobDir string) int {
 	t.Helper()
-	_, bp, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://"), "/"))
-	bridgePort, _ := strconv.Atoi(bp)
-	var out []int
-	for _, s := range launchTCPSockets(t, launchJobPIDs(t, jobDir), "01") { // 01: ESTABLISHED
-		if s.remotePort == bridgePort {
-			out = append(out, s.port)
+	port := 0
+	for _, l := range strings.Split(bridgeLogSince(t, id), "\n") {
+		if strings.Contains(l, `msg="tunnel open"`) {
+			if i := strings.Index(l, "remote="); i >= 0 {
+				_, p, _ := net.SplitHostPort(strings.Fields(l[i+len("remote="):])[0])
+				port, _ = strconv.Atoi(p)
+			}
 		}
 	}
-	return out
+	for _, s := range launchTCPSockets(t, launchJobPIDs(t, jobDir), "01") { // 01: ESTABLISHED
+		if s.port == port {
+			return port
+		}
+	}
+	return 0
 }
 
 // TestTunnelNoPort: in tunnel mode the job holds no listening TCP socket,
@@ -65,8 +74,8 @@ func TestTunnelNoPort(t *testing.T) {
 	if l := launchTCPListeners(t, pids); len(l) > 0 {
 		t.Errorf("the job listens on TCP: %+v", l)
 	}
-	if ports := tunnelPorts(t, jobDir); len(ports) != 1 {
-		t.Errorf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	if tunnelPort(t, nb.ID, jobDir) == 0 {
+		t.Errorf("the job holds no tunnel to the bridge")
 	}
 	if code, body := proxyGet(t, c, nb.ID, "lab"); code != http.StatusOK || !strings.Contains(body, "JupyterLab") {
 		t.Errorf("JupyterLab through the tunnel: HTTP %d %.200s", code, body)
@@ -128,24 +137,24 @@ func TestTunnelCut(t *testing.T) {
 	k := openKernel(t, c, nb.ID)
 	k.exec("x = 41")
 	jobDir := launchTask(t, nb.ID).JobDir
-	ports := tunnelPorts(t, jobDir)
-	if len(ports) != 1 {
-		t.Fatalf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	port := tunnelPort(t, nb.ID, jobDir)
+	if port == 0 {
+		t.Fatalf("the job holds no tunnel to the bridge")
 	}
-	out, err := exec.Command("ss", "-K", "src", "127.0.0.1", "sport", "=", ":"+strconv.Itoa(ports[0])).CombinedOutput()
+	out, err := exec.Command("ss", "-K", "src", "127.0.0.1", "sport", "=", ":"+strconv.Itoa(port)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ss -K: %v\n%s", err, out)
 	}
 	cut := time.Now()
 	for {
-		now := tunnelPorts(t, jobDir)
+		now := tunnelPort(t, nb.ID, jobDir)
 		code, _ := proxyGet(t, c, nb.ID, "api/status")
-		if code == http.StatusOK && len(now) == 1 && now[0] != ports[0] {
+		if code == http.StatusOK && now != 0 && now != port {
 			t.Logf("the tunnel came back %s after the cut", time.Since(cut).Round(time.Millisecond))
 			break
 		}
 		if time.Since(cut) > 20*time.Second {
-			t.Fatalf("20 s after the cut: HTTP %d, tunnel ports %v (was %d)", code, now, ports[0])
+			t.Fatalf("20 s after the cut: HTTP %d, tunnel port %d (was %d)", code, now, port)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -166,7 +175,7 @@ func TestTunnelRefused(t *testing.T) {
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	jobDir := launchTask(t, nb.ID).JobDir
-	before := tunnelPorts(t, jobDir)
+	before := tunnelPort(t, nb.ID, jobDir)
 
 	var spec api.Spec
 	specPath := filepath.Join(jobDir, "task.json")
@@ -191,8 +200,8 @@ func TestTunnelRefused(t *testing.T) {
 			t.Errorf("%s: the refusal is not in the bridge's log with the address %s", c.name, c.from)
 		}
 	}
-	if after := tunnelPorts(t, jobDir); len(after) != 1 || len(before) != 1 || after[0] != before[0] {
-		t.Errorf("the notebook's tunnel changed: %v before, %v after", before, after)
+	if after := tunnelPort(t, nb.ID, jobDir); before == 0 || after != before {
+		t.Errorf("the notebook's tunnel changed: port %d before, %d after", before, after)
 	}
 	if code, _ := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusOK {
 		t.Errorf("the notebook answers %d after the refused offers", code)
@@ -248,4 +257,76 @@ func bridgeLogSince(t *testing.T, id string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestTunnelUnreachable: a launcher that stops answering (SIGSTOP) loses
+// its tunnel; past the grace period the notebook shows as unreachable, with
+// the time and the reason, in the API, the CLI and the proxy's answer, and
+// it is not cancelled; once the launcher runs again it is reachable again.
+func TestTunnelUnreachable(t *testing.T) {
+	skipUnlessTunnel(t)
+	t.Parallel()
+	c := cluster(t)
+	nb := start(t, c, cpuNotebook())
+	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
+	pids := launchJobPIDs(t, launchTask(t, nb.ID).JobDir)
+	launcher := 0
+	for pid, comm := range pids {
+		if strings.HasPrefix(comm, "det-launcher") && (launcher == 0 || pid < launcher) {
+			launcher = pid
+		}
+	}
+	if launcher == 0 {
+		t.Fatalf("no det-launcher among the job's processes %v", pids)
+	}
+	if err := syscall.Kill(launcher, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = syscall.Kill(launcher, syscall.SIGCONT)
+		}
+	}()
+	began := time.Now()
+	for {
+		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != api.StateRunning {
+			t.Fatalf("the notebook went %s (%s) while its launcher was stopped", got.State, got.Reason)
+		}
+		if got.Unreachable != nil {
+			if got.Unreachable.Reason == "" || got.Unreachable.Since.IsZero() {
+				t.Errorf("unreachable without a time or a reason: %+v", got.Unreachable)
+			}
+			t.Logf("unreachable %s after SIGSTOP: %s", time.Since(began).Round(time.Second), got.Unreachable.Reason)
+			break
+		}
+		if time.Since(began) > 45*time.Second {
+			t.Fatalf("45 s after the launcher stopped, the notebook is not shown as unreachable")
+		}
+		time.Sleep(time.Second)
+	}
+	if out := run(t, filepath.Join(repo, "bin", "det"), "notebook", "list"); !strings.Contains(out, "unreachable since") {
+		t.Errorf("det notebook list does not say it is unreachable:\n%s", out)
+	}
+	if code, body := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusBadGateway || !strings.Contains(body, "unreachable") {
+		t.Errorf("the proxy answers %d %.200s, want 502 saying it is unreachable", code, body)
+	}
+	_ = syscall.Kill(launcher, syscall.SIGCONT)
+	stopped = false
+	back := time.Now()
+	for {
+		code, _ := proxyGet(t, c, nb.ID, "api/status")
+		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err == nil && code == http.StatusOK && got.Unreachable == nil && got.State == api.StateRunning {
+			break
+		}
+		if time.Since(back) > 20*time.Second {
+			t.Fatalf("20 s after SIGCONT: HTTP %d, %+v %v", code, got, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

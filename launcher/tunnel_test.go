@@ -57,6 +57,12 @@ func newTunnelBridge(t *testing.T, secret string) (*tunnelBridge, *httptest.Serv
 		if r.PathValue("what") == "ready" {
 			var req api.ReadyRequest
 			_ = json.Unmarshal(body, &req)
+			// The launcher sends ready once the bridge answered 101; the
+			// handler above registers the session just after writing it.
+			deadline := time.Now().Add(2 * time.Second)
+			for !b.reg.Connected(r.PathValue("id")) && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
 			if !b.reg.Connected(r.PathValue("id")) {
 				t.Error("ready before the tunnel is open")
 			}

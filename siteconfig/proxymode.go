@@ -37,3 +37,13 @@ func (c *Config) ProxyModeOf(p *Pool) string {
 	}
 	return c.ProxyMode
 }
+
+// SetProxyMode sets the site's proxy_mode (as det-bridge --proxy-mode
+// does); pools that set their own keep it.
+func (c *Config) SetProxyMode(mode string) error {
+	if !validProxyMode(mode) {
+		return fmt.Errorf("%q is not %s or %s", mode, api.ProxyModeTunnel, api.ProxyModeDirect)
+	}
+	c.ProxyMode = mode
+	return nil
+}
