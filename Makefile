@@ -10,7 +10,7 @@ E2E_TIMEOUT ?= 40m
 FUZZ_RENDER ?= 20000x
 FUZZ_HOSTLIST ?= 300000x
 
-.PHONY: all build up down test unit e2e bench bench-smoke fmt vet clean
+.PHONY: all build up down test unit e2e e2e-direct bench bench-smoke fmt vet clean
 
 all: build
 
@@ -42,7 +42,14 @@ e2e: up
 	DET_E2E=1 DET_MASTER=http://127.0.0.1:8080 SLURM_CONF=$(CURDIR)/.devcluster/slurm.conf \
 		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v -run . ./e2e/
 
-test: unit e2e
+# The whole end-to-end suite again with the bridge in direct mode (jobs
+# hold a port the bridge connects to), then the bridge back as configured.
+e2e-direct: up
+	DET_PROXY_MODE=direct bash devcluster/bridge.sh restart
+	DET_E2E=1 DET_E2E_PROXY_MODE=direct DET_MASTER=http://127.0.0.1:8080 SLURM_CONF=$(CURDIR)/.devcluster/slurm.conf \
+		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v -run . ./e2e/; rc=$$?; bash devcluster/bridge.sh restart; exit $$rc
+
+test: unit e2e e2e-direct
 
 # Benchmarks against the peers; results go to bench/results/.
 bench: up

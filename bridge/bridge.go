@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/user"
 	"sync"
@@ -16,11 +17,13 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
+	"github.com/det-slurm/bridge/tunnel"
 )
 
 // Slurm is what the bridge needs of the cluster's scheduler.
@@ -133,6 +136,14 @@ type Server struct {
 	// prove checks that the server at host:port holds the task's proof
 	// key; nil means checkProof. Tests replace it.
 	prove func(ctx context.Context, host string, port int, taskID, key string) error
+
+	// tunnels are the tunnels of the tasks in tunnel mode; their sessions
+	// use tunnelKeepAlive and tunnelWriteTimeout (zero: package tunnel's).
+	tunnels                             *tunnel.Registry
+	tunnelKeepAlive, tunnelWriteTimeout time.Duration
+	// lookupHost resolves a node's address; nil means the system's
+	// resolver. Tests replace it.
+	lookupHost func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 // New returns a bridge over the given store and Slurm. logger nil means
@@ -142,7 +153,7 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
-		masterID: uuid.NewString()}
+		masterID: uuid.NewString(), tunnels: tunnel.NewRegistry(tunnelGrace, tunnelWait, logger.With("component", "tunnel"))}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
 	return s
 }
@@ -175,6 +186,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("load tasks: %w", err)
 	}
 	for _, t := range live {
+		if t.ProxyMode == api.ProxyModeTunnel && t.State == api.StateRunning {
+			// Its job dials again within seconds; the grace period counts from now.
+			s.tunnels.Track(t.ID, "the bridge restarted; waiting for the job to dial its tunnel again")
+		}
 		s.setRoute(t)
 		s.routes.Touch(t.ID) // idle time counts from now: the proxy saw nothing while the bridge was down
 	}
@@ -222,6 +237,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shut)
+		s.tunnels.CloseAll() // the jobs dial the next bridge
 	}()
 	if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -117,9 +117,14 @@ func newHarness(t testing.TB) *harness {
 }
 
 // newHarnessWith is newHarness with extra top-level site config lines.
+// The harness's tasks are in direct proxy mode unless extra sets
+// proxy_mode.
 func newHarnessWith(t testing.TB, extra string) *harness {
 	t.Helper()
 	dir := t.TempDir()
+	if !strings.Contains(extra, "proxy_mode:") {
+		extra += "\nproxy_mode: direct\n"
+	}
 	yaml := extra + `
 db_path: db
 job_storage_root: ` + dir + `/jobs

@@ -26,9 +26,11 @@ func (s *Server) callbackTask(w http.ResponseWriter, r *http.Request) (*store.Ta
 }
 
 // handleReady registers a notebook's address once Jupyter answers. The
-// host comes from Slurm's record of the node, the node must be part of
-// the task's own allocation, and the server on the port must prove it is
-// the task's launcher (checkProof) before anything is routed to it.
+// node must be part of the task's own allocation. In direct mode the host
+// comes from Slurm's record of the node, and the server on the port must
+// prove it is the task's launcher (checkProof) before anything is routed
+// to it; in tunnel mode the launcher reports port 0 and is reached
+// through the tunnel it opened (handleTunnel).
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	t, ok := s.callbackTask(w, r)
 	if !ok {
@@ -42,7 +44,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "task is "+api.StateName(t.State))
 		return
 	}
-	if req.Port <= 0 || req.Port > 65535 {
+	tunnelled := t.ProxyMode == api.ProxyModeTunnel
+	switch {
+	case tunnelled && req.Port != 0:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the task is in tunnel mode: its launcher holds no port, yet reports port %d", req.Port))
+		return
+	case !tunnelled && (req.Port <= 0 || req.Port > 65535):
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("port %d out of range", req.Port))
 		return
 	}
@@ -77,17 +84,23 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if host == "" {
 		host = req.Node
 	}
-	if t.ProofKey == "" {
+	switch {
+	case tunnelled:
+		// The tunnel itself is the proof: only the task's secret, from
+		// one of the task's nodes, opens it.
+	case t.ProofKey == "":
 		s.log.Warn("task submitted before port proofs; routing without one", "task_id", t.ID)
-	} else if err := s.checkPort(r, t, host, req.Port); err != nil {
-		s.log.Warn("ready callback names a port that does not prove to be the task's launcher; not routed",
-			"task_id", t.ID, "node", req.Node, "port", req.Port, "err", err)
-		code := http.StatusBadGateway
-		if errors.Is(err, errProofWrong) {
-			code = http.StatusForbidden
+	default:
+		if err := s.checkPort(r, t, host, req.Port); err != nil {
+			s.log.Warn("ready callback names a port that does not prove to be the task's launcher; not routed",
+				"task_id", t.ID, "node", req.Node, "port", req.Port, "err", err)
+			code := http.StatusBadGateway
+			if errors.Is(err, errProofWrong) {
+				code = http.StatusForbidden
+			}
+			writeError(w, code, fmt.Sprintf("port %d on %s: %v", req.Port, req.Node, err))
+			return
 		}
-		writeError(w, code, fmt.Sprintf("port %d on %s: %v", req.Port, req.Node, err))
-		return
 	}
 	s.routes.Touch(t.ID) // idle time counts from the moment Jupyter is reachable
 	msg := fmt.Sprintf("Jupyter is running on %s; open %s/proxy/%s/", req.Node, s.cfg.ExternalURL, t.ID)
@@ -124,6 +137,7 @@ func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
 	// ended task's route is the reconciler's, and goes in time).
 	if !api.Terminal(t.State) {
 		s.routes.Set(t.ID, proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: "the notebook server has ended"})
+		s.tunnels.Forget(t.ID) // nothing is behind it now
 	}
 	s.poke()
 	w.WriteHeader(http.StatusNoContent)

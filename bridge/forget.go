@@ -58,6 +58,7 @@ func (e *endedRoutes) due(now time.Time) []string {
 func (s *Server) forgetTask(id string, now time.Time) {
 	s.reports.drop(id)
 	s.view.forget(id)
+	s.tunnels.Forget(id)
 	s.ended.add(id, now)
 }
 
@@ -70,6 +71,7 @@ func (s *Server) forgetEnded(live []*store.Task, now time.Time) {
 	}
 	s.reports.retain(keep)
 	s.view.retain(keep)
+	s.tunnels.Retain(keep)
 	for _, id := range s.ended.due(now) {
 		if !keep[id] {
 			s.routes.Delete(id)

@@ -72,6 +72,7 @@ func (s *Server) router() *mux.Router {
 	v1.HandleFunc("/tasks/{id}/ready", s.handleReady).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/exit", s.handleExit).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/heartbeat", s.handleHeartbeat).Methods(http.MethodPost)
+	v1.HandleFunc("/tasks/{id}/tunnel", s.handleTunnel).Methods(http.MethodGet)
 
 	authed := v1.NewRoute().Subrouter()
 	authed.Use(s.requireUser)

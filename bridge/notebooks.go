@@ -39,6 +39,7 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 	if api.Terminal(t.State) {
 		nb.ExitStatus = t.Reason
 	}
+	nb.Unreachable = s.unreachable(t)
 	if j, ok := s.view.job(t.ID); ok && !api.Terminal(t.State) {
 		if t.State == api.StateQueued && !j.StartTime.IsZero() && j.StartTime.Before(time.Now().AddDate(1, 0, 0)) {
 			st := j.StartTime.UTC()

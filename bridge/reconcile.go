@@ -223,7 +223,11 @@ func (s *Server) update(ctx context.Context, t *store.Task, u store.Update, msg 
 // setRoute mirrors a task in the proxy's route table.
 func (s *Server) setRoute(t *store.Task) {
 	r := proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: t.Reason}
-	if t.State == api.StateRunning && t.Host != "" {
+	switch {
+	case t.State != api.StateRunning:
+	case t.ProxyMode == api.ProxyModeTunnel:
+		r = s.tunnelRoute(t, r)
+	case t.Host != "":
 		r.Target = &url.URL{Scheme: "http", Host: fmt.Sprintf("%s:%d", t.Host, t.Port)}
 		r.Prove = routeProof(t.ID, t.ProofKey, t.Port)
 	}

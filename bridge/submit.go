@@ -259,7 +259,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 	t := &store.Task{
 		ID: id, Type: typ, Owner: u.Username, OwnerID: u.ID, PosixUser: pu.Username, Description: cfg.Description,
 		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
-		JupyterToken: randomHex(24), Secret: randomHex(24), ProofKey: randomHex(32),
+		JupyterToken: randomHex(24), Secret: randomHex(24), ProofKey: randomHex(32), ProxyMode: s.cfg.ProxyModeOf(pool),
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
 		Replaces: replaces, HasContext: len(contextTar) > 0,
 	}
@@ -361,6 +361,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
 		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,
 		CallbackURL: strings.TrimSuffix(s.cfg.CallbackURL, "/"), Secret: t.Secret, ProofKey: t.ProofKey, AllowOrigin: origin,
+		ProxyMode:        t.ProxyMode,
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
 		User: t.Owner, ResourcePool: t.Pool,

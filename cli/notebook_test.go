@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
 )
@@ -156,5 +157,18 @@ func TestBuildConfigVolumes(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), msg) {
 			t.Errorf("-v %q: %v, want %q", v, err, msg)
 		}
+	}
+}
+
+// TestStateTextUnreachable: a running task the proxy cannot reach says so
+// in the state column, with the time and the reason.
+func TestStateTextUnreachable(t *testing.T) {
+	since := time.Date(2026, 11, 29, 10, 42, 3, 0, time.Local)
+	got := stateText(api.Notebook{State: api.StateRunning, Unreachable: &api.Unreachable{Since: since, Reason: "tunnel lost: the job closed the connection"}})
+	if got != "RUNNING (unreachable since 10:42:03: tunnel lost: the job closed the connection)" {
+		t.Errorf("state %q", got)
+	}
+	if got := stateText(api.Notebook{State: api.StateQueued, Reason: "Priority"}); got != "QUEUED (Priority)" {
+		t.Errorf("state %q", got)
 	}
 }

@@ -46,6 +46,19 @@ func waitRunning(cmd *cobra.Command, g *globals, c *client.Client, k client.Kind
 	}
 }
 
+// stateText is a task's state as a list shows it: with Slurm's reason,
+// or, for a running task the proxy cannot reach, since when and why.
+func stateText(n api.Notebook) string {
+	state := api.StateName(n.State)
+	switch {
+	case n.Unreachable != nil:
+		state += fmt.Sprintf(" (unreachable since %s: %s)", n.Unreachable.Since.Local().Format("15:04:05"), n.Unreachable.Reason)
+	case n.Reason != "":
+		state += " (" + n.Reason + ")"
+	}
+	return state
+}
+
 // shortID is the part of an id people type.
 func shortID(id string) string { return id[:min(len(id), 8)] }
 
@@ -75,10 +88,7 @@ func newListCmd(g *globals, k client.Kind) *cobra.Command {
 			tw := tabwriter.NewWriter(g.io.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode\tRemaining")
 			for _, n := range nbs {
-				state := api.StateName(n.State)
-				if n.Reason != "" {
-					state += " (" + n.Reason + ")"
-				}
+				state := stateText(n)
 				if n.EstimatedStart != nil {
 					state += ", starts about " + n.EstimatedStart.Local().Format("Jan 2 15:04")
 				}

@@ -11,7 +11,12 @@ LOG=$STATE/log/bridge.log
 CONFIG=$REPO/site-configs/devcluster.yaml
 BIN=$REPO/bin/det-bridge
 
-binary_sum() { cat "$BIN" "$CONFIG" | sha256sum | cut -c1-16; }
+# DET_PROXY_MODE=direct (or tunnel) overrides the config's proxy_mode, as
+# `make e2e-direct` does.
+MODE_ARGS=()
+[[ -n ${DET_PROXY_MODE:-} ]] && MODE_ARGS=(--proxy-mode "$DET_PROXY_MODE")
+
+binary_sum() { { cat "$BIN" "$CONFIG"; echo "${DET_PROXY_MODE:-}"; } | sha256sum | cut -c1-16; }
 
 wait_ready() {
   local i
@@ -43,7 +48,7 @@ start() {
   stop_pid "$PIDFILE" det-bridge
   "$BIN" check-config "$CONFIG" >/dev/null
   # PATH and SLURM_CONF reach sbatch and, through it, the jobs.
-  SLURM_CONF=$STATE/slurm.conf nohup "$BIN" --config "$CONFIG" >>"$LOG" 2>&1 </dev/null &
+  SLURM_CONF=$STATE/slurm.conf nohup "$BIN" --config "$CONFIG" "${MODE_ARGS[@]}" >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
   binary_sum >"$SUMFILE"
   wait_ready

@@ -129,7 +129,7 @@ func TestKill(t *testing.T) {
 // without the notebook's token.
 func TestJupyterPortNeedsToken(t *testing.T) {
 	c := cluster(t)
-	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}})
+	nb := start(t, c, directNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	st, err := store.Open(filepath.Join(state, "bridge", "bridge.db"))
 	if err != nil {

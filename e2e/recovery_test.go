@@ -21,6 +21,12 @@ func cpuNotebook() map[string]any {
 	return map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}}
 }
 
+// directNotebook is a CPU notebook in the pool whose jobs hold a port on
+// their node (proxy_mode direct), whatever the site's default mode.
+func directNotebook() map[string]any {
+	return map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu-direct"}}
+}
+
 func pidOf(t *testing.T, name string) int {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(state, "run", name+".pid"))

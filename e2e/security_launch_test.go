@@ -108,7 +108,7 @@ var _ = addSecCase(5, "env-shell-code-literal", func(t *testing.T) {
 var _ = addSecCase(10, "port-squat-proof", func(t *testing.T) {
 	alice := asUser(t, "alice")
 	asUser(t, "bob")
-	nb := start(t, alice, cpuNotebook())
+	nb := start(t, alice, directNotebook()) // a tunnel-mode job holds no port at all (TestTunnelNoPort)
 	nb = waitState(t, alice, nb.ID, api.StateRunning, startWithin)
 	before := launchTask(t, nb.ID)
 	if before.ProofKey == "" {
@@ -413,16 +413,23 @@ func launchJobPIDs(t *testing.T, jobDir string) map[int]string {
 }
 
 type launchListener struct {
-	pid  int
-	comm string
-	port int
+	pid        int
+	comm       string
+	port       int
+	remotePort int
 }
 
 // launchTCPListeners returns the listening TCP sockets (IPv4 and IPv6)
 // that the given processes hold.
 func launchTCPListeners(t *testing.T, pids map[int]string) []launchListener {
+	return launchTCPSockets(t, pids, "0A") // 0A: LISTEN
+}
+
+// launchTCPSockets returns the TCP sockets (IPv4 and IPv6) in the kernel's
+// state st (hex, as /proc/net/tcp writes it) that the given processes hold.
+func launchTCPSockets(t *testing.T, pids map[int]string, st string) []launchListener {
 	t.Helper()
-	listening := map[string]int{} // socket inode -> port
+	sockets := map[string][2]int{} // socket inode -> local and remote port
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -430,12 +437,10 @@ func launchTCPListeners(t *testing.T, pids map[int]string) []launchListener {
 		}
 		for _, line := range strings.Split(string(data), "\n")[1:] {
 			fields := strings.Fields(line)
-			if len(fields) < 10 || fields[3] != "0A" { // 0A: LISTEN
+			if len(fields) < 10 || fields[3] != st {
 				continue
 			}
-			_, portHex, _ := strings.Cut(fields[1], ":")
-			port, _ := strconv.ParseInt(portHex, 16, 32)
-			listening[fields[9]] = int(port)
+			sockets[fields[9]] = [2]int{hexPort(fields[1]), hexPort(fields[2])}
 		}
 	}
 	var out []launchListener
@@ -448,11 +453,18 @@ func launchTCPListeners(t *testing.T, pids map[int]string) []launchListener {
 				continue
 			}
 			inode := strings.TrimSuffix(strings.TrimPrefix(target, "socket:["), "]")
-			if port, ok := listening[inode]; ok && !seen[inode] {
+			if ports, ok := sockets[inode]; ok && !seen[inode] {
 				seen[inode] = true
-				out = append(out, launchListener{pid: pid, comm: name, port: port})
+				out = append(out, launchListener{pid: pid, comm: name, port: ports[0], remotePort: ports[1]})
 			}
 		}
 	}
 	return out
+}
+
+// hexPort reads the port of an address as /proc/net/tcp writes it.
+func hexPort(addr string) int {
+	_, p, _ := strings.Cut(addr, ":")
+	n, _ := strconv.ParseInt(p, 16, 32)
+	return int(n)
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,147 +34,27 @@ func skipUnlessTunnel(t *testing.T) {
 	}
 }
 
-// jobProcs returns the pids of a Slurm job's processes on this host: those
-// with SLURM_JOB_ID=job in their environment, and their descendants.
-func jobProcs(t *testing.T, job string) []int {
+// tunnelPort returns the local port of the task's tunnel: the address
+// the bridge logged for its newest tunnel, if the job holds that
+// connection; 0 otherwise. (The job's other connections to the bridge are
+// its launcher's callbacks.)
+func tunnelPort(t *testing.T, id, jobDir string) int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent := map[int]int{}
-	var roots []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
-			if i := bytes.LastIndexByte(st, ')'); i > 0 {
-				if f := strings.Fields(string(st[i+1:])); len(f) > 1 {
-					parent[pid], _ = strconv.Atoi(f[1])
-				}
-			}
-		}
-		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			if string(kv) == "SLURM_JOB_ID="+job {
-				roots = append(roots, pid)
-				break
+	port := 0
+	for _, l := range strings.Split(bridgeLogSince(t, id), "\n") {
+		if strings.Contains(l, `msg="tunnel open"`) {
+			if i := strings.Index(l, "remote="); i >= 0 {
+				_, p, _ := net.SplitHostPort(strings.Fields(l[i+len("remote="):])[0])
+				port, _ = strconv.Atoi(p)
 			}
 		}
 	}
-	in := map[int]bool{}
-	for _, r := range roots {
-		in[r] = true
-	}
-	for changed := true; changed; {
-		changed = false
-		for pid, pp := range parent {
-			if !in[pid] && in[pp] {
-				in[pid], changed = true, true
-			}
+	for _, s := range launchTCPSockets(t, launchJobPIDs(t, jobDir), "01") { // 01: ESTABLISHED
+		if s.port == port {
+			return port
 		}
 	}
-	var out []int
-	for pid := range in {
-		out = append(out, pid)
-	}
-	return out
-}
-
-// socketInodes returns the inodes of the sockets a process holds.
-func socketInodes(pid int) map[string]bool {
-	out := map[string]bool{}
-	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	for _, fd := range fds {
-		l, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
-		if err == nil && strings.HasPrefix(l, "socket:[") {
-			out[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
-		}
-	}
-	return out
-}
-
-// tcpSocket is one line of /proc/net/tcp or tcp6.
-type tcpSocket struct {
-	local, remote string // hex address:port as the kernel writes them
-	state, inode  string
-}
-
-func tcpSockets(t *testing.T) []tcpSocket {
-	t.Helper()
-	var out []tcpSocket
-	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Scan() // header
-		for sc.Scan() {
-			fl := strings.Fields(sc.Text())
-			if len(fl) >= 10 {
-				out = append(out, tcpSocket{local: fl[1], remote: fl[2], state: fl[3], inode: fl[9]})
-			}
-		}
-	}
-	return out
-}
-
-func hexPort(addr string) int {
-	_, p, _ := strings.Cut(addr, ":")
-	n, _ := strconv.ParseInt(p, 16, 32)
-	return int(n)
-}
-
-// listeners lists the listening TCP sockets the job's processes hold.
-func listeners(t *testing.T, job string) []string {
-	t.Helper()
-	listen := map[string]tcpSocket{}
-	for _, s := range tcpSockets(t) {
-		if s.state == "0A" {
-			listen[s.inode] = s
-		}
-	}
-	var out []string
-	for _, pid := range jobProcs(t, job) {
-		for ino := range socketInodes(pid) {
-			if s, ok := listen[ino]; ok {
-				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-				out = append(out, fmt.Sprintf("pid %d (%s) listens on port %d", pid, strings.ReplaceAll(string(cmd), "\x00", " "), hexPort(s.local)))
-			}
-		}
-	}
-	return out
-}
-
-// tunnelPorts returns the local ports of the job's established TCP
-// connections to the bridge's port.
-func tunnelPorts(t *testing.T, job string) []int {
-	t.Helper()
-	bridgePort := 8080
-	if u := strings.TrimPrefix(strings.TrimPrefix(master, "http://"), "https://"); strings.Contains(u, ":") {
-		_, p, _ := net.SplitHostPort(strings.TrimSuffix(u, "/"))
-		bridgePort, _ = strconv.Atoi(p)
-	}
-	est := map[string]tcpSocket{}
-	for _, s := range tcpSockets(t) {
-		if s.state == "01" && hexPort(s.remote) == bridgePort {
-			est[s.inode] = s
-		}
-	}
-	seen := map[int]bool{}
-	var out []int
-	for _, pid := range jobProcs(t, job) {
-		for ino := range socketInodes(pid) {
-			if s, ok := est[ino]; ok && !seen[hexPort(s.local)] {
-				seen[hexPort(s.local)] = true
-				out = append(out, hexPort(s.local))
-			}
-		}
-	}
-	return out
+	return 0
 }
 
 // TestTunnelNoPort: in tunnel mode the job holds no listening TCP socket,
@@ -185,14 +66,16 @@ func TestTunnelNoPort(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	if got := jobProcs(t, nb.SlurmJobID); len(got) < 2 {
-		t.Fatalf("found %d processes of job %s; the check below would prove nothing", len(got), nb.SlurmJobID)
+	jobDir := launchTask(t, nb.ID).JobDir
+	pids := launchJobPIDs(t, jobDir)
+	if len(pids) < 2 {
+		t.Fatalf("found %d processes of the job; the check below would prove nothing", len(pids))
 	}
-	if l := listeners(t, nb.SlurmJobID); len(l) > 0 {
-		t.Errorf("the job listens on TCP:\n%s", strings.Join(l, "\n"))
+	if l := launchTCPListeners(t, pids); len(l) > 0 {
+		t.Errorf("the job listens on TCP: %+v", l)
 	}
-	if ports := tunnelPorts(t, nb.SlurmJobID); len(ports) != 1 {
-		t.Errorf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	if tunnelPort(t, nb.ID, jobDir) == 0 {
+		t.Errorf("the job holds no tunnel to the bridge")
 	}
 	if code, body := proxyGet(t, c, nb.ID, "lab"); code != http.StatusOK || !strings.Contains(body, "JupyterLab") {
 		t.Errorf("JupyterLab through the tunnel: HTTP %d %.200s", code, body)
@@ -253,24 +136,25 @@ func TestTunnelCut(t *testing.T) {
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	k := openKernel(t, c, nb.ID)
 	k.exec("x = 41")
-	ports := tunnelPorts(t, nb.SlurmJobID)
-	if len(ports) != 1 {
-		t.Fatalf("the job has %d connections to the bridge, want its one tunnel", len(ports))
+	jobDir := launchTask(t, nb.ID).JobDir
+	port := tunnelPort(t, nb.ID, jobDir)
+	if port == 0 {
+		t.Fatalf("the job holds no tunnel to the bridge")
 	}
-	out, err := exec.Command("ss", "-K", "src", "127.0.0.1", "sport", "=", ":"+strconv.Itoa(ports[0])).CombinedOutput()
+	out, err := exec.Command("ss", "-K", "src", "127.0.0.1", "sport", "=", ":"+strconv.Itoa(port)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ss -K: %v\n%s", err, out)
 	}
 	cut := time.Now()
 	for {
-		now := tunnelPorts(t, nb.SlurmJobID)
+		now := tunnelPort(t, nb.ID, jobDir)
 		code, _ := proxyGet(t, c, nb.ID, "api/status")
-		if code == http.StatusOK && len(now) == 1 && now[0] != ports[0] {
+		if code == http.StatusOK && now != 0 && now != port {
 			t.Logf("the tunnel came back %s after the cut", time.Since(cut).Round(time.Millisecond))
 			break
 		}
 		if time.Since(cut) > 20*time.Second {
-			t.Fatalf("20 s after the cut: HTTP %d, tunnel ports %v (was %d)", code, now, ports[0])
+			t.Fatalf("20 s after the cut: HTTP %d, tunnel port %d (was %d)", code, now, port)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -290,10 +174,11 @@ func TestTunnelRefused(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, cpuNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	before := tunnelPorts(t, nb.SlurmJobID)
+	jobDir := launchTask(t, nb.ID).JobDir
+	before := tunnelPort(t, nb.ID, jobDir)
 
 	var spec api.Spec
-	specPath := filepath.Join(state, "jobs", "alice", nb.ID, "task.json")
+	specPath := filepath.Join(jobDir, "task.json")
 	data, err := os.ReadFile(specPath)
 	if err != nil {
 		t.Fatal(err)
@@ -315,8 +200,8 @@ func TestTunnelRefused(t *testing.T) {
 			t.Errorf("%s: the refusal is not in the bridge's log with the address %s", c.name, c.from)
 		}
 	}
-	if after := tunnelPorts(t, nb.SlurmJobID); len(after) != 1 || len(before) != 1 || after[0] != before[0] {
-		t.Errorf("the notebook's tunnel changed: %v before, %v after", before, after)
+	if after := tunnelPort(t, nb.ID, jobDir); before == 0 || after != before {
+		t.Errorf("the notebook's tunnel changed: port %d before, %d after", before, after)
 	}
 	if code, _ := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusOK {
 		t.Errorf("the notebook answers %d after the refused offers", code)
@@ -372,4 +257,76 @@ func bridgeLogSince(t *testing.T, id string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestTunnelUnreachable: a launcher that stops answering (SIGSTOP) loses
+// its tunnel; past the grace period the notebook shows as unreachable, with
+// the time and the reason, in the API, the CLI and the proxy's answer, and
+// it is not cancelled; once the launcher runs again it is reachable again.
+func TestTunnelUnreachable(t *testing.T) {
+	skipUnlessTunnel(t)
+	t.Parallel()
+	c := cluster(t)
+	nb := start(t, c, cpuNotebook())
+	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
+	pids := launchJobPIDs(t, launchTask(t, nb.ID).JobDir)
+	launcher := 0
+	for pid, comm := range pids {
+		if strings.HasPrefix(comm, "det-launcher") && (launcher == 0 || pid < launcher) {
+			launcher = pid
+		}
+	}
+	if launcher == 0 {
+		t.Fatalf("no det-launcher among the job's processes %v", pids)
+	}
+	if err := syscall.Kill(launcher, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := true
+	defer func() {
+		if stopped {
+			_ = syscall.Kill(launcher, syscall.SIGCONT)
+		}
+	}()
+	began := time.Now()
+	for {
+		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != api.StateRunning {
+			t.Fatalf("the notebook went %s (%s) while its launcher was stopped", got.State, got.Reason)
+		}
+		if got.Unreachable != nil {
+			if got.Unreachable.Reason == "" || got.Unreachable.Since.IsZero() {
+				t.Errorf("unreachable without a time or a reason: %+v", got.Unreachable)
+			}
+			t.Logf("unreachable %s after SIGSTOP: %s", time.Since(began).Round(time.Second), got.Unreachable.Reason)
+			break
+		}
+		if time.Since(began) > 45*time.Second {
+			t.Fatalf("45 s after the launcher stopped, the notebook is not shown as unreachable")
+		}
+		time.Sleep(time.Second)
+	}
+	if out := run(t, filepath.Join(repo, "bin", "det"), "notebook", "list"); !strings.Contains(out, "unreachable since") {
+		t.Errorf("det notebook list does not say it is unreachable:\n%s", out)
+	}
+	if code, body := proxyGet(t, c, nb.ID, "api/status"); code != http.StatusBadGateway || !strings.Contains(body, "unreachable") {
+		t.Errorf("the proxy answers %d %.200s, want 502 saying it is unreachable", code, body)
+	}
+	_ = syscall.Kill(launcher, syscall.SIGCONT)
+	stopped = false
+	back := time.Now()
+	for {
+		code, _ := proxyGet(t, c, nb.ID, "api/status")
+		got, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
+		if err == nil && code == http.StatusOK && got.Unreachable == nil && got.State == api.StateRunning {
+			break
+		}
+		if time.Since(back) > 20*time.Second {
+			t.Fatalf("20 s after SIGCONT: HTTP %d, %+v %v", code, got, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -67,7 +67,7 @@ func runAs(t *testing.T, posix string, name string, args ...string) (string, err
 func TestUsersAreIsolated(t *testing.T) {
 	alice := asUser(t, "alice")
 	bob := asUser(t, "bob")
-	an := start(t, alice, cpuNotebook())
+	an := start(t, alice, directNotebook()) // its port is attacked below
 	bn := start(t, bob, cpuNotebook())
 	an = waitState(t, alice, an.ID, api.StateRunning, startWithin)
 	bn = waitState(t, bob, bn.ID, api.StateRunning, startWithin)
@@ -133,7 +133,7 @@ func TestUsersAreIsolated(t *testing.T) {
 // is unchanged.
 func TestForgedReady(t *testing.T) {
 	c := cluster(t)
-	nb := start(t, c, cpuNotebook())
+	nb := start(t, c, directNotebook())
 	nb = waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	st, err := store.Open(filepath.Join(state, "bridge", "bridge.db"))
 	if err != nil {

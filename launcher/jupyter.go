@@ -10,8 +10,9 @@ import (
 // jupyterScript starts whichever Jupyter the image has. It is fixed text:
 // every value reaches it through the environment and is only ever
 // expanded inside double quotes, never parsed as shell. Jupyter listens on
-// the Unix socket DET_JUPYTER_SOCKET, never on TCP: the launcher holds the
-// notebook's port and splices it to the socket. The Host check is off
+// the Unix socket DET_JUPYTER_SOCKET, never on TCP: the launcher carries
+// the bridge's connections to it (through its tunnel, or from the port it
+// holds in direct mode). The Host check is off
 // (allow_remote_access) as it was with --ip=0.0.0.0: requests carry the
 // node's address, and the token is what guards the server. Kernels use
 // the ipc transport, in the socket's private folder (JUPYTER_RUNTIME_DIR).

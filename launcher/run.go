@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,10 @@ type Options struct {
 	ReadyTimeout time.Duration // how long Jupyter may take to answer; default 10 min
 	Logger       *slog.Logger
 	HTTPClient   *http.Client
+	// Tunnel mode: the session's keepalive and write timeout (zero takes
+	// package tunnel's), and how long the first tunnel may take to open
+	// (default 1 min).
+	TunnelKeepAlive, TunnelWriteTimeout, TunnelFirstTimeout time.Duration
 }
 
 // ReadSpec loads and checks a task spec.
@@ -55,6 +60,9 @@ func Run(ctx context.Context, spec *api.Spec, o Options) int {
 	}
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.TunnelFirstTimeout == 0 {
+		o.TunnelFirstTimeout = defaultTunnelFirst
 	}
 	log := o.Logger.With("task_id", spec.TaskID)
 	release := beginRun(spec, log)
@@ -120,27 +128,36 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	if !rt.Capabilities().Isolated {
 		workdir = hostWork
 	}
-	env := append([]string{
-		fmt.Sprintf("DET_PORT=%d", port),
-		"DET_BASE_URL=" + spec.BaseURL,
-		"DET_CONTAINER_WORKDIR=" + workdir,
-		"DET_ALLOW_ORIGIN=" + spec.AllowOrigin,
-		"DET_STARTUP_HOOK=" + hook,
-	}, spec.Env...)
+	env := []string{}
+	if port > 0 {
+		env = append(env, fmt.Sprintf("DET_PORT=%d", port))
+	}
+	env = append(append(env,
+		"DET_BASE_URL="+spec.BaseURL,
+		"DET_CONTAINER_WORKDIR="+workdir,
+		"DET_ALLOW_ORIGIN="+spec.AllowOrigin,
+		"DET_STARTUP_HOOK="+hook,
+	), spec.Env...)
 	env = append(env, determinedEnv(spec, os.Getenv)...)
 	return &prepared{rt: rt, hostWork: hostWork, hook: hook, env: env}, nil
 }
 
 func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
-	// The port is held from here to the end: Jupyter listens on a Unix
-	// socket only the job's user can reach, and the front splices the
-	// port's connections to it.
-	fr, err := listenFront(spec.TaskID, spec.ProofKey, log)
-	if err != nil {
-		return 1, fmt.Sprintf("listen on a free port: %v", err)
+	// Jupyter listens on a Unix socket only the job's user can reach. In
+	// tunnel mode the bridge's connections come through the tunnel the
+	// launcher opens once Jupyter answers, and nothing listens on a
+	// network port. In direct mode the port is held from here to the end
+	// and the front splices its connections to the socket.
+	var fr *front
+	port := 0
+	if !tunnelMode(spec) {
+		var err error
+		if fr, err = listenFront(spec.TaskID, spec.ProofKey, log); err != nil {
+			return 1, fmt.Sprintf("listen on a free port: %v", err)
+		}
+		defer fr.Close()
+		port = fr.port
 	}
-	defer fr.Close()
-	port := fr.port
 	p, err := prepare(spec, port, log)
 	if err != nil {
 		return 1, err.Error()
@@ -159,7 +176,9 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 		binds = []string{sockDir}
 	}
 	jc := unixClient(sock, 10*time.Second)
-	go spliceTo(fr, sock, log)
+	if fr != nil {
+		go spliceTo(fr, sock, log)
+	}
 	rt, hostWork, hook := p.rt, p.hostWork, p.hook
 	// Kernels talk to the server over Unix sockets beside Jupyter's own
 	// (their files live in the runtime folder), not loopback ports that
@@ -181,7 +200,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	log.Info("starting notebook server", "port", port, "runtime", spec.Runtime, "image", spec.Image)
+	log.Info("starting notebook server", "proxy_mode", cmp.Or(spec.ProxyMode, api.ProxyModeDirect), "port", port, "runtime", spec.Runtime, "image", spec.Image)
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()
@@ -208,6 +227,20 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	defer cancelReady()
 	ready := make(chan error, 1)
 	go func() { ready <- waitReady(readyCtx, jc, spec) }()
+	tunCtx, closeTunnel := context.WithCancel(ctx)
+	defer closeTunnel()
+	var tunUp <-chan struct{}
+	var tunFailed <-chan error
+	reportReady := func() (int, string, bool) {
+		if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
+			log.Error("report ready", "err", err)
+			stop(cmd, done)
+			return 1, "could not report to the bridge: " + err.Error(), false
+		}
+		end.ready = true
+		go heartbeat(hbCtx, o.HTTPClient, jc, spec, log)
+		return 0, "", true
+	}
 
 	for {
 		select {
@@ -217,16 +250,26 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				stop(cmd, done)
 				return 1, "the notebook server did not answer within " + o.ReadyTimeout.String()
 			}
-			log.Info("notebook server answers; reporting to the bridge")
-			node := os.Getenv("SLURMD_NODENAME")
-			if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: node, Port: port}); err != nil {
-				log.Error("report ready", "err", err)
-				stop(cmd, done)
-				return 1, "could not report to the bridge: " + err.Error()
-			}
 			ready = nil
-			end.ready = true
-			go heartbeat(hbCtx, o.HTTPClient, jc, spec, log)
+			if tunnelMode(spec) {
+				log.Info("notebook server answers; opening the tunnel to the bridge")
+				tunUp, tunFailed = openTunnel(tunCtx, spec, o, log, spliceToSocket(sock, log))
+				continue
+			}
+			log.Info("notebook server answers; reporting to the bridge")
+			if code, msg, ok := reportReady(); !ok {
+				return code, msg
+			}
+		case <-tunUp:
+			tunUp = nil
+			log.Info("tunnel open; reporting to the bridge")
+			if code, msg, ok := reportReady(); !ok {
+				return code, msg
+			}
+		case err := <-tunFailed:
+			log.Error("no tunnel to the bridge", "err", err)
+			stop(cmd, done)
+			return 1, "could not open the tunnel to the bridge: " + err.Error()
 		case <-noSocket:
 			log.Error("the notebook server ignores its Unix socket option; stopping it")
 			stop(cmd, done)
@@ -247,7 +290,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				if code == 0 {
 					code = 1
 				}
-			} else if ready != nil {
+			} else if ready != nil || tunUp != nil {
 				if tail := out.tail(); tail != "" {
 					msg += ": " + tail
 				}

@@ -1,7 +1,9 @@
 // Package launcher is the in-job side of a notebook: it reads the task spec,
-// holds a free port, starts Jupyter in the container runtime on a private
-// Unix socket behind it, reports the port to the bridge once Jupyter
-// answers, and records how it ended.
+// starts Jupyter in the container runtime on a private Unix socket, and
+// once Jupyter answers opens the tunnel to the bridge that carries the
+// proxy's connections to that socket (tunnel mode), or holds a free port
+// and splices it to the socket (direct mode); then it reports to the
+// bridge, and records how it ended.
 package launcher
 
 import (

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/tunnel"
 )
 
 // scrollbackSize is how much of the terminal's output a new attachment
@@ -229,10 +231,18 @@ func (s *shellSession) exit(code int) {
 }
 
 // runShell runs the container's login shell under a pseudo-terminal and
-// serves it over a websocket only the bridge can use, on the port l holds
-// (which answers the bridge's proof itself), until it exits.
-func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, l *front) (int, string) {
-	port := l.port
+// serves it over a websocket only the bridge can use, until it exits: on
+// the port fr holds (which answers the bridge's proof itself), or, with
+// fr nil (tunnel mode), through the tunnel to the bridge.
+func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, fr *front) (int, string) {
+	var l net.Listener = fr
+	port := 0
+	if fr != nil {
+		port = fr.port
+	} else {
+		l = tunnel.NewListener()
+	}
+	defer l.Close()
 	argv, procEnv := p.rt.Command(spec, p.hostWork, nil, []string{"/bin/sh", "-c", shellScript}, p.env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), procEnv...), "TERM=xterm-256color")
@@ -246,6 +256,20 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 	srv := &http.Server{Handler: sess, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
+	if fr == nil {
+		tunCtx, closeTunnel := context.WithCancel(ctx)
+		defer closeTunnel()
+		up, failed := openTunnel(tunCtx, spec, o, log, l.(*tunnel.Listener).Serve)
+		select {
+		case <-up:
+		case err := <-failed:
+			_ = cmd.Process.Kill()
+			return 1, "could not open the tunnel to the bridge: " + err.Error()
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			return 143, "stopped"
+		}
+	}
 	log.Info("shell started; reporting to the bridge", "port", port)
 	if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
 		_ = cmd.Process.Kill()

@@ -83,7 +83,10 @@ func (h *Handler) reverseProxy(id string, e *entry) *httputil.ReverseProxy {
 	}
 	route, last := e.route, e.last
 	tr := h.tr
-	if route.Prove != nil {
+	switch {
+	case route.Dial != nil:
+		tr = h.dialingTransport(id, e)
+	case route.Prove != nil:
 		tr = h.provingTransport(e)
 	}
 	rp := &httputil.ReverseProxy{
@@ -124,6 +127,34 @@ func (h *Handler) provingTransport(e *entry) http.RoundTripper {
 	}
 	return e.tr.Load()
 }
+
+// dialingTransport returns the transport of a route with Dial: the tuned
+// default whose connections are made by the Dial of the route id has when
+// it dials (so a new version of the route is used at once, and idle
+// connections stay pooled across versions).
+func (h *Handler) dialingTransport(id string, e *entry) http.RoundTripper {
+	if t := e.tr.Load(); t != nil {
+		return t
+	}
+	t := DefaultTransport()
+	t.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+		cur, ok := h.table.lookup(id)
+		if !ok || cur.route.Dial == nil {
+			return nil, &UnreachableError{Reason: "the notebook is no longer running"}
+		}
+		return cur.route.Dial(ctx)
+	}
+	if e.tr.CompareAndSwap(nil, t) {
+		return t
+	}
+	return e.tr.Load()
+}
+
+// UnreachableError is an error of Route.Dial that says why the notebook
+// server cannot be reached; the proxy answers 502 with Reason.
+type UnreachableError struct{ Reason string }
+
+func (e *UnreachableError) Error() string { return e.Reason }
 
 // DefaultTransport returns the transport used when Options.Transport is nil:
 // no environment proxy, 5 s dial timeout, large idle pools, HTTP/1.1 only,
@@ -246,6 +277,12 @@ func (h *Handler) modifyResponse(resp *http.Response, id string, route Route, la
 func (h *Handler) proxyError(w http.ResponseWriter, r *http.Request, id string, err error) {
 	if r.Context().Err() != nil {
 		return // the client went away
+	}
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		h.log.Debug("proxy: notebook unreachable", "task", id, "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, r, http.StatusBadGateway, fmt.Sprintf("notebook %s is not reachable: %s", id, ue.Reason))
+		return
 	}
 	h.log.Warn("proxy: notebook server did not answer", "task", id, "method", r.Method, "path", r.URL.Path, "err", err)
 	writeError(w, r, http.StatusBadGateway,

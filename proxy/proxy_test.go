@@ -37,7 +37,7 @@ func testAuth(r *http.Request, owner string) error {
 	}
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	tb := NewTable()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

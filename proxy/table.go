@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -18,7 +19,12 @@ type Route struct {
 	// request is sent on it; an error drops the connection, so a process
 	// that took the port after the notebook's server left never receives
 	// a request (nor the token).
-	Prove  func(net.Conn) error
+	Prove func(net.Conn) error
+	// Dial, when set, makes every connection to the notebook server in
+	// place of dialling Target, whose host is then a placeholder that is
+	// never resolved (a tunnel to the job). An error that is an
+	// *UnreachableError is answered with its text.
+	Dial   func(ctx context.Context) (net.Conn, error)
 	Token  string // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
 	Owner  string // bridge username of the owner
 	State  string // the task's state, e.g. "STATE_QUEUED" (a "STATE_" prefix is optional)
@@ -32,8 +38,9 @@ type entry struct {
 	route Route
 	last  *atomic.Int64 // UnixNano of the last activity; 0 if none yet
 	rp    atomic.Pointer[routeProxy]
-	// tr is the proving transport of a route with Prove; versions with the
-	// same Target share it (and its idle connections).
+	// tr is the proving transport of a route with Prove, or the dialling
+	// one of a route with Dial; versions with the same Target share it
+	// (and its idle connections).
 	tr *atomic.Pointer[http.Transport]
 }
 
@@ -80,7 +87,8 @@ func (t *Table) Set(id string, r Route) {
 }
 
 func sameTarget(a, b Route) bool {
-	return a.Target != nil && b.Target != nil && *a.Target == *b.Target && (a.Prove == nil) == (b.Prove == nil)
+	return a.Target != nil && b.Target != nil && *a.Target == *b.Target && (a.Prove == nil) == (b.Prove == nil) &&
+		(a.Dial == nil) == (b.Dial == nil)
 }
 
 func closeIdle(tr *atomic.Pointer[http.Transport]) {

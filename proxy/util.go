@@ -54,6 +54,22 @@ func (c *activityConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo copies what the server sends to w (io.Copy's choice when the
+// proxy copies this connection to the client), holding a small buffer
+// while the connection is idle (copyAdaptive).
+func (c *activityConn) WriteTo(w io.Writer) (int64, error) { return copyAdaptive(w, readerOnly{c}) }
+
+// ReadFrom copies what the client sends from r to the server (io.Copy's
+// choice, through the client connection's WriteTo, when the proxy copies
+// the other way), as WriteTo does.
+func (c *activityConn) ReadFrom(r io.Reader) (int64, error) { return copyAdaptive(writerOnly{c}, r) }
+
+// readerOnly and writerOnly hide every method but Read or Write, so a
+// copy inside WriteTo or ReadFrom does not come back to them.
+type readerOnly struct{ io.Reader }
+
+type writerOnly struct{ io.Writer }
+
 // stripCookies removes the named cookies from the Cookie header(s), keeping
 // the others byte for byte.
 func stripCookies(h http.Header, names map[string]bool) {

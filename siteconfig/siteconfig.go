@@ -33,7 +33,12 @@ type Config struct {
 	// whose host holds {id}, such as https://{id}.nb.example.org (wildcard
 	// DNS and certificate). Empty serves notebooks under the bridge's own
 	// origin at /proxy/<id>/ (path mode).
-	NotebookOrigin string        `yaml:"notebook_origin"`
+	NotebookOrigin string `yaml:"notebook_origin"`
+	// ProxyMode is how the proxy reaches a notebook: api.ProxyModeTunnel
+	// (the default: the job dials the bridge and Jupyter listens on no
+	// network port) or api.ProxyModeDirect (the bridge connects to a port
+	// the job holds on its node). A pool may set its own.
+	ProxyMode      string        `yaml:"proxy_mode"`
 	origins        *parsedOrigin // set by the check
 	DBPath         string        `yaml:"db_path"`
 	JobStorageRoot string        `yaml:"job_storage_root"`
@@ -106,6 +111,9 @@ type Pool struct {
 	// add (e.g. --time, --mem); naming one the pool sets lets users
 	// override it.
 	AllowedSbatchArgs []string `yaml:"allowed_sbatch_args"`
+	// ProxyMode overrides the site's proxy_mode for this pool's tasks;
+	// empty takes the site's.
+	ProxyMode string `yaml:"proxy_mode"`
 	// SlotsPerNode, when set, must match the GPUs Slurm reports per node.
 	SlotsPerNode int            `yaml:"slots_per_node"`
 	MaxSlots     int            `yaml:"max_slots"`
@@ -290,6 +298,9 @@ func (c *Config) validate() error {
 		if c.MinIdle, err = time.ParseDuration(c.MinIdleTimeout); err != nil || c.MinIdle < 0 {
 			return fmt.Errorf("min_idle_timeout: %q is not a duration (e.g. 5m)", c.MinIdleTimeout)
 		}
+	}
+	if err := c.checkProxyModes(); err != nil {
+		return err
 	}
 	if len(c.ResourcePools) == 0 && !c.AutoPools {
 		return errors.New("resource_pools: at least one pool is required (or auto_pools: true)")

@@ -74,6 +74,16 @@ type Notebook struct {
 	Extensions int `json:"extensions,omitempty"`
 	// Replaces is the ended task this one relaunched.
 	Replaces string `json:"replaces,omitempty"`
+	// Unreachable is set while a running task in tunnel mode has had no
+	// tunnel for longer than the grace period; the task keeps running.
+	Unreachable *Unreachable `json:"unreachable,omitempty"`
+}
+
+// Unreachable says since when, and why, the proxy cannot reach a running
+// task: its job's tunnel to the bridge is gone.
+type Unreachable struct {
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason"`
 }
 
 // Shell is a shell as the API shows it (Determined's v1Shell): the same

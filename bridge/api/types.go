@@ -28,6 +28,18 @@ const (
 	KindShell    = "shell"
 )
 
+// Proxy modes: how the bridge's proxy reaches a task (site config
+// proxy_mode, Spec.ProxyMode).
+const (
+	// ProxyModeTunnel: the job dials the bridge (TunnelPath) and carries
+	// the proxy's connections over that one connection; nothing of the
+	// job listens on a network port.
+	ProxyModeTunnel = "tunnel"
+	// ProxyModeDirect: the job holds a TCP port on its node and the
+	// bridge connects to it, after a proof (ProofAnswer).
+	ProxyModeDirect = "direct"
+)
+
 // Header names used by the launcher's callbacks.
 const SecretHeader = "X-Det-Task-Secret"
 
@@ -54,6 +66,9 @@ type Spec struct {
 	// ProofAnswer); unlike Secret it is never sent anywhere. Empty in
 	// specs written before it existed: the launcher then answers no proof.
 	ProofKey string `json:"proof_key,omitempty"`
+	// ProxyMode is ProxyModeTunnel or ProxyModeDirect; empty (specs
+	// written before it existed) is direct.
+	ProxyMode string `json:"proxy_mode,omitempty"`
 	// HeartbeatSeconds is how often the launcher reports Jupyter's state.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
 	// Context is the path of the context archive, "" for none.

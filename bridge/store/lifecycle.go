@@ -68,7 +68,7 @@ var lifeColumns = []struct{ name, decl string }{
 	{"has_context", "INTEGER NOT NULL DEFAULT 0"},
 }
 
-// addLifeColumns is migration 11: it adds the lifeColumns that tasks does
+// addLifeColumns is migration 12: it adds the lifeColumns that tasks does
 // not have yet (so a database whose user_version was set back
 // migrates again).
 func addLifeColumns(ctx context.Context, tx *sql.Tx) error {

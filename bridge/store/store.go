@@ -103,7 +103,10 @@ var migrations = []string{
 	// 10: task states take Determined's names (api.State*: STATE_RUNNING).
 	`UPDATE tasks SET state = 'STATE_' || state
 		WHERE state IN ('QUEUED', 'STARTING', 'RUNNING', 'TERMINATING', 'TERMINATED');`,
-	// 11: preempted tasks that come back (how often, and when last), time
+	// 11: how the proxy reaches each task (api.ProxyMode*); the tasks
+	// before it hold a port on their node.
+	`ALTER TABLE tasks ADD COLUMN proxy_mode TEXT NOT NULL DEFAULT 'direct';`,
+	// 12: preempted tasks that come back (how often, and when last), time
 	// added to running ones, and relaunches (the task a new one replaces,
 	// and whether a task was launched with context files): addLifeColumns.
 	``,
@@ -115,7 +118,7 @@ var migrations = []string{
 var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	6:  hashTokens,
 	9:  newClusterID,
-	11: addLifeColumns,
+	12: addLifeColumns,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

@@ -222,6 +222,10 @@ func TestStateMigration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Undo what the later migrations added, so that they run again.
+	if _, err := s.db.Exec("ALTER TABLE tasks DROP COLUMN proxy_mode"); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
 		t.Fatal(err)
 	}
@@ -237,6 +241,9 @@ func TestStateMigration(t *testing.T) {
 	}
 	if live, _ := s.LiveTasks(ctx); len(live) != 4 {
 		t.Errorf("%d live tasks, want 4", len(live))
+	}
+	if got, err := s.GetTask(ctx, "r"); err != nil || got.ProxyMode != api.ProxyModeDirect {
+		t.Errorf("a task from before proxy modes: %+v %v, want direct", got, err)
 	}
 	if _, err := s.SessionByToken(ctx, tok); !errors.Is(err, ErrNotFound) {
 		t.Errorf("the token of a task that had ended works after the migration: %v", err)

@@ -34,6 +34,7 @@ type Task struct {
 	JupyterToken   string
 	Secret         string
 	ProofKey       string // answers the bridge's check of the notebook's port; never sent anywhere
+	ProxyMode      string // api.ProxyModeTunnel or api.ProxyModeDirect
 	JobDir         string
 	RegisteredTime time.Time
 	EndTime        time.Time
@@ -53,7 +54,7 @@ type Task struct {
 	HasContext bool
 }
 
-const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, " + lifeCols
+const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, proxy_mode, " + lifeCols
 
 // lifeCols are what a task went through: preemptions, extensions and the
 // task it relaunched.
@@ -75,7 +76,7 @@ func scanTask(row rowScanner) (*Task, error) {
 	var reg, end, preempted int64
 	var exit, ownerID sql.NullInt64
 	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
-		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey,
+		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey, &t.ProxyMode,
 		&t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -128,14 +129,23 @@ func exitCode(v sql.NullInt64) *int {
 
 // InsertTask stores a new task.
 func (s *Store) InsertTask(ctx context.Context, t *Task) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		t.ID, t.Type, t.Owner, t.PosixUser, t.Description, t.State, t.Reason, t.Pool, t.Slots, t.Config, t.JobID,
-		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey,
+		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey, proxyMode(t.ProxyMode),
 		0, 0, 0, t.Replaces, t.HasContext)
 	if err != nil {
 		return fmt.Errorf("insert task %s: %w", t.ID, err)
 	}
 	return nil
+}
+
+// proxyMode is the mode a task is stored with: direct unless it says
+// otherwise.
+func proxyMode(m string) string {
+	if m == "" {
+		return api.ProxyModeDirect
+	}
+	return m
 }
 
 // DeleteTask removes a task and its events (used to undo a failed submit).

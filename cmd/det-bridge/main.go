@@ -49,6 +49,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("det-bridge "+sub, flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "site config file (YAML)")
 	cancel := fs.Bool("cancel", false, "orphans: cancel the jobs listed")
+	proxyMode := fs.String("proxy-mode", "", "override the site config's proxy_mode (tunnel or direct); pools that set their own keep it")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +59,11 @@ func run(args []string) error {
 	cfg, err := siteconfig.Load(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *proxyMode != "" {
+		if err := cfg.SetProxyMode(*proxyMode); err != nil {
+			return fmt.Errorf("--proxy-mode: %w", err)
+		}
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if cfg.Determined != nil {

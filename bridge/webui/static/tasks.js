@@ -144,6 +144,7 @@ export function tasksPage(main, app) {
       desc: h('td', { class: 'desc' }),
       owner: admin ? h('td', { class: 'owner' }) : null,
       badge: h('span', { class: 'badge' }),
+      unreachable: h('span', { class: 'badge unreachable', hidden: true }, 'UNREACHABLE'),
       reason: h('div', { class: 'reason' }),
       start: h('div', { class: 'reason estimate' }),
       pool: h('td', { class: 'pool' }),
@@ -163,7 +164,7 @@ export function tasksPage(main, app) {
     c.relaunch.addEventListener('click', () => relaunch(c.nb, c.relaunch));
     c.tr.append(
       h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner || '',
-      h('td', { class: 'state' }, c.badge, c.reason, c.start, c.replaces),
+      h('td', { class: 'state' }, c.badge, ' ', c.unreachable, c.reason, c.start, c.replaces),
       c.pool, c.slots, c.node, c.age, c.left,
       h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.extend, ' ', c.kill, ' ', c.relaunch),
     );
@@ -179,7 +180,11 @@ export function tasksPage(main, app) {
     if (c.owner) setText(c.owner, nb.username);
     setText(c.badge, state);
     c.badge.className = `badge state-${state.toLowerCase()}`;
-    setText(c.reason, nb.reason || '');
+    // A running task whose tunnel is gone: it runs on, the proxy cannot
+    // reach it until its job dials the bridge again.
+    const un = nb.unreachable;
+    c.unreachable.hidden = !un;
+    setText(c.reason, un ? `Unreachable since ${new Date(un.since).toLocaleTimeString()}: ${un.reason}` : (nb.reason || ''));
     const est = nb.estimatedStart ? new Date(nb.estimatedStart) : null;
     setText(c.start, est ? `Estimated start ${clock(est)}${est > now ? ` (in ${duration((est - now) / 1000)})` : ''}` : '');
     setText(c.pool, nb.resourcePool);
