@@ -51,6 +51,8 @@ type Options struct {
 	// log at that level to stderr; unset, it logs nothing, so logging
 	// costs the benchmarks nothing.
 	LogLevel string
+	// Out gets the "listening" line; nil means stdout.
+	Out io.Writer
 }
 
 // Run serves until ctx ends. The bound address is printed on stdout as
@@ -109,7 +111,11 @@ func Run(ctx context.Context, o Options) error {
 	if o.Pprof != "" {
 		go servePprof(o.Pprof)
 	}
-	fmt.Printf("listening %s\n", l.Addr())
+	out := o.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	fmt.Fprintf(out, "listening %s\n", l.Addr())
 	return srv.Serve(ctx, l)
 }
 

@@ -23,12 +23,26 @@ var pprofClient = &http.Client{Timeout: 30 * time.Second}
 // readGoStats collects garbage in the process of the pprof server at
 // addr and reads its goroutines, heap and stacks.
 func readGoStats(ctx context.Context, addr string) (goStats, error) {
-	var g goStats
-	body, err := pprofGet(ctx, addr, "/debug/pprof/heap?debug=1&gc=1")
+	heap, err := pprofGet(ctx, addr, "/debug/pprof/heap?debug=1&gc=1")
 	if err != nil {
-		return g, err
+		return goStats{}, err
 	}
-	sc := bufio.NewScanner(strings.NewReader(body))
+	gor, err := pprofGet(ctx, addr, "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		return goStats{}, err
+	}
+	g, err := parseGoStats(heap, gor)
+	if err != nil {
+		return g, fmt.Errorf("the runtime figures of %s: %w", addr, err)
+	}
+	return g, nil
+}
+
+// parseGoStats reads a heap profile and a goroutine profile, both in
+// their text form (debug=1).
+func parseGoStats(heap, goroutines string) (goStats, error) {
+	var g goStats
+	sc := bufio.NewScanner(strings.NewReader(heap))
 	sc.Buffer(make([]byte, 64<<10), 4<<20)
 	for sc.Scan() {
 		var a, b uint64
@@ -40,14 +54,10 @@ func readGoStats(ctx context.Context, addr string) (goStats, error) {
 		}
 	}
 	if g.heap == 0 || g.stack == 0 {
-		return g, fmt.Errorf("no HeapInuse or Stack in the heap profile of %s", addr)
+		return g, fmt.Errorf("no HeapInuse or Stack in the heap profile")
 	}
-	body, err = pprofGet(ctx, addr, "/debug/pprof/goroutine?debug=1")
-	if err != nil {
-		return g, err
-	}
-	if _, err := fmt.Sscanf(body, "goroutine profile: total %d", &g.goroutines); err != nil {
-		return g, fmt.Errorf("read the goroutine count of %s: %w", addr, err)
+	if _, err := fmt.Sscanf(goroutines, "goroutine profile: total %d", &g.goroutines); err != nil {
+		return g, fmt.Errorf("no goroutine count: %w", err)
 	}
 	return g, nil
 }

@@ -34,6 +34,7 @@ func idleMemory(ctx context.Context, e *env) error {
 	if room := int(e.nofile/2) - 100; e.nofile > 0 && many > room {
 		e.note(fmt.Sprintf("Only %d idle websockets instead of %d: the open files limit is %d.", room, many, e.nofile))
 		many = room
+		e.plan.idleMany = many
 	}
 	paths := []string{pBridge, pTunnel, pNginx, pCHP}
 	figs := map[string]idleFigures{}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Options struct {
 	First   int    // the first task's number (benchbridge.TunnelTaskID)
 	N       int    // how many tasks, from First
 	Log     *slog.Logger
+	Out     io.Writer // gets the Ready line; nil means stdout
 }
 
 // Ready is the line Run prints on stdout, followed by the number of
@@ -63,7 +65,11 @@ func Run(ctx context.Context, o Options) error {
 	go func() { open.Wait(); close(all) }()
 	select {
 	case <-all:
-		fmt.Printf("%s%d\n", Ready, o.N)
+		out := o.Out
+		if out == nil {
+			out = os.Stdout
+		}
+		fmt.Fprintf(out, "%s%d\n", Ready, o.N)
 	case err := <-errs:
 		return err
 	case <-ctx.Done():
