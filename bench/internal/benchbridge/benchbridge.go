@@ -1,6 +1,10 @@
 // Package benchbridge runs a real bridge.Server (SQLite store, REST API,
 // proxy with auth and activity tracking) on loopback for the benchmarks,
-// with a Slurm that has no jobs and a pprof endpoint beside it.
+// with a fake Slurm of one node and a pprof endpoint beside it. Its
+// routes: one set by hand to the benchmark backend (the bridge dials it,
+// as in direct mode), and any number of seeded running notebooks in
+// tunnel mode, whose jobs (on the fake node at 127.0.0.1) must dial the
+// bridge's tunnel route with their secrets, as det-launcher does.
 package benchbridge
 
 import (
@@ -14,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
@@ -38,6 +43,16 @@ type Options struct {
 	Backend   string // URL of the backend RouteID proxies to; "" for no route
 	SeedTasks int    // terminated notebooks put in the store before serving
 	TokenFile string // where the user token of "determined" is written
+	// Tunnels running notebooks in tunnel mode are put in the store
+	// (TunnelTaskID(0) ...), their secrets made from TunnelSecret.
+	Tunnels      int
+	TunnelSecret string
+	// LogLevel, when set (debug, info, warn, error), sends the bridge's
+	// log at that level to stderr; unset, it logs nothing, so logging
+	// costs the benchmarks nothing.
+	LogLevel string
+	// Out gets the "listening" line; nil means stdout.
+	Out io.Writer
 }
 
 // Run serves until ctx ends. The bound address is printed on stdout as
@@ -69,8 +84,23 @@ func Run(ctx context.Context, o Options) error {
 	if err := seed(ctx, st, o.SeedTasks, o.Dir); err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := bridge.New(cfg, st, noSlurm(), log)
+	if o.Tunnels > 0 && o.TunnelSecret == "" {
+		return fmt.Errorf("tunnel tasks need a secret")
+	}
+	jobs, err := seedTunnels(ctx, st, o.Tunnels, o.TunnelSecret, o.Dir)
+	if err != nil {
+		return err
+	}
+	log, err := logger(o.LogLevel)
+	if err != nil {
+		return err
+	}
+	srv := bridge.New(cfg, st, cluster(jobs), log)
+	// As det-bridge starts: the tunnel tasks' routes from the store, the
+	// pools from sinfo, one reconcile with squeue.
+	if err := srv.Start(ctx); err != nil {
+		return fmt.Errorf("start the bridge: %w", err)
+	}
 	if o.Backend != "" {
 		u, err := url.Parse(o.Backend)
 		if err != nil {
@@ -81,8 +111,23 @@ func Run(ctx context.Context, o Options) error {
 	if o.Pprof != "" {
 		go servePprof(o.Pprof)
 	}
-	fmt.Printf("listening %s\n", l.Addr())
+	out := o.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	fmt.Fprintf(out, "listening %s\n", l.Addr())
 	return srv.Serve(ctx, l)
+}
+
+func logger(level string) (*slog.Logger, error) {
+	if level == "" {
+		return slog.New(slog.NewTextHandler(io.Discard, nil)), nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 // config is a minimal valid site config for a bridge that never submits.
@@ -112,6 +157,12 @@ func servePprof(addr string) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	// The memory benchmarks start from what the bridge holds, not from
+	// what earlier loads left for the runtime to reuse.
+	mux.HandleFunc("/debug/free", func(w http.ResponseWriter, _ *http.Request) {
+		debug.FreeOSMemory()
+		w.WriteHeader(http.StatusOK)
+	})
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	_ = srv.ListenAndServe()
 }

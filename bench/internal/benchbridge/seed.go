@@ -29,3 +29,36 @@ func seed(ctx context.Context, st *store.Store, n int, dir string) error {
 	}
 	return nil
 }
+
+// TunnelTaskID is the id of the i-th seeded tunnel-mode notebook; its
+// proxy route is /proxy/<TunnelTaskID(i)>/.
+func TunnelTaskID(i int) string { return fmt.Sprintf("7e7e7e7e-0000-4000-8000-%012x", i) }
+
+// TunnelSecret is the secret of the i-th seeded tunnel-mode notebook,
+// which its job's end presents to open the tunnel.
+func TunnelSecret(base string, i int) string { return fmt.Sprintf("%s-%d", base, i) }
+
+// tunnelJobID is the Slurm job of the i-th seeded tunnel-mode notebook.
+func tunnelJobID(i int) string { return fmt.Sprint(300000 + i) }
+
+// seedTunnels stores n running notebooks of user determined in tunnel
+// mode, each with its own secret and job, and returns their jobs by id
+// with the names the bridge gives them, for the fake Slurm to run.
+func seedTunnels(ctx context.Context, st *store.Store, n int, secret, dir string) (map[string]string, error) {
+	jobs := map[string]string{}
+	for i := 0; i < n; i++ {
+		id := TunnelTaskID(i)
+		t := &store.Task{
+			ID: id, Type: "notebook", Owner: "determined", PosixUser: "alice",
+			Description: fmt.Sprintf("JupyterLab (bench-tunnel-%d)", i), State: api.StateRunning,
+			Pool: "cpu", Slots: 0, Config: `{"resources":{"slots":0,"resource_pool":"cpu"}}`,
+			JobID: tunnelJobID(i), Node: NodeName, JupyterToken: JupyterToken, Secret: TunnelSecret(secret, i),
+			ProxyMode: api.ProxyModeTunnel, JobDir: filepath.Join(dir, "jobs", id), RegisteredTime: time.Now(),
+		}
+		if err := st.InsertTask(ctx, t); err != nil {
+			return nil, fmt.Errorf("seed tunnel task %d: %w", i, err)
+		}
+		jobs[t.JobID] = "det-notebook-" + id
+	}
+	return jobs, nil
+}

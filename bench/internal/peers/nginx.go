@@ -14,10 +14,10 @@ import (
 // upstream connections, without response buffering (as in front of
 // Jupyter), and injects the notebook token as the bridge does.
 const nginxConf = `worker_processes auto;
-worker_rlimit_nofile 16384;
+worker_rlimit_nofile 20000;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
-events { worker_connections 8192; }
+events { worker_connections 16384; }
 http {
   access_log off;
   client_body_temp_path %[1]s/body;

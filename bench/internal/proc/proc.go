@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -25,6 +26,7 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	log  *os.File
+	stop sync.Once
 }
 
 // Start runs name with args, its output appended to logPath.
@@ -50,11 +52,16 @@ func Start(name, logPath string, env []string, argv ...string) (*Proc, error) {
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Stop ends the process group this Proc started: SIGTERM, then SIGKILL
-// after 3 s.
+// after 3 s. Only the first call signals: a process stopped early is not
+// signalled again when the suite ends (its id may be another's by then).
 func (p *Proc) Stop() {
 	if p == nil {
 		return
 	}
+	p.stop.Do(p.kill)
+}
+
+func (p *Proc) kill() {
 	pg := -p.cmd.Process.Pid
 	_ = syscall.Kill(pg, syscall.SIGTERM)
 	select {

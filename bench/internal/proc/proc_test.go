@@ -48,3 +48,17 @@ func TestTreeCPUSeesChildren(t *testing.T) {
 		t.Fatalf("child %d not among %v", p.Pid(), children(os.Getpid()))
 	}
 }
+
+func TestStopTwiceSignalsOnce(t *testing.T) {
+	p, err := Start("sleeper", t.TempDir()+"/log", nil, "sleep", "30")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	select {
+	case <-p.done:
+	default:
+		t.Fatal("the process runs on after Stop")
+	}
+	p.Stop() // must neither signal again nor wait
+}

@@ -21,6 +21,12 @@ import (
 // no GPU, on the CPU-only pool.
 var cpuNotebook = map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}}
 
+// directPool is the dev cluster's CPU pool in direct proxy mode: its
+// launcher holds a TCP port on the node, which the Jupyter rows load
+// directly and put nginx and CHP in front of (pool cpu is in tunnel
+// mode, the default, and holds none).
+const directPool = "cpu-direct"
+
 // clusterPhases holds the cluster lock while it measures time to notebook
 // against the floor, Jupyter through the proxies and the controller load,
 // and kills every notebook it started before letting go.
@@ -49,15 +55,21 @@ func clusterPhases(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if err := jupyterHTTP(ctx, e, c, last); err != nil {
+	nbs.kill(last)
+	direct, _, err := startAndWait(ctx, e, nbs, directPool)
+	if err != nil {
+		return fmt.Errorf("a notebook in pool %s for the Jupyter rows: %w", directPool, err)
+	}
+	if err := jupyterHTTP(ctx, e, c, direct); err != nil {
 		return err
 	}
+	nbs.kill(direct)
 	return controllerLoad(ctx, e, nbs)
 }
 
 // timeToNotebook times `det notebook start` to the first 200 from the
-// proxied /api/status, and the floor, alternately; it keeps the last
-// notebook running and returns its id.
+// proxied /api/status, and the floor, alternately, on pool cpu; it keeps
+// the last notebook running and returns its id.
 func timeToNotebook(ctx context.Context, e *env, nbs *mine) (string, error) {
 	f := &cluster.Floor{
 		Repo: e.opts.repo, User: e.opts.posixUser, Partition: "cpu", Dir: e.work,
@@ -75,7 +87,7 @@ func timeToNotebook(ctx context.Context, e *env, nbs *mine) (string, error) {
 		if last != "" {
 			nbs.kill(last)
 		}
-		id, d, err := startAndWait(ctx, e, nbs)
+		id, d, err := startAndWait(ctx, e, nbs, "cpu")
 		if err != nil {
 			return "", err
 		}
@@ -101,16 +113,16 @@ func timeToNotebook(ctx context.Context, e *env, nbs *mine) (string, error) {
 	return last, nil
 }
 
-// startAndWait runs `det notebook start -d` and polls the proxied
-// /api/status until it answers 200.
-func startAndWait(ctx context.Context, e *env, nbs *mine) (string, time.Duration, error) {
+// startAndWait runs `det notebook start -d` on pool and polls the
+// proxied /api/status until it answers 200.
+func startAndWait(ctx context.Context, e *env, nbs *mine, pool string) (string, time.Duration, error) {
 	home := filepath.Join(e.work, "home")
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return "", 0, err
 	}
 	t0 := time.Now()
 	cmd := exec.CommandContext(ctx, filepath.Join(e.opts.repo, "bin", "det"), "notebook", "start", "-d",
-		"--config", "resources.slots=0", "--config", "resources.resource_pool=cpu")
+		"--config", "resources.slots=0", "--config", "resources.resource_pool="+pool)
 	cmd.Env = append(os.Environ(), "HOME="+home, "DET_MASTER="+e.opts.master, "DET_USER_TOKEN="+nbs.c.Token)
 	out, err := cmd.Output()
 	if err != nil {

@@ -16,10 +16,13 @@ type plan struct {
 	dur        time.Duration // one wrk run
 	rounds     int           // wrk runs per figure, taking turns with the other paths
 	conns      []int
-	wsEcho     int // echoed small messages
-	wsMsgs     int // 1 MiB messages streamed
-	idle       int // idle websockets for the memory figure
-	ttnReps    int // time to notebook (and floor) repetitions
+	wsEcho     int           // echoed small messages
+	wsMsgs     int           // 1 MiB messages streamed
+	idle       int           // idle websockets for the memory figure
+	idleMany   int           // idle websockets for the memory per websocket
+	tunnels    int           // idle tunnels for the memory per tunnel
+	settle     time.Duration // wait after opening idle connections, before reading memory
+	ttnReps    int           // time to notebook (and floor) repetitions
 	loadN      []int
 	window     time.Duration // sdiag window
 	apiTasks   int
@@ -34,11 +37,11 @@ type plan struct {
 
 func planFor(smoke bool) plan {
 	if smoke {
-		return plan{dur: time.Second, rounds: 1, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, ttnReps: 1,
+		return plan{dur: time.Second, rounds: 1, conns: []int{1, 32}, wsEcho: 200, wsMsgs: 8, idle: 100, idleMany: 300, tunnels: 20, settle: 500 * time.Millisecond, ttnReps: 1,
 			loadN: []int{2}, window: 30 * time.Second, apiTasks: 1000, apiReps: 3, profile: time.Second, jupyterCs: []int{8}, jupyterDur: 2 * time.Second,
 			latDur: 2 * time.Second, latRounds: 1, latRate: 500}
 	}
-	return plan{dur: time.Second, rounds: 3, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, ttnReps: 3,
+	return plan{dur: time.Second, rounds: 3, conns: []int{1, 32, 256}, wsEcho: 2000, wsMsgs: 64, idle: 1000, idleMany: 5000, tunnels: 200, settle: 2 * time.Second, ttnReps: 3,
 		loadN: []int{1, 10, 50}, window: time.Minute, apiTasks: 10000, apiReps: 10, profile: 4 * time.Second, jupyterCs: []int{1, 32, 256}, jupyterDur: 3 * time.Second,
 		latDur: 15 * time.Second, latRounds: 5, latRate: 500}
 }
@@ -58,6 +61,7 @@ type env struct {
 	profiles map[string][]string // top lines of each CPU profile, by name
 	listKiB  int                 // size of the notebook list answer
 	keep     bool                // keep the work folder (its logs) for a look after a failure
+	nofile   uint64              // the open files limit of the suite and its processes
 }
 
 func newEnv(o options) (*env, error) {

@@ -54,6 +54,15 @@ through cgo), %s in encoding the %d KiB answer as JSON. Next: limit and offset p
 GetNotebooks has, so that det notebook list asks for pages.`,
 			e.plan.apiTasks, e.share("bridge-list", "ListTasks"), e.share("bridge-list", "json.(*Encoder).Encode"), e.listKiB))
 	}
+	if missed["tunnel_rps_c1"] || missed["tunnel_rps_c32"] || missed["tunnel_p50_added_c1"] || missed[fmt.Sprintf("tunnel_p50_added_c%d", latConns)] {
+		e.finding(e.explainTunnelRate(f))
+	}
+	if _, ok := d["http.static.1m.c32.rps."+pTunnel]; ok && safeDiv(f("http.static.1m.c32.rps."+pTunnel), f("http.static.1m.c32.rps."+pBridge)) < 0.8 {
+		e.finding(e.explainTunnelLarge(f))
+	}
+	if missed["idle_ws_mem_direct"] || missed["idle_ws_mem_tunnel"] || missed["tunnel_idle_mem"] {
+		e.finding(e.explainIdleMemory(f, missed))
+	}
 	for _, k := range []string{"ws_added_p50", "idle_ws_rss", "ttn_over_floor", "ctl_per_tick"} {
 		if missed[k] {
 			e.finding(fmt.Sprintf("### Not met: %s\n\nNo analysis of this one is built into the suite; see the figures of its section and the profiles above.", k))

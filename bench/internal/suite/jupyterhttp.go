@@ -83,7 +83,7 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 	}
 	e.section(report.Section{
 		Title: "1b. Proxy, HTTP: real Jupyter backend", Columns: pathOrder, Compare: true, Rows: rows,
-		Notes: []string{"The notebook is a real JupyterLab in a Slurm job on the dev cluster (pool cpu). bridge = the dev cluster's running det-bridge " +
+		Notes: []string{"The notebook is a real JupyterLab in a Slurm job on the dev cluster (pool " + directPool + ", in direct proxy mode). bridge = the dev cluster's running det-bridge " +
 			"(the real path: its store, auth, activity tracking and the port's proof); direct = that Jupyter through the port its launcher holds on the node " +
 			"(spliced to Jupyter's Unix socket), with its own token; nginx and CHP are started in front of that port " +
 			"for this table, injecting the token as the bridge does. GET of a 20-cell notebook's contents (JSON), one wrk run of " +

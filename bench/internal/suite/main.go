@@ -8,21 +8,24 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/backend"
 	"github.com/det-slurm/bridge/bench/internal/benchbridge"
+	"github.com/det-slurm/bridge/bench/internal/tunneljob"
 )
 
 // Main dispatches: "run" (the default) runs the suite; "backend",
-// "bridge" and "rproxy" are the processes it starts.
+// "bridge", "tunnel-job" and "rproxy" are the processes it starts.
 func Main(args []string) error {
 	sub := "run"
-	if len(args) > 0 && (args[0] == "run" || args[0] == "backend" || args[0] == "bridge" || args[0] == "rproxy") {
+	if len(args) > 0 && slices.Contains([]string{"run", "backend", "bridge", "tunnel-job", "rproxy"}, args[0]) {
 		sub, args = args[0], args[1:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -32,6 +35,8 @@ func Main(args []string) error {
 		return runBackend(ctx, args)
 	case "bridge":
 		return runBridge(ctx, args)
+	case "tunnel-job":
+		return runTunnelJob(ctx, args)
 	case "rproxy":
 		fs := flag.NewFlagSet("rproxy", flag.ContinueOnError)
 		addr := fs.String("listen", "127.0.0.1:0", "address to serve on")
@@ -68,6 +73,9 @@ func runBridge(ctx context.Context, args []string) error {
 	fs.StringVar(&o.Backend, "backend", "", "URL the benchmark route proxies to")
 	fs.IntVar(&o.SeedTasks, "seed", 0, "ended notebooks to store first")
 	fs.StringVar(&o.TokenFile, "token-file", "", "where to write the user token")
+	fs.IntVar(&o.Tunnels, "tunnels", 0, "running notebooks in tunnel mode to store first")
+	fs.StringVar(&o.TunnelSecret, "tunnel-secret", "", "base of the tunnel notebooks' secrets")
+	fs.StringVar(&o.LogLevel, "log", "", "log at this level (debug, info, warn, error) to stderr; default none")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -75,4 +83,24 @@ func runBridge(ctx context.Context, args []string) error {
 		return fmt.Errorf("bridge: -dir and -token-file are required")
 	}
 	return benchbridge.Run(ctx, o)
+}
+
+// runTunnelJob is the "tunnel-job" subcommand: the jobs' end of a
+// benchmark bridge's tunnel notebooks.
+func runTunnelJob(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("tunnel-job", flag.ContinueOnError)
+	var o tunneljob.Options
+	fs.StringVar(&o.Bridge, "bridge", "", "the bridge's URL (a job's callback_url)")
+	fs.StringVar(&o.Secret, "secret", "", "base of the tasks' secrets (the bridge's -tunnel-secret)")
+	fs.StringVar(&o.Backend, "backend", "", "host:port every connection is joined to")
+	fs.IntVar(&o.First, "first", 0, "number of the first tunnel task")
+	fs.IntVar(&o.N, "n", 1, "how many tunnel tasks, from -first")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.Bridge == "" || o.Secret == "" || o.Backend == "" {
+		return fmt.Errorf("tunnel-job: -bridge, -secret and -backend are required")
+	}
+	o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return tunneljob.Run(ctx, o)
 }

@@ -42,15 +42,33 @@ func (e *env) cpuProfile(ctx context.Context, pprofAddr, name string, load func(
 	if g.err != nil {
 		return nil, fmt.Errorf("CPU profile: %w", g.err)
 	}
+	return e.keepProfile(ctx, name, g.data, "-cum")
+}
+
+// heapProfile saves the heap profile of the process of the pprof server
+// at pprofAddr, after a garbage collection, and returns the top of
+// `go tool pprof -top -sample_index=inuse_space`: what holds the memory
+// in use.
+func (e *env) heapProfile(ctx context.Context, pprofAddr, name string) ([]string, error) {
+	data, err := pprofGet(ctx, pprofAddr, "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return nil, fmt.Errorf("heap profile: %w", err)
+	}
+	return e.keepProfile(ctx, name, []byte(data), "-sample_index=inuse_space")
+}
+
+// keepProfile saves a profile under the results folder, keeps the top of
+// `go tool pprof -top` (with the given option) by name and returns it.
+func (e *env) keepProfile(ctx context.Context, name string, data []byte, opt string) ([]string, error) {
 	dir := filepath.Join(e.opts.out, "profiles")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, e.res.Started.UTC().Format("20060102T150405Z")+"-"+name+".pprof")
-	if err := os.WriteFile(path, g.data, 0o644); err != nil {
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount=60", e.exe, path).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", opt, "-nodecount=60", e.exe, path).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("go tool pprof: %w\n%s", err, out)
 	}

@@ -27,10 +27,22 @@ const (
 // buffer size: what any proxy built on it can do here.
 const pBare = "ReverseProxy"
 
+// pTunnel is a second benchmark bridge whose route is a notebook in
+// tunnel mode: its connections go through the tunnel a job's end
+// (benchrun tunnel-job) opened to it, and on to the same backend.
+const pTunnel = "tunnel"
+
 var pathOrder = []string{pBridge, pDirect, pNginx, pCHP}
 
 // httpOrder adds the bare ReverseProxy to the HTTP tables.
 var httpOrder = append(append([]string(nil), pathOrder...), pBare)
+
+// tunnelOrder are the columns of the tunnel-mode tables: tunnel mode
+// against direct mode (the bridge dialling the backend) and the backend.
+var tunnelOrder = []string{pTunnel, pBridge, pDirect}
+
+// withTunnel adds the tunnel path to a list of paths to measure.
+func withTunnel(paths []string) []string { return append(append([]string(nil), paths...), pTunnel) }
 
 // proxies is the static backend and everything in front of it.
 type proxies struct {
@@ -38,9 +50,24 @@ type proxies struct {
 	path    string            // /proxy/<id>/, the same on every path
 	base    map[string]string // path -> http://host:port/proxy/<id>/
 	pid     map[string]int    // path -> its process (direct: the backend), for memory and CPU
-	token   string            // the benchmark bridge's user token
-	pprof   string            // the benchmark bridge's pprof address
-	header  http.Header
+	token   map[string]string // path -> the user token it wants (bridge, tunnel; the others get bridge's)
+	pprof   map[string]string // path -> its pprof address (bridge, tunnel)
+	jobPid  int               // the tunnel path's job end (benchrun tunnel-job)
+}
+
+// header is the request header every request through path p carries:
+// the benchmark bridge's user token (the other paths ignore it).
+func (px *proxies) header(p string) http.Header {
+	tok, ok := px.token[p]
+	if !ok {
+		tok = px.token[pBridge]
+	}
+	return http.Header{"Authorization": {"Bearer " + tok}}
+}
+
+// auth is header(p) as wrk's -H arguments.
+func (px *proxies) auth(p string) []string {
+	return []string{"Authorization: " + px.header(p).Get("Authorization")}
 }
 
 // setupProxies starts the backend, a benchmark bridge routed to it, nginx
@@ -65,6 +92,10 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 		return nil, err
 	}
 	br, err := e.startBridge(ctx, "bridge", "-backend", "http://"+be)
+	if err != nil {
+		return nil, err
+	}
+	tb, job, err := e.startTunnelPath(ctx, "bridge-tunnel", be, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -95,14 +126,15 @@ func (e *env) startProxies(ctx context.Context) (*proxies, error) {
 		base: map[string]string{
 			pBridge: "http://" + br.addr + path, pDirect: "http://" + be + path,
 			pNginx: "http://" + ngAddr + path, pCHP: "http://" + chpAddr + path,
-			pBare: "http://" + bareAddr + path,
+			pBare: "http://" + bareAddr + path, pTunnel: "http://" + tb.addr + tunnelPath(0),
 		},
-		pid:   map[string]int{pBridge: br.p.Pid(), pDirect: bp.Pid(), pNginx: ng.Pid(), pCHP: chp.Pid(), pBare: bare.Pid()},
-		token: br.token, pprof: br.pprof,
+		pid:    map[string]int{pBridge: br.p.Pid(), pDirect: bp.Pid(), pNginx: ng.Pid(), pCHP: chp.Pid(), pBare: bare.Pid(), pTunnel: tb.p.Pid()},
+		token:  map[string]string{pBridge: br.token, pTunnel: tb.token},
+		pprof:  map[string]string{pBridge: br.pprof, pTunnel: tb.pprof},
+		jobPid: job.Pid(),
 	}
-	px.header = http.Header{"Authorization": {"Bearer " + px.token}}
-	for _, p := range httpOrder {
-		if err := checkGet(px.base[p]+"1k", px.header, 1<<10); err != nil {
+	for _, p := range withTunnel(httpOrder) {
+		if err := checkGet(px.base[p]+"1k", px.header(p), 1<<10); err != nil {
 			return nil, fmt.Errorf("%s path: %w", p, err)
 		}
 	}

@@ -41,7 +41,7 @@ func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []strin
 			e.logf("%-6s %-28s %5d conns: %9.0f req/s  p50 %8s  p99 %8s  errors %d", p, label, c, r.RPS, r.P50, r.P99, r.Errors)
 			if r.Requests == 0 || float64(r.Errors) > 0.01*float64(r.Requests) {
 				msg := fmt.Sprintf("%s via %s at %d connections: %d errors in %d requests", label, p, c, r.Errors, r.Requests)
-				if strict && (p == pBridge || p == pDirect) {
+				if strict && strictPath(p) {
 					return nil, fmt.Errorf("%s", msg)
 				}
 				e.note(msg + " (figures kept)")
@@ -81,22 +81,28 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 
 // cpuPerRequest loads each path with 1 KiB requests at 32 connections and
 // divides the CPU time its process used by the requests answered: for the
-// proxies their own cost, for direct the backend's.
-func (e *env) cpuPerRequest(ctx context.Context, px *proxies, auth []string) (report.Row, error) {
+// proxies their own cost, for direct the backend's. For the tunnel path
+// it also returns the job end's CPU per request.
+func (e *env) cpuPerRequest(ctx context.Context, px *proxies, paths []string) (report.Row, report.Row, error) {
 	row := report.Row{Key: "http.static.1k.c32.cpu", Label: "1 KiB, 32 conns: CPU per request of the path's process", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-	for _, p := range httpOrder {
-		t0 := proc.TreeCPU(px.pid[p])
-		r, err := wrk.Run(ctx, px.base[p]+"1k", 32, 2*e.plan.dur, auth)
+	job := report.Row{Key: "http.static.1k.c32.jobcpu", Label: "1 KiB, 32 conns: CPU per request of the job's end", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
+	for _, p := range paths {
+		t0, j0 := proc.TreeCPU(px.pid[p]), proc.TreeCPU(px.jobPid)
+		r, err := wrk.Run(ctx, px.base[p]+"1k", 32, 2*e.plan.dur, px.auth(p))
 		if err != nil {
-			return row, err
+			return row, job, err
 		}
 		if r.Requests == 0 {
-			return row, fmt.Errorf("no requests answered via %s", p)
+			return row, job, fmt.Errorf("no requests answered via %s", p)
 		}
 		row.Values[p] = (proc.TreeCPU(px.pid[p]) - t0) * 1e6 / float64(r.Requests)
 		e.logf("%-6s CPU per 1 KiB request at 32 conns: %.1f µs", p, row.Values[p])
+		if p == pTunnel {
+			job.Values[p] = (proc.TreeCPU(px.jobPid) - j0) * 1e6 / float64(r.Requests)
+			e.logf("%-6s CPU per 1 KiB request at 32 conns of the job's end: %.1f µs", p, job.Values[p])
+		}
 	}
-	return row, nil
+	return row, job, nil
 }
 
 // latConns is the connection count of the open-loop latency rows.
@@ -107,7 +113,7 @@ const latConns = 32
 // each answer, which lands in the next path's request: with it in the
 // rotation, direct's p99 at 1 connection went from 0.5 to 3 ms. CHP is
 // paused while they are measured.
-var interleaved = []string{pBridge, pDirect, pNginx, pBare}
+var interleaved = []string{pBridge, pDirect, pNginx, pBare, pTunnel}
 
 // pairedLatency measures 1 KiB responses through the interleaved paths at
 // once: closed loop at 1 connection, open loop at latConns.
@@ -124,7 +130,7 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 	time.Sleep(2 * time.Second) // let the last wrk run's work drain
 	var ts []latency.Target
 	for _, p := range interleaved {
-		ts = append(ts, latency.Target{Name: p, URL: px.base[p] + "1k", Header: px.header})
+		ts = append(ts, latency.Target{Name: p, URL: px.base[p] + "1k", Header: px.header(p)})
 	}
 	var rows []report.Row
 	for _, m := range []struct {
@@ -146,7 +152,7 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 			e.logf("%-6s %-36s: %6d requests  p50 %8s  p99 %8s  errors %d", p, m.label, s.Requests, s.P50, s.P99, s.Errors)
 			if s.Requests == 0 || float64(s.Errors) > 0.01*float64(s.Requests) {
 				msg := fmt.Sprintf("%s via %s: %d errors in %d requests", m.label, p, s.Errors, s.Requests)
-				if p == pBridge || p == pDirect {
+				if strictPath(p) {
 					return nil, fmt.Errorf("%s", msg)
 				}
 				e.note(msg + " (figures kept)")
@@ -158,26 +164,31 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 	return rows, nil
 }
 
+// strictPath is true of the paths whose errors mean the setup is broken:
+// the bridge's, in either mode, and the backend's.
+func strictPath(p string) bool { return p == pBridge || p == pDirect || p == pTunnel }
+
 // proxyHTTP measures 1 KiB and 1 MiB responses from the static backend
-// through the four paths, then profiles the bridge at 32 connections.
+// through the four paths, the bare ReverseProxy and the tunnel, then
+// profiles the bridge in both modes at 32 connections.
 func proxyHTTP(ctx context.Context, e *env) error {
 	px, err := e.setupProxies(ctx)
 	if err != nil {
 		return err
 	}
-	auth := []string{"Authorization: Bearer " + px.token}
-	for _, p := range httpOrder { // warm up connection pools and Node's JIT
-		if _, err := wrk.Run(ctx, px.base[p]+"1k", 32, time.Second, auth); err != nil {
+	paths := withTunnel(httpOrder)
+	for _, p := range paths { // warm up connection pools and Node's JIT
+		if _, err := wrk.Run(ctx, px.base[p]+"1k", 32, time.Second, px.auth(p)); err != nil {
 			return err
 		}
 	}
 	var rows []report.Row
 	for _, size := range []struct{ name, label string }{{"1k", "1 KiB"}, {"1m", "1 MiB"}} {
 		loads := map[string]load{}
-		for _, p := range httpOrder {
-			loads[p] = load{url: px.base[p] + size.name, headers: auth}
+		for _, p := range paths {
+			loads[p] = load{url: px.base[p] + size.name, headers: px.auth(p)}
 		}
-		r, err := e.matrix(ctx, "http.static."+size.name, size.label, httpOrder, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
+		r, err := e.matrix(ctx, "http.static."+size.name, size.label, paths, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
 		if err != nil {
 			return err
 		}
@@ -188,22 +199,22 @@ func proxyHTTP(ctx context.Context, e *env) error {
 		return err
 	}
 	rows = append(rows, lat...)
-	cpu, err := e.cpuPerRequest(ctx, px, auth)
+	cpu, jobCPU, err := e.cpuPerRequest(ctx, px, paths)
 	if err != nil {
 		return err
 	}
 	rows = append(rows, cpu)
 	e.section(report.Section{
 		Title:   "1. Proxy, HTTP: static backend",
-		Columns: httpOrder, Compare: true, Rows: rows,
+		Columns: httpOrder, Compare: true, Rows: pick(rows, httpOrder),
 		Notes: []string{"bridge = a real bridge.Server (SQLite store, bearer-token auth, activity tracking) in its own process, routed to the " +
 			"backend; direct = the backend itself; nginx " + nginxVersion() + " (worker_processes auto, upstream keepalive 256, proxy_buffering off); " +
 			"CHP = configurable-http-proxy 5.3.0 on Node " + nodeVersion() + "; ReverseProxy = httputil.ReverseProxy alone with " +
 			"proxy.DefaultTransport() and 32 KiB copy buffers, as proxy.New builds it, without the bridge's routing, auth and activity tracking. " +
 			fmt.Sprintf("Load: wrk -t1, %d rounds of %s per cell, the paths taking turns; each figure is the median of its rounds. ", e.plan.rounds, e.plan.dur) +
 			"All on the same machine. Latency rows compare as differences (bridge − other), rates as ratios.",
-			fmt.Sprintf("The \"interleaved\" rows come from a Go client (its garbage collector off while it measures) that loads bridge, direct, nginx "+
-				"and ReverseProxy at once, their requests interleaved, so that a pause of the machine falls on every path alike (CHP is left out "+
+			fmt.Sprintf("The \"interleaved\" rows come from a Go client (its garbage collector off while it measures) that loads bridge, direct, nginx, "+
+				"ReverseProxy and tunnel (section 1c) at once, their requests interleaved, so that a pause of the machine falls on every path alike (CHP is left out "+
 				"and paused meanwhile: its Node process goes on working for seconds after a load, and that work landed in the other paths' "+
 				"tails): at 1 connection each worker sends one request to each path in turn (closed loop); "+
 				"at %d connections each path gets %.0f req/s, spread over its connections and staggered between the paths (open loop), a load "+
@@ -211,27 +222,44 @@ func proxyHTTP(ctx context.Context, e *env) error {
 				"follows from the req/s). %d rounds of %s each; each figure is the median of its rounds. The added-latency targets are judged on "+
 				"these rows.", latConns, e.plan.latRate, e.plan.latRounds, e.plan.latDur/time.Duration(max(e.plan.latRounds, 1)))},
 	})
-	for _, size := range []string{"1k", "1m"} {
-		if err := e.profileBridge(ctx, px, size, 32); err != nil {
-			return err
+	e.section(report.Section{
+		Title:   "1c. Proxy, HTTP: tunnel mode vs direct mode",
+		Columns: tunnelOrder, Compare: true, Rows: append(pick(rows, tunnelOrder), jobCPU),
+		Notes: []string{tunnelNote, "The rows are measured with section 1's, in the same rounds (wrk: the paths taking turns; interleaved: " +
+			"loaded at once). The tunnel-mode targets are judged on the 1 KiB req/s at 1 and 32 connections (tunnel ÷ bridge) and on the " +
+			"interleaved p50 (tunnel − bridge). The job end's CPU is what a notebook's det-launcher would spend on the node."},
+	})
+	for _, p := range []string{pBridge, pTunnel} {
+		for _, size := range []string{"1k", "1m"} {
+			if p == pTunnel && size == "1m" && e.opts.smoke {
+				continue // only a finding uses it; the smoke run stays short
+			}
+			if err := e.profileBridge(ctx, px, p, size, 32); err != nil {
+				return err
+			}
 		}
 	}
 	return e.tryBigBuffers(ctx, px)
 }
 
-// profileBridge takes a CPU profile of the benchmark bridge while wrk
-// loads it and keeps its top functions in the notes.
-func (e *env) profileBridge(ctx context.Context, px *proxies, size string, conns int) error {
-	name := fmt.Sprintf("bridge-%s-c%d", size, conns)
-	top, err := e.cpuProfile(ctx, px.pprof, name, func() error {
-		_, err := wrk.Run(ctx, px.base[pBridge]+size, conns, e.plan.profile+time.Second, []string{"Authorization: Bearer " + px.token})
+// profileBridge takes a CPU profile of the benchmark bridge of path p
+// (bridge or tunnel) while wrk loads it and keeps its top functions in
+// the notes.
+func (e *env) profileBridge(ctx context.Context, px *proxies, p, size string, conns int) error {
+	name := fmt.Sprintf("%s-%s-c%d", p, size, conns)
+	top, err := e.cpuProfile(ctx, px.pprof[p], name, func() error {
+		_, err := wrk.Run(ctx, px.base[p]+size, conns, e.plan.profile+time.Second, px.auth(p))
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	e.finding(fmt.Sprintf("### CPU profile: bridge, %s responses, %d connections (%s)\n\n```\n%s\n```",
-		size, conns, name, strings.Join(top[:min(len(top), 26)], "\n")))
+	what := "bridge"
+	if p == pTunnel {
+		what = "bridge in tunnel mode"
+	}
+	e.finding(fmt.Sprintf("### CPU profile: %s, %s responses, %d connections (%s)\n\n```\n%s\n```",
+		what, size, conns, name, strings.Join(top[:min(len(top), 26)], "\n")))
 	return nil
 }
 

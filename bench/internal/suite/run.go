@@ -69,6 +69,9 @@ func runSuite(ctx context.Context, args []string) error {
 		return err
 	}
 	defer e.close()
+	if e.nofile, err = raiseOpenFiles(); err != nil {
+		e.logf("%v", err)
+	}
 	// The lock is held for the whole run: the cluster phases need it, and
 	// the load phases would disturb anyone else's tests on this machine.
 	unlock, err := cluster.Lock(ctx, o.lock, o.lockWait, func() {

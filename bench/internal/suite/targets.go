@@ -52,6 +52,26 @@ func targets(e *env) []report.Target {
 	add("ws_added_p50", "websocket echo added latency", "bridge − direct p50, µs", "≤ 100 µs", v, ok, atMost(100))
 	v, ok = get("mem.idle.after.bridge")
 	add("idle_ws_rss", "memory with idle websockets", fmt.Sprintf("bridge RSS with %d idle websockets, MiB", e.plan.idle), "≤ 100 MiB", v, ok, atMost(100))
+	for _, c := range []int{1, 32} {
+		v, ok = ratio(fmt.Sprintf("http.static.1k.c%d.rps.tunnel", c), fmt.Sprintf("http.static.1k.c%d.rps.bridge", c))
+		add(fmt.Sprintf("tunnel_rps_c%d", c), fmt.Sprintf("tunnel mode throughput (%s)", connLabel(c)),
+			fmt.Sprintf("1 KiB, %s: tunnel ÷ bridge (direct mode) req/s", connLabel(c)), "≥ 0.8", v, ok, atLeast(0.8))
+	}
+	v, ok = diff("http.paired.1k.c1.p50.tunnel", "http.paired.1k.c1.p50.bridge")
+	add("tunnel_p50_added_c1", "tunnel mode added latency (1 conn)", "1 KiB, 1 conn, interleaved: tunnel − bridge (direct mode) p50, µs",
+		"≤ 150 µs", v, ok, atMost(150))
+	v, ok = diff(fmt.Sprintf("http.paired.1k.c%d.p50.tunnel", latConns), fmt.Sprintf("http.paired.1k.c%d.p50.bridge", latConns))
+	add(fmt.Sprintf("tunnel_p50_added_c%d", latConns), fmt.Sprintf("tunnel mode added latency (%d conns)", latConns),
+		fmt.Sprintf("1 KiB, %d conns at %.0f req/s per path, interleaved: tunnel − bridge (direct mode) p50, µs", latConns, e.plan.latRate),
+		"≤ 150 µs", v, ok, atMost(150))
+	v, ok = get("mem.tunnels.per.tunnel")
+	add("tunnel_idle_mem", "memory per idle tunnel", fmt.Sprintf("bridge RSS per tunnel with %d idle tunnels, KiB", e.plan.tunnels), "≤ 64 KiB", v, ok, atMost(64))
+	for _, p := range []string{pBridge, pTunnel} {
+		mode := map[string]string{pBridge: "direct", pTunnel: "tunnel"}[p]
+		v, ok = get("mem.idle.many.perconn." + p)
+		add("idle_ws_mem_"+mode, fmt.Sprintf("memory per idle websocket (%s mode)", mode),
+			fmt.Sprintf("bridge RSS per websocket with %d idle websockets, %s mode, KiB", e.plan.idleMany, mode), "≤ 16 KiB", v, ok, atMost(16))
+	}
 	v, ok = get("ttn.over.median")
 	add("ttn_over_floor", "time to notebook", "median time to notebook − median floor, s", "≤ 1 s", v, ok, atMost(1))
 	v, ok = controllerFigure(d)

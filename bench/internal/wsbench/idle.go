@@ -3,12 +3,17 @@ package wsbench
 import (
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
 
 // Idle holds open websockets.
 type Idle struct{ conns []*websocket.Conn }
+
+// idleDialer opens the idle websockets with small buffers: thousands of
+// them stay in the suite's own process.
+var idleDialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 4 << 10, WriteBufferSize: 4 << 10}
 
 // OpenIdle opens n websockets to url, 32 at a time, and leaves them idle.
 func OpenIdle(url string, h http.Header, n int) (*Idle, error) {
@@ -25,7 +30,7 @@ func OpenIdle(url string, h http.Header, n int) (*Idle, error) {
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := Dial(url, h)
+			c, err := dial(idleDialer, url, h)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

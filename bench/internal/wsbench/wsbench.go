@@ -17,8 +17,10 @@ import (
 var dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 64 << 10}
 
 // Dial opens a websocket to url with the given headers.
-func Dial(url string, h http.Header) (*websocket.Conn, error) {
-	c, resp, err := dialer.Dial(url, h)
+func Dial(url string, h http.Header) (*websocket.Conn, error) { return dial(dialer, url, h) }
+
+func dial(d *websocket.Dialer, url string, h http.Header) (*websocket.Conn, error) {
+	c, resp, err := d.Dial(url, h)
 	if err != nil {
 		code := 0
 		if resp != nil {
