@@ -83,9 +83,18 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 		}
 		return c, nil
 	}
-	if t, ok := g.loadAuth().Masters[g.masterKey()]; ok {
-		c.Token = t.Token
-		return c, nil
+	if a := g.loadAuth(); a.Masters[g.masterKey()].Token != "" {
+		c.Token = a.Masters[g.masterKey()].Token
+		err := c.Do(ctx, http.MethodGet, "/api/v1/me", nil, nil)
+		if !errors.Is(err, client.ErrUnauthorized) {
+			return c, nil // valid, or the bridge cannot say now: the command will tell
+		}
+		// The bridge no longer takes the saved token (it expired, or the
+		// bridge's database is new): forget it and go on as without one,
+		// as Determined's CLI does.
+		delete(a.Masters, g.masterKey())
+		_ = g.saveAuth(a)
+		c.Token = ""
 	}
 	if g.mungeLogin(ctx, c) {
 		return c, nil
