@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -92,28 +91,6 @@ func newRelaunchCmd(g *globals, k client.Kind) *cobra.Command {
 		cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "do not open a browser when the notebook is ready")
 	}
 	return cmd
-}
-
-// completeEnded offers the ids of the user's ended tasks of kind k for
-// shell completion.
-func (g *globals) completeEnded(k client.Kind) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		c, err := g.client(cmd.Context())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		nbs, err := c.List(cmd.Context(), k)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		var ids []string
-		for _, n := range nbs {
-			if api.Terminal(n.State) {
-				ids = append(ids, n.ID+"\t"+n.Description)
-			}
-		}
-		return ids, cobra.ShellCompDirectiveNoFileComp
-	}
 }
 
 // minutes writes seconds as whole minutes the way people say them: "45m",

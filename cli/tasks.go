@@ -198,6 +198,17 @@ func newConfigCmd(g *globals, k client.Kind) *cobra.Command {
 // completeIDs offers the ids of the user's live tasks of kind k for shell
 // completion.
 func (g *globals) completeIDs(k client.Kind) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return g.completeTasks(k, false)
+}
+
+// completeEnded offers the ids of the user's ended tasks of kind k.
+func (g *globals) completeEnded(k client.Kind) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return g.completeTasks(k, true)
+}
+
+// completeTasks offers the ids of the user's tasks of kind k that have
+// ended (ended true) or not.
+func (g *globals) completeTasks(k client.Kind, ended bool) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
 		c, err := g.client(cmd.Context())
 		if err != nil {
@@ -209,7 +220,7 @@ func (g *globals) completeIDs(k client.Kind) func(*cobra.Command, []string, stri
 		}
 		var ids []string
 		for _, n := range nbs {
-			if !api.Terminal(n.State) {
+			if api.Terminal(n.State) == ended {
 				ids = append(ids, n.ID+"\t"+n.Description)
 			}
 		}
