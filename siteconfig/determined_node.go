@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/det-slurm/bridge/taskconfig"
 )
 
 // This file reads a Determined master.yaml through yaml.v3's node tree, so
@@ -163,32 +165,11 @@ func items(f field) ([]field, error) {
 func nearest(k string, hs handlers) string {
 	best, bestD := "", 4
 	for name := range hs {
-		if d := distance(k, name); d < bestD || (d == bestD && name < best) {
+		if d := taskconfig.EditDistance(k, name); d < bestD || (d == bestD && name < best) {
 			best, bestD = name, d
 		}
 	}
 	return best
-}
-
-// distance is the edit distance between two keys.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // hasKey reports whether the mapping n has the key.

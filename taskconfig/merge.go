@@ -213,14 +213,16 @@ func trimDot(s string) string { return strings.TrimSuffix(s, ".") }
 func closest(k string, fields map[string]reflect.Type) string {
 	best, bestD := "", 3
 	for name := range fields {
-		if d := editDistance(k, name); d < bestD || (d == bestD && name < best && best != "") {
+		if d := EditDistance(k, name); d < bestD || (d == bestD && name < best && best != "") {
 			best, bestD = name, d
 		}
 	}
 	return best
 }
 
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between two names, for
+// "did you mean" suggestions.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	for j := range prev {
 		prev[j] = j
