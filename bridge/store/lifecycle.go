@@ -59,7 +59,7 @@ func (s *Store) inTx(ctx context.Context, id, msg, update string, args ...any) e
 	return tx.Commit()
 }
 
-// lifeColumns are the columns migration 11 adds to tasks.
+// lifeColumns are the columns migration 12 adds to tasks.
 var lifeColumns = []struct{ name, decl string }{
 	{"restarts", "INTEGER NOT NULL DEFAULT 0"},
 	{"preempted_time", "INTEGER NOT NULL DEFAULT 0"},

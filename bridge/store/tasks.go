@@ -262,11 +262,6 @@ type Update struct {
 // UpdateTask applies u to task id and records an event when msg is not
 // empty, in one transaction. A TERMINATED task is never changed again.
 func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("update task %s: %w", id, err)
-	}
-	defer tx.Rollback()
 	sets := []string{"reason=?"}
 	args := []any{u.Reason}
 	if u.State != "" {
@@ -289,20 +284,8 @@ func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string)
 		sets = append(sets, "exit_code=?")
 		args = append(args, *u.ExitCode)
 	}
-	args = append(args, id)
-	res, err := tx.ExecContext(ctx, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != ?", append(args, terminated)...)
-	if err != nil {
-		return fmt.Errorf("update task %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	if msg != "" {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO events(task_id, time, message) VALUES(?,?,?)", id, time.Now().UnixNano(), msg); err != nil {
-			return fmt.Errorf("record event of %s: %w", id, err)
-		}
-	}
-	return tx.Commit()
+	args = append(args, id, terminated)
+	return s.inTx(ctx, id, msg, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != ?", args...)
 }
 
 // Event is one bridge-side log line of a task.
