@@ -11,14 +11,20 @@ import (
 	"github.com/det-slurm/bridge/bridge/api"
 )
 
-// jupyterGet reads one of Jupyter's API lists with the token.
-func jupyterGet(ctx context.Context, c *http.Client, base, token, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
+// jupyterDo sends a request without a body to one of Jupyter's API paths,
+// with the token.
+func jupyterDo(ctx context.Context, c *http.Client, method, base, token, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.Header.Set("Authorization", "token "+token)
-	resp, err := c.Do(req)
+	return c.Do(req)
+}
+
+// jupyterGet reads one of Jupyter's API lists with the token.
+func jupyterGet(ctx context.Context, c *http.Client, base, token, path string, out any) error {
+	resp, err := jupyterDo(ctx, c, http.MethodGet, base, token, path)
 	if err != nil {
 		return err
 	}

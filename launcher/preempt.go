@@ -252,12 +252,7 @@ func checkpointOpen(ctx context.Context, c *http.Client, base, token string) ([]
 
 // jupyterPost sends an empty POST to one of Jupyter's API paths.
 func jupyterPost(ctx context.Context, c *http.Client, base, token, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "token "+token)
-	resp, err := c.Do(req)
+	resp, err := jupyterDo(ctx, c, http.MethodPost, base, token, path)
 	if err != nil {
 		return err
 	}
