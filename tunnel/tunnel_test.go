@@ -33,6 +33,10 @@ func fakeBridge(t testing.TB, reg *Registry, secret string, ka, wt time.Duration
 			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusForbidden, "bad task secret"))
 			return
 		}
+		// As the bridge does once a task has a route: the task's dials
+		// wait for its tunnel, which the job may see open (101) a moment
+		// before Attach below.
+		reg.Track(r.PathValue("id"), "the job has not opened its tunnel")
 		s, err := Accept(w, r, ka, wt, quiet)
 		if err != nil {
 			t.Error(err)
@@ -100,6 +104,25 @@ func waitUp(t *testing.T, up chan struct{}) {
 	}
 }
 
+// waitAttached waits until the fake bridge has attached task id's tunnel
+// (just after the job saw it open) and returns its session.
+func waitAttached(t *testing.T, reg *Registry, id string) *Session {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		reg.mu.Lock()
+		var s *Session
+		if sl := reg.m[id]; sl != nil {
+			s = sl.s
+		}
+		reg.mu.Unlock()
+		if s != nil {
+			return s
+		}
+	}
+	t.Fatalf("the bridge never attached the tunnel of %s", id)
+	return nil
+}
+
 func TestTunnelCarriesStreams(t *testing.T) {
 	reg := NewRegistry(time.Minute, 2*time.Second, quiet)
 	srv := fakeBridge(t, reg, "s3cret", 0, 0)
@@ -145,10 +168,7 @@ func TestTunnelReconnects(t *testing.T) {
 	up, _ := runDialer(t, &Dialer{URL: srv.URL, TaskID: "t1", Secret: "s3cret", Log: quiet}, echo)
 	waitUp(t, up)
 	for i := range 3 {
-		reg.mu.Lock()
-		s := reg.m["t1"].s
-		reg.mu.Unlock()
-		s.Close()
+		waitAttached(t, reg, "t1").Close()
 		start := time.Now()
 		if err := roundTrip(context.Background(), reg, "t1"); err != nil {
 			t.Fatalf("round %d: %v", i, err)
@@ -283,9 +303,7 @@ func TestTunnelKeepaliveFindsDeadPeer(t *testing.T) {
 	d := &Dialer{URL: "http://" + fz.l.Addr().String(), TaskID: "t1", Secret: "s3cret", KeepAlive: ka, WriteTimeout: wt, Log: quiet}
 	up, _ := runDialer(t, d, echo)
 	waitUp(t, up)
-	reg.mu.Lock()
-	first := reg.m["t1"].s
-	reg.mu.Unlock()
+	first := waitAttached(t, reg, "t1")
 	fz.freeze()
 	select {
 	case <-first.CloseChan():
