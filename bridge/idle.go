@@ -38,10 +38,11 @@ func DecideIdle(in IdleInput) bool {
 	if in.Shell {
 		return r.Attachments == 0 && !r.ForegroundBusy
 	}
-	// Only "busy" is work. Jupyter shows a kernel as "starting" until it
-	// sees the kernel's first status message, which it misses when no
-	// client ever asked the kernel anything: such a kernel stays
-	// "starting" for good, and must not keep its notebook alive.
+	// Only "busy" is work. Jupyter shows a kernel as "starting" until its
+	// watcher sees the kernel's first status message, which it can miss
+	// for good; the launcher then asks the kernel itself and reports
+	// "busy" or "idle". A kernel still "starting" could not be asked, and
+	// must not keep its notebook alive.
 	for _, k := range r.Kernels {
 		if k.ExecutionState == "busy" {
 			return false

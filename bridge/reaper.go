@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 			continue
 		}
 		reason := "idle for more than " + cfg.IdleTimeout
-		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType)
+		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType, "quiet", in.Quiet.Round(time.Millisecond), "report", reportSummary(in))
 		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("cancel idle notebook", "task_id", t.ID, "err", err)
 		}
@@ -104,4 +105,22 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 // reportMaxAge is how old a heartbeat may be and still be believed.
 func (s *Server) reportMaxAge() time.Duration {
 	return 3*s.cfg.Heartbeat + 5*time.Second
+}
+
+// reportSummary tells, for the log, what Jupyter's last report said when a
+// notebook was judged idle.
+func reportSummary(in IdleInput) string {
+	r := in.Report
+	if r == nil {
+		return "none"
+	}
+	if r.Error != "" {
+		return "error: " + r.Error
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "age %s, activity %.1fs ago, %d terminals, %d sessions, kernels:", in.Now.Sub(in.ReportAt).Round(time.Millisecond), r.ActivityAgeSeconds, len(r.Terminals), r.Sessions)
+	for _, k := range r.Kernels {
+		fmt.Fprintf(&b, " %s/%d", k.ExecutionState, k.Connections)
+	}
+	return b.String()
 }

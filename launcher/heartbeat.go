@@ -53,6 +53,12 @@ type jupyterTerminal struct {
 // Report asks Jupyter at base (http://localhost/proxy/<id>/ through its socket) about
 // its kernels, terminals and sessions.
 func Report(ctx context.Context, c *http.Client, base, token string, now time.Time) api.JupyterReport {
+	return report(ctx, c, base, token, now, nil)
+}
+
+// report is Report, with the kernels Jupyter cannot tell about asked by
+// probe (when it is not nil).
+func report(ctx context.Context, c *http.Client, base, token string, now time.Time, probe *kernelProber) api.JupyterReport {
 	var kernels []jupyterKernel
 	var terms []jupyterTerminal
 	var sessions []json.RawMessage
@@ -65,6 +71,9 @@ func Report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 			rep.Error = err.Error()
 			return rep
 		}
+	}
+	if probe != nil {
+		probe.resolve(ctx, kernels, now)
 	}
 	var newest time.Time
 	for _, k := range kernels {
@@ -87,10 +96,14 @@ func Report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 }
 
 // heartbeat reports Jupyter's state, read with jc (a client of its Unix
-// socket), to the bridge through c every interval until ctx ends.
-func heartbeat(ctx context.Context, c, jc *http.Client, spec *api.Spec, log *slog.Logger) {
+// socket), to the bridge through c every interval until ctx ends. Kernels
+// whose state Jupyter does not know are asked through their connection
+// files in runtimeDir.
+func heartbeat(ctx context.Context, c, jc *http.Client, spec *api.Spec, runtimeDir string, log *slog.Logger) {
 	base := jupyterBase(spec)
-	beat(ctx, c, spec, log, func() api.JupyterReport { return Report(ctx, jc, base, spec.JupyterToken, time.Now()) })
+	probe := newKernelProber(runtimeDir, log)
+	defer probe.close()
+	beat(ctx, c, spec, log, func() api.JupyterReport { return report(ctx, jc, base, spec.JupyterToken, time.Now(), probe) })
 }
 
 // beat sends what report says to the bridge every heartbeat interval

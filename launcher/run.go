@@ -238,7 +238,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 			return 1, "could not report to the bridge: " + err.Error(), false
 		}
 		end.ready = true
-		go heartbeat(hbCtx, o.HTTPClient, jc, spec, log)
+		go heartbeat(hbCtx, o.HTTPClient, jc, spec, sockDir, log)
 		return 0, "", true
 	}
 
