@@ -23,10 +23,12 @@ build:
 up: build
 	bash devcluster/up.sh
 	bash devcluster/bridge.sh start
+	bash devcluster/prometheus.sh start
 	@echo
 	@echo "Next: bin/det notebook start      (then: bin/det notebook list, logs ID -f, kill ID)"
 
 down:
+	-bash devcluster/prometheus.sh stop
 	-bash devcluster/bridge.sh stop
 	bash devcluster/down.sh
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
+	"github.com/det-slurm/bridge/bridge/metrics"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
@@ -70,6 +71,7 @@ type Store interface {
 	TasksByPrefix(ctx context.Context, prefix string) ([]*store.Task, error)
 	ListTasks(ctx context.Context, f store.TaskFilter) ([]*store.Task, error)
 	LiveTasks(ctx context.Context) ([]*store.Task, error)
+	CountTasks(ctx context.Context) ([]store.TaskCount, error)
 	UpdateTask(ctx context.Context, id string, u store.Update, msg string) error
 	Requeued(ctx context.Context, id, state, reason string, at time.Time, msg string) error
 	RestartSeen(ctx context.Context, id string, at time.Time, msg string) error
@@ -109,6 +111,7 @@ type Server struct {
 	// ended are the terminated tasks whose routes are kept for a while.
 	ended   endedRoutes
 	limiter loginLimiter
+	metrics *metrics.Metrics
 	tokens  tokenCache
 	grants  *nbGrants
 	// extendMu makes extensions one at a time (extend.go).
@@ -155,8 +158,12 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
 		masterID: uuid.NewString(), tunnels: tunnel.NewRegistry(tunnelGrace, tunnelWait, logger.With("component", "tunnel"))}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
+	s.metrics = metrics.New(s)
 	return s
 }
+
+// Metrics are the bridge's Prometheus metrics.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Routes exposes the proxy's route table (for tests and benchmarks).
 func (s *Server) Routes() *proxy.Table { return s.routes }
@@ -221,8 +228,16 @@ func (s *Server) pruneTokens(ctx context.Context) {
 	}
 }
 
-// Serve runs the reconciler and serves HTTP on l until ctx ends.
-func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+// Serve runs the reconciler and serves HTTP on l until ctx ends; metrics on
+// metricsL too, unless it is nil.
+func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
+	if metricsL != nil {
+		go func() {
+			if err := s.serveMetrics(ctx, metricsL); err != nil {
+				s.log.Error("metrics listener stopped", "err", err)
+			}
+		}()
+	}
 	go every(ctx, s.cfg.Interval, s.kick, s.reconcile)
 	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
 	go every(ctx, tokenPrune, nil, s.pruneTokens)

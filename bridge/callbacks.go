@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -109,6 +110,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "record ready", err)
 		return
 	}
+	s.metrics.Ready(t.Pool, time.Since(queuedSince(t)))
 	w.WriteHeader(http.StatusNoContent)
 }
 

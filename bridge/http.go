@@ -29,11 +29,11 @@ type ctxKey struct{}
 // router's matching and per-request copies cost a proxied request a tenth of
 // its time.
 func (s *Server) Handler() http.Handler {
-	ph := proxy.New(s.routes, proxy.Options{
+	ph := s.metrics.Proxy(proxy.New(s.routes, proxy.Options{
 		Authorize:    s.authorizeProxy,
 		StripCookies: []string{CookieName, NotebookCookie, secureCookie(CookieName), secureCookie(NotebookCookie)},
 		Logger:       s.log.With("component", "proxy"),
-	})
+	}))
 	r := s.router()
 	origins, originMode := s.cfg.NotebookOrigins()
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -111,6 +111,7 @@ func (s *Server) router() *mux.Router {
 	authed.HandleFunc("/workspaces/{id}", s.handleWorkspace).Methods(http.MethodGet)
 
 	r.HandleFunc("/info", s.handleInfo).Methods(http.MethodGet)
+	r.Handle("/metrics", s.requireUser(refuseTaskTokens(http.HandlerFunc(s.handleMetrics)))).Methods(http.MethodGet)
 	r.PathPrefix("/det/").Handler(webui.Handler())
 	r.Handle("/", http.RedirectHandler("/det/", http.StatusFound))
 	r.Handle("/det", http.RedirectHandler("/det/", http.StatusFound))

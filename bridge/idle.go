@@ -22,6 +22,18 @@ type IdleInput struct {
 	Shell bool
 }
 
+// IdleFor is how long the notebook has been idle: the proxy's quiet time,
+// or, when Jupyter's report tells of an older last activity under the
+// activity idle type, no more than since that activity.
+func (in IdleInput) IdleFor() time.Duration {
+	idle := in.Quiet
+	if r := in.Report; r != nil && r.Error == "" && r.ActivityAgeSeconds >= 0 && in.Type == taskconfig.IdleActivity {
+		age := time.Duration(r.ActivityAgeSeconds*float64(time.Second)) + in.Now.Sub(in.ReportAt)
+		idle = min(idle, age)
+	}
+	return max(idle, 0)
+}
+
 // DecideIdle reports whether a notebook is idle: its proxied traffic has
 // been quiet for the timeout AND Jupyter's report says it is not active
 // under its idle type. A busy kernel is active under every type. Without a

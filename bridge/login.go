@@ -21,12 +21,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	keys := passwordKeys(r, req.Username)
 	if s.limiter.blocked(w, keys...) {
+		s.metrics.LoginRateLimited()
 		return
 	}
 	tok, u, err := s.store.Login(r.Context(), req.Username, store.Password{Text: req.Password, Hashed: req.IsHashed}, tokenTTL)
 	switch {
 	case errors.Is(err, store.ErrBadCredentials), errors.Is(err, store.ErrPasswordLoginNeeded):
 		s.limiter.failed(keys...)
+		s.metrics.LoginFailed()
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	case errors.Is(err, store.ErrPasswordTooLong), errors.Is(err, store.ErrBadPasswordHash):

@@ -147,6 +147,7 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	addrKey := mungeAddrKey(r)
 	if s.limiter.blocked(w, addrKey) {
+		s.metrics.LoginRateLimited()
 		return
 	}
 	out, err := s.runUnmunge(r.Context(), req.Credential)
@@ -156,15 +157,18 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.limiter.failed(addrKey)
+		s.metrics.LoginFailed()
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	uidKey := mungeUIDKey(cred.uid)
 	if s.limiter.blocked(w, uidKey) {
+		s.metrics.LoginRateLimited()
 		return
 	}
 	if msg := s.checkMungeCred(cred); msg != "" {
 		s.limiter.failed(uidKey)
+		s.metrics.LoginFailed()
 		writeError(w, http.StatusUnauthorized, msg)
 		return
 	}

@@ -91,9 +91,13 @@ func (s *Server) handleKill(typ string) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		live := !api.Terminal(t.State)
 		if err := s.kill(r.Context(), t); err != nil {
 			s.internal(w, "kill "+typ, err)
 			return
+		}
+		if live {
+			s.metrics.Cancelled(killReason(currentUser(r), t))
 		}
 		id := t.ID
 		t, err := s.store.GetTask(r.Context(), id)

@@ -64,6 +64,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.reports.set(t.ID, rep)
+	s.metrics.Heartbeat()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -86,20 +87,28 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 		if err != nil || timeout == 0 {
 			continue
 		}
-		last, _ := s.routes.LastActivity(t.ID)
-		in := IdleInput{Timeout: timeout, Type: cfg.NotebookIdleType, Quiet: now.Sub(last), Now: now, ReportMaxAge: s.reportMaxAge(), Shell: t.Type == typeShell}
-		if rep, ok := s.reports.get(t.ID); ok {
-			in.Report, in.ReportAt = &rep.rep, rep.at
-		}
+		in := s.idleInput(t, &cfg, timeout, now)
 		if !DecideIdle(in) {
 			continue
 		}
+		s.metrics.IdleCancelled(t.Pool, t.Slots, in.IdleFor())
+		s.metrics.Cancelled(cancelIdle)
 		reason := "idle for more than " + cfg.IdleTimeout
 		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType, "quiet", in.Quiet.Round(time.Millisecond), "report", reportSummary(in))
 		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && !errors.Is(err, store.ErrNotFound) {
 			s.log.Error("cancel idle notebook", "task_id", t.ID, "err", err)
 		}
 	}
+}
+
+// idleInput gathers what the idle decision looks at for a running task.
+func (s *Server) idleInput(t *store.Task, cfg *taskconfig.Config, timeout time.Duration, now time.Time) IdleInput {
+	last, _ := s.routes.LastActivity(t.ID)
+	in := IdleInput{Timeout: timeout, Type: cfg.NotebookIdleType, Quiet: now.Sub(last), Now: now, ReportMaxAge: s.reportMaxAge(), Shell: t.Type == typeShell}
+	if rep, ok := s.reports.get(t.ID); ok {
+		in.Report, in.ReportAt = &rep.rep, rep.at
+	}
+	return in
 }
 
 // reportMaxAge is how old a heartbeat may be and still be believed.

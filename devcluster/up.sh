@@ -34,7 +34,7 @@ DET_CLI_PACKAGES=(python3-requests python3-termcolor python3-tabulate python3-ru
 # stands in through a one-line module (see build_jupyter_sandbox).
 IMAGE_DET_CLI_PACKAGES=("${DET_CLI_PACKAGES[@]/python3-appdirs/python3-platformdirs}")
 PACKAGES=(slurm-wlm munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium
-  slurmdbd mariadb-server python3 "${DET_CLI_PACKAGES[@]}")
+  slurmdbd mariadb-server prometheus python3 "${DET_CLI_PACKAGES[@]}")
 JOB_USERS=("alice 2001" "bob 2002")
 SLURMCTLD_PORT=6817
 SLURMD_PORT_BASE=17001 # NODES[i] (lib.sh) listens on 17001 + i

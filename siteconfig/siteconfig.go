@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -27,8 +28,12 @@ type Config struct {
 	// /api/v1/master); the host of ExternalURL when unset.
 	ClusterName string `yaml:"cluster_name"`
 	Listen      string `yaml:"listen"`
-	ExternalURL string `yaml:"external_url"`
-	CallbackURL string `yaml:"callback_url"`
+	// MetricsListen is a host:port where Prometheus metrics are served at
+	// /metrics without a login (keep it on loopback or a monitoring
+	// network). Empty serves them only on the main port, to admins.
+	MetricsListen string `yaml:"metrics_listen"`
+	ExternalURL   string `yaml:"external_url"`
+	CallbackURL   string `yaml:"callback_url"`
 	// NotebookOrigin gives each notebook its own browser origin: a URL
 	// whose host holds {id}, such as https://{id}.nb.example.org (wildcard
 	// DNS and certificate). Empty serves notebooks under the bridge's own
@@ -266,6 +271,14 @@ func (c *Config) validate() error {
 	}
 	if err := c.checkNotebookOrigin(); err != nil {
 		return err
+	}
+	if c.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {
+			return fmt.Errorf("metrics_listen: %q is not host:port (for example 127.0.0.1:9108)", c.MetricsListen)
+		}
+		if c.MetricsListen == c.Listen {
+			return fmt.Errorf("metrics_listen: %q is also listen; leave metrics_listen empty to serve /metrics on the main port to admins", c.MetricsListen)
+		}
 	}
 	for _, f := range []struct{ name, v string }{{"db_path", c.DBPath}, {"job_storage_root", c.JobStorageRoot}, {"launcher_path", c.LauncherPath}} {
 		if f.v == "" {

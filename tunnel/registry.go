@@ -169,6 +169,19 @@ func (r *Registry) downLocked(id string) *Down {
 	return &Down{Since: sl.since, Reason: sl.reason, Unreachable: time.Since(sl.since) >= r.Grace}
 }
 
+// Open counts the tasks that have a live tunnel.
+func (r *Registry) Open() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, sl := range r.m {
+		if sl.s != nil && !sl.s.IsClosed() {
+			n++
+		}
+	}
+	return n
+}
+
 // Connected reports whether task id has a live tunnel.
 func (r *Registry) Connected(id string) bool {
 	r.mu.Lock()

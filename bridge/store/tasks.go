@@ -323,3 +323,27 @@ func (s *Store) Events(ctx context.Context, taskID string, after int64) ([]Event
 	}
 	return out, rows.Err()
 }
+
+// TaskCount is how many tasks of one type are in one state in one pool.
+type TaskCount struct {
+	Type, Pool, State string
+	N                 int
+}
+
+// CountTasks counts the tasks by type, pool and state.
+func (s *Store) CountTasks(ctx context.Context) ([]TaskCount, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT type, pool, state, COUNT(*) FROM tasks GROUP BY type, pool, state ORDER BY type, pool, state")
+	if err != nil {
+		return nil, fmt.Errorf("count tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []TaskCount
+	for rows.Next() {
+		var c TaskCount
+		if err := rows.Scan(&c.Type, &c.Pool, &c.State, &c.N); err != nil {
+			return nil, fmt.Errorf("read task count: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -79,7 +79,9 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := bridge.New(cfg, st, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), log.With("component", "bridge"))
+	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
+	srv := bridge.New(cfg, st, cli, log.With("component", "bridge"))
+	cli.Runner = srv.Metrics().Runner(cli.Runner)
 	if sub == "orphans" {
 		return orphans(ctx, srv, *cancel)
 	}
@@ -90,8 +92,16 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s (listen in the site config): %w", cfg.Listen, err)
 	}
+	var ml net.Listener
+	if cfg.MetricsListen != "" {
+		if ml, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			l.Close()
+			return fmt.Errorf("listen on %s (metrics_listen in the site config): %w", cfg.MetricsListen, err)
+		}
+		log.Info("det-bridge serving metrics", "metrics_listen", cfg.MetricsListen)
+	}
 	log.Info("det-bridge serving", "listen", cfg.Listen, "external_url", cfg.ExternalURL)
-	return srv.Serve(ctx, l)
+	return srv.Serve(ctx, l, ml)
 }
 
 func orphans(ctx context.Context, srv *bridge.Server, cancel bool) error {

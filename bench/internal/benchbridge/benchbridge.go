@@ -116,7 +116,7 @@ func Run(ctx context.Context, o Options) error {
 		out = os.Stdout
 	}
 	fmt.Fprintf(out, "listening %s\n", l.Addr())
-	return srv.Serve(ctx, l)
+	return srv.Serve(ctx, l, nil)
 }
 
 func logger(level string) (*slog.Logger, error) {

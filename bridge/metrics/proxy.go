@@ -1,0 +1,66 @@
+package metrics
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Proxy wraps the notebook proxy: it counts requests by status class,
+// times plain HTTP requests, and counts the websockets open (an upgrade
+// request lasts as long as its websocket).
+func (m *Metrics) Proxy(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isUpgrade(r) {
+			m.websockets.Inc()
+			defer m.websockets.Dec()
+		}
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		m.proxyRequests.WithLabelValues(statusClass(rec.status)).Inc()
+		if !isUpgrade(r) {
+			m.proxyLatency.Observe(time.Since(start).Seconds())
+		}
+	})
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
+}
+
+var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+
+func statusClass(code int) string {
+	if code < 100 || code > 599 {
+		return "other"
+	}
+	return classes[code/100-1]
+}
+
+// statusRecorder notes the status a handler writes. Unwrap lets
+// http.ResponseController (which the reverse proxy uses to flush and to
+// hijack for websockets) reach the writer underneath.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 || s.status < 200 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
