@@ -267,9 +267,9 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 				return code, msg
 			}
 		case err := <-tunFailed:
-			log.Error("no tunnel to the bridge", "err", err)
+			log.Error("no tunnel to the bridge; stopping the notebook server", "err", err)
 			stop(cmd, done)
-			return 1, "could not open the tunnel to the bridge: " + err.Error()
+			return 1, "tunnel to the bridge: " + err.Error()
 		case <-noSocket:
 			log.Error("the notebook server ignores its Unix socket option; stopping it")
 			stop(cmd, done)

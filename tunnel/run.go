@@ -25,11 +25,13 @@ const (
 // back-off; a loss, the first failed attempt after it and the return are
 // each logged once.
 //
-// Before the first tunnel is open, Run gives up and returns the error
-// when the bridge refuses it for good (RefusedError.Final: wrong secret,
-// task not running, not the task's node) or after firstTimeout (zero
-// means 1 min); once one was open it never gives up. It returns nil when
-// ctx ends.
+// Run gives up and returns the error when the bridge refuses the tunnel
+// for good (RefusedError.Final: wrong secret, task not running, not the
+// task's node), before or after a tunnel was open: the task is over, and
+// its job should end rather than dial on. Before the first tunnel is open
+// it also gives up after firstTimeout (zero means 1 min); once one was
+// open, a bridge that does not answer is dialled on for as long as it
+// takes. It returns nil when ctx ends.
 func (d *Dialer) Run(ctx context.Context, serve func(net.Conn), up func(), firstTimeout time.Duration) error {
 	log := d.Log
 	if log == nil {
@@ -53,7 +55,9 @@ func (d *Dialer) Run(ctx context.Context, serve func(net.Conn), up func(), first
 			attempts++
 			var re *RefusedError
 			switch {
-			case !opened && errors.As(err, &re) && re.Final():
+			case errors.As(err, &re) && re.Final() && opened:
+				return fmt.Errorf("the bridge no longer takes the task's tunnel: %w", err)
+			case errors.As(err, &re) && re.Final():
 				return err
 			case !opened && time.Now().After(first):
 				return fmt.Errorf("no tunnel to the bridge after %d attempts: %w", attempts, err)

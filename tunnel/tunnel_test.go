@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -344,5 +345,44 @@ func TestUnreachableAfterGrace(t *testing.T) {
 	reg.Forget("t1")
 	if d := reg.Status("t1"); d != nil {
 		t.Fatalf("a forgotten task: %+v", d)
+	}
+}
+
+// TestTunnelEndsOnFinalRefusalAfterOpen: once the bridge refuses the
+// tunnel for good (the task is over), the job stops dialling, even though
+// a tunnel was open before.
+func TestTunnelEndsOnFinalRefusalAfterOpen(t *testing.T) {
+	reg := NewRegistry(time.Minute, time.Second, quiet)
+	var ended atomic.Bool
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/tasks/{id}/tunnel", func(w http.ResponseWriter, r *http.Request) {
+		if ended.Load() {
+			w.WriteHeader(http.StatusConflict)
+			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusConflict, "task is TERMINATED"))
+			return
+		}
+		reg.Track(r.PathValue("id"), "the job has not opened its tunnel")
+		s, err := Accept(w, r, 0, 0, quiet)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		reg.Attach(r.PathValue("id"), s)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	up, done := runDialer(t, &Dialer{URL: srv.URL, TaskID: "t1", Secret: "s", Log: quiet}, echo)
+	waitUp(t, up)
+	ended.Store(true)
+	waitAttached(t, reg, "t1").Close()
+	select {
+	case err := <-done:
+		var re *RefusedError
+		if !errors.As(err, &re) || re.Status != http.StatusConflict {
+			t.Fatalf("Run: %v", err)
+		}
+		done <- nil // for the cleanup
+	case <-time.After(5 * time.Second):
+		t.Fatal("the job dials on after the bridge refused its tunnel for good")
 	}
 }
