@@ -25,6 +25,19 @@ const (
 var AuditActions = []string{AuditLogin, AuditLoginFailed, AuditLoginRefused, AuditUserCreate, AuditUserUpdate,
 	AuditTaskStart, AuditTaskKill, AuditTaskCancel, AuditProxyAdminAccess}
 
+// AuditFlag is a filter flag of `det audit` and `det-bridge audit`, named
+// as the query parameter of GET /api/v1/audit it sets.
+type AuditFlag struct{ Name, Default, Usage string }
+
+// AuditFlags are the filter flags of the audit commands: the last day's
+// entries unless --since says otherwise.
+var AuditFlags = []AuditFlag{
+	{"since", "24h", `entries from this time on: RFC 3339, or a duration before now such as 1h ("" for all)`},
+	{"until", "", "entries before this time: RFC 3339, or a duration before now"},
+	{"actor", "", "only the entries of this user"},
+	{"action", "", "only this action (" + strings.Join(AuditActions, ", ") + "; login* for every kind of login)"},
+}
+
 // CheckAuditAction refuses an action filter of an audit query that can
 // match nothing: it must be an action of the trail, or a prefix of one
 // ending in "*" (login* is every kind of login).

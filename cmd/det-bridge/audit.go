@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
@@ -22,10 +21,10 @@ import (
 func audit(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("det-bridge audit", flag.ContinueOnError)
 	cfgPath := fs.String("config", "", "site config file (YAML); its db_path is read")
-	since := fs.String("since", "24h", "entries from this time on: RFC 3339, or a duration before now such as 1h (\"\" for all)")
-	until := fs.String("until", "", "entries before this time: RFC 3339, or a duration before now")
-	actor := fs.String("actor", "", "only the entries of this user")
-	action := fs.String("action", "", "only this action ("+strings.Join(api.AuditActions, ", ")+"; login* for every kind of login)")
+	filters := map[string]*string{}
+	for _, f := range api.AuditFlags {
+		filters[f.Name] = fs.String(f.Name, f.Default, f.Usage)
+	}
 	asJSON := fs.Bool("json", false, "print one JSON object a line")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -33,7 +32,10 @@ func audit(args []string, out io.Writer) error {
 	if *cfgPath == "" || fs.NArg() > 0 {
 		return fmt.Errorf("usage: det-bridge audit --config SITE.yaml [--since 1h] [--until T] [--actor NAME] [--action ACTION] [--json]")
 	}
-	q := url.Values{"since": {*since}, "until": {*until}, "actor": {*actor}, "action": {*action}}
+	q := url.Values{}
+	for name, v := range filters {
+		q.Set(name, *v)
+	}
 	aq, err := bridge.ParseAuditQuery(q, time.Now())
 	if err != nil {
 		return fmt.Errorf("--%w", err)
