@@ -90,6 +90,10 @@ type Store interface {
 	Events(ctx context.Context, taskID string, after int64) ([]store.Event, error)
 	UserSettings(ctx context.Context, userID int64) (*store.Settings, error)
 	SetUserSettings(ctx context.Context, userID int64, st store.Settings) error
+	AddAudit(ctx context.Context, a store.Audit) error
+	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audit, error)
+	CountAudit(ctx context.Context, q store.AuditQuery) (int, error)
+	PruneAudit(ctx context.Context, before time.Time) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -114,6 +118,9 @@ type Server struct {
 	metrics *metrics.Metrics
 	tokens  tokenCache
 	grants  *nbGrants
+	// adminAccess and refusals say what the audit trail recorded lately
+	// (audit.go).
+	adminAccess, refusals *onceEvery
 	// extendMu makes extensions one at a time (extend.go).
 	extendMu sync.Mutex
 
@@ -156,6 +163,7 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 		logger = slog.Default()
 	}
 	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
+		adminAccess: newOnceEvery(adminAccessWindow), refusals: newOnceEvery(refusalWindow),
 		masterID: uuid.NewString(), tunnels: tunnel.NewRegistry(tunnelGrace, tunnelWait, logger.With("component", "tunnel"))}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second
 	s.metrics = metrics.New(s)
@@ -210,6 +218,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.reconcile(ctx)
 	s.sweepOrphans(ctx)
 	s.pruneTokens(ctx)
+	s.pruneAudit(ctx)
 	return nil
 }
 
@@ -241,6 +250,7 @@ func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
 	go every(ctx, s.cfg.Interval, s.kick, s.reconcile)
 	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
 	go every(ctx, tokenPrune, nil, s.pruneTokens)
+	go every(ctx, auditPrune, nil, s.pruneAudit)
 	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
 		if !s.view.status().Stale {
 			s.sweepOrphans(ctx)

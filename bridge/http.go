@@ -89,6 +89,12 @@ func (s *Server) router() *mux.Router {
 	account.Use(refuseTaskTokens)
 	account.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
 	account.HandleFunc("/users/{id:[0-9]+}", s.handlePatchUser).Methods(http.MethodPatch)
+	// The audit trail (admins only), under the same rule. A subrouter of
+	// its own: in one subrouter, a later route of another path hides an
+	// earlier one's 405.
+	trail := authed.NewRoute().Subrouter()
+	trail.Use(refuseTaskTokens)
+	trail.HandleFunc("/audit", s.handleAudit).Methods(http.MethodGet)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	for _, k := range []struct{ path, typ string }{{"/notebooks", typeNotebook}, {"/shells", typeShell}} {
@@ -121,7 +127,7 @@ func (s *Server) router() *mux.Router {
 	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not a method of "+r.URL.Path)
 	})
-	for _, sr := range []*mux.Router{r, v1, authed, account} {
+	for _, sr := range []*mux.Router{r, v1, authed, account, trail} {
 		sr.MethodNotAllowedHandler = notAllowed
 	}
 	return r
@@ -198,11 +204,11 @@ func currentSession(r *http.Request) *store.Session {
 func currentUser(r *http.Request) *store.User { return currentSession(r).User }
 
 // refuseTaskTokens guards the routes that manage users, passwords and
-// tokens: a token made for a task may not use them.
+// tokens, and the audit trail: a token made for a task may not use them.
 func refuseTaskTokens(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentSession(r).TaskID != "" {
-			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens; do this from your own login (`det user login`)")
+			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens, nor read the audit trail; do this from your own login (`det user login`)")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -210,8 +216,9 @@ func refuseTaskTokens(next http.Handler) http.Handler {
 }
 
 // authorizeProxy admits the notebook's owner, or an admin with a bearer
-// token; a browser session on the bridge's origin reaches only its own
-// notebooks. On a notebook's own origin its session cookie decides.
+// token (recorded in the audit trail); a browser session on the bridge's
+// origin reaches only its own notebooks. On a notebook's own origin its
+// session cookie decides.
 func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	if id, ok := s.notebookHost(r); ok {
 		return s.authorizeNotebookOrigin(r, id, owner)
@@ -226,7 +233,11 @@ func (s *Server) authorizeProxy(r *http.Request, owner string) error {
 	if u.Username != owner && !u.Admin {
 		return proxy.ErrForbidden
 	}
-	return s.ownerOnly(r, u, owner)
+	if err := s.ownerOnly(r, u, owner); err != nil {
+		return err
+	}
+	s.auditAdminAccess(r, u, proxyID(r), owner)
+	return nil
 }
 
 // sessionCookie is the WebUI's session cookie holding tok (maxAge < 0

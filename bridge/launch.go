@@ -35,11 +35,13 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, typ string) {
 		s.preview(w, r, typ, req.Config)
 		return
 	}
-	t, err := s.submit(r.Context(), currentUser(r), typ, req.Config, archive, "")
+	u := currentUser(r)
+	t, err := s.submit(r.Context(), u, typ, req.Config, archive, "")
 	if err != nil {
 		s.fail(w, "launch "+typ, err)
 		return
 	}
+	s.auditRequest(r, api.AuditTaskStart, u.Username, t.ID, taskDetail(t))
 	writeLaunched(w, typ, s.toAPI(t), configJSON(t.Config))
 }
 

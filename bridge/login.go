@@ -11,6 +11,8 @@ import (
 // handleLogin answers POST /api/v1/auth/login: a password, itself or
 // hashed as Determined's clients send it, for a token and the user.
 // Failures count against the user name and the address (loginLimiter).
+// Logins, failures (under the name tried) and refusals go to the audit
+// trail.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.loginOrigin(w, r) {
 		return
@@ -20,8 +22,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	keys := passwordKeys(r, req.Username)
-	if s.limiter.blocked(w, keys...) {
+	if by := s.limiter.blocked(w, keys...); by != "" {
 		s.metrics.LoginRateLimited()
+		s.auditRefused(r, req.Username, by)
 		return
 	}
 	tok, u, err := s.store.Login(r.Context(), req.Username, store.Password{Text: req.Password, Hashed: req.IsHashed}, tokenTTL)
@@ -29,6 +32,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrBadCredentials), errors.Is(err, store.ErrPasswordLoginNeeded):
 		s.limiter.failed(keys...)
 		s.metrics.LoginFailed()
+		s.auditRequest(r, api.AuditLoginFailed, req.Username, "", loginFailure(err))
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	case errors.Is(err, store.ErrPasswordTooLong), errors.Is(err, store.ErrBadPasswordHash):
@@ -40,8 +44,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "login", err)
 		return
 	}
+	s.auditRequest(r, api.AuditLogin, u.Username, "", "password")
 	http.SetCookie(w, s.sessionCookie(tok, int(tokenTTL.Seconds())))
 	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok, User: userAPI(u)})
+}
+
+// loginFailure is the audit trail's detail of a refused password: what
+// the answer says, shortened, and no more (not whether the user exists).
+func loginFailure(err error) string {
+	if errors.Is(err, store.ErrPasswordLoginNeeded) {
+		return "password: a hashed password cannot be checked until the account logs in once with the password itself"
+	}
+	return "password: " + store.ErrBadCredentials.Error()
 }
 
 // handleLogout revokes the request's token and deletes the WebUI's cookie.

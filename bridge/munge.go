@@ -136,7 +136,9 @@ func (s *Server) checkMungeCred(c *mungeCred) string {
 // handleMungeLogin logs in the POSIX user a munge credential proves, as
 // the one bridge user linked to it (created and linked on first use when
 // the site allows). Failures count against the address until the
-// credential decodes, then against the uid it proves.
+// credential decodes, then against the uid it proves. Logins, failures
+// and refusals go to the audit trail; failures the limit does not count
+// are recorded once a minute per uid and reason.
 func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.loginOrigin(w, r) {
 		return
@@ -146,8 +148,9 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	addrKey := mungeAddrKey(r)
-	if s.limiter.blocked(w, addrKey) {
+	if by := s.limiter.blocked(w, addrKey); by != "" {
 		s.metrics.LoginRateLimited()
+		s.auditRefused(r, "", by)
 		return
 	}
 	out, err := s.runUnmunge(r.Context(), req.Credential)
@@ -158,43 +161,56 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.limiter.failed(addrKey)
 		s.metrics.LoginFailed()
+		s.auditRequest(r, api.AuditLoginFailed, "", "", "munge: "+err.Error())
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return
 	}
 	uidKey := mungeUIDKey(cred.uid)
-	if s.limiter.blocked(w, uidKey) {
+	if by := s.limiter.blocked(w, uidKey); by != "" {
 		s.metrics.LoginRateLimited()
+		s.auditRefused(r, "", by)
 		return
 	}
+	who := fmt.Sprintf("munge: POSIX user %s (uid %d)", cred.user, cred.uid)
 	if msg := s.checkMungeCred(cred); msg != "" {
 		s.limiter.failed(uidKey)
 		s.metrics.LoginFailed()
+		s.auditRequest(r, api.AuditLoginFailed, "", "", who+": "+msg)
 		writeError(w, http.StatusUnauthorized, msg)
 		return
 	}
+	// refuse answers 403 with msg; the trail has why, for actor.
+	refuse := func(actor, why, msg string) {
+		if s.refusals.first(fmt.Sprintf("munge-uid:%d\x00%s", cred.uid, why)) {
+			s.auditRequest(r, api.AuditLoginFailed, actor, "", who+": "+why)
+		}
+		writeError(w, http.StatusForbidden, msg)
+	}
 	if reason := s.refuseAccount(cred.user, cred.uid); reason != "" {
-		writeError(w, http.StatusForbidden, reason+"; munge logins are for people's accounts (use `det user login`)")
+		refuse("", reason, reason+"; munge logins are for people's accounts (use `det user login`)")
 		return
 	}
 	u, err := s.store.UserByAgent(r.Context(), cred.uid, cred.user)
 	if errors.Is(err, store.ErrNotFound) && s.cfg.MungeAutoCreate {
-		u, err = s.createLinked(r.Context(), cred.user, cred.uid)
+		if u, err = s.createLinked(r.Context(), cred.user, cred.uid); err == nil {
+			s.auditRequest(r, api.AuditUserCreate, "", u.Username, fmt.Sprintf("agentUserGroup (linked on the first munge login of POSIX user %s, uid %d)", cred.user, cred.uid))
+		}
 	}
 	var amb *store.AmbiguousAgentError
 	switch {
 	case errors.As(err, &amb):
-		writeError(w, http.StatusForbidden, fmt.Sprintf("POSIX user %s (uid %d) is linked to several bridge users (%s), so a munge login cannot tell which one you are; log in with `det user login NAME`, or ask an admin to link %s to one bridge user only",
+		refuse("", "linked to several bridge users", fmt.Sprintf("POSIX user %s (uid %d) is linked to several bridge users (%s), so a munge login cannot tell which one you are; log in with `det user login NAME`, or ask an admin to link %s to one bridge user only",
 			cred.user, cred.uid, strings.Join(amb.Users, ", "), cred.user))
 		return
 	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusForbidden, fmt.Sprintf("no bridge user is linked to POSIX user %s; an admin must run `det user link-with-agent-user NAME --agent-user %s`", cred.user, cred.user))
+		refuse("", "no bridge user is linked", fmt.Sprintf("no bridge user is linked to POSIX user %s; an admin must run `det user link-with-agent-user NAME --agent-user %s`", cred.user, cred.user))
 		return
 	case err != nil:
 		s.internal(w, "munge login", err)
 		return
 	}
 	if !u.Active {
-		writeError(w, http.StatusForbidden, "user "+u.Username+" is deactivated")
+		refuse(u.Username, "the user is deactivated", "user "+u.Username+" is deactivated")
 		return
 	}
 	s.limiter.succeeded(uidKey)
@@ -203,6 +219,7 @@ func (s *Server) handleMungeLogin(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, "munge login", err)
 		return
 	}
+	s.auditRequest(r, api.AuditLogin, u.Username, "", who)
 	writeJSON(w, http.StatusOK, api.LoginResponse{Token: tok, User: userAPI(u)})
 }
 

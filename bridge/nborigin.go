@@ -182,9 +182,9 @@ func (s *Server) nbSession(r *http.Request, id string) (nbGrant, bool) {
 
 // authorizeNotebookOrigin admits a request on notebook id's origin that
 // carries that notebook's session cookie, whose bridge token is still
-// valid and whose user owns the notebook or is an admin. State-changing
-// requests and websockets must come from the notebook's own origin, since
-// sibling notebook origins are the same site.
+// valid and whose user owns the notebook or is an admin (recorded in the
+// audit trail). State-changing requests and websockets must come from the
+// notebook's own origin, since sibling notebook origins are the same site.
 func (s *Server) authorizeNotebookOrigin(r *http.Request, id, owner string) error {
 	gr, ok := s.nbSession(r, id)
 	if !ok {
@@ -200,6 +200,7 @@ func (s *Server) authorizeNotebookOrigin(r *http.Request, id, owner string) erro
 	if u.Username != owner && !u.Admin {
 		return proxy.ErrForbidden
 	}
+	s.auditAdminAccess(r, u, id, owner)
 	return nil
 }
 

@@ -84,20 +84,26 @@ func (s *Server) handleGet(typ string) http.HandlerFunc {
 	}
 }
 
-// handleKill kills a notebook or a shell.
+// handleKill kills a notebook or a shell; the kill of one that was not
+// already ending goes to the audit trail.
 func (s *Server) handleKill(typ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t, ok := s.find(w, r, typ)
 		if !ok {
 			return
 		}
-		live := !api.Terminal(t.State)
+		ending := api.Terminal(t.State) || t.State == api.StateTerminating
 		if err := s.kill(r.Context(), t); err != nil {
 			s.internal(w, "kill "+typ, err)
 			return
 		}
-		if live {
-			s.metrics.Cancelled(killReason(currentUser(r), t))
+		if u := currentUser(r); !ending {
+			s.metrics.Cancelled(killReason(u, t))
+			detail := taskDetail(t)
+			if t.Owner != u.Username {
+				detail += ", owner " + t.Owner
+			}
+			s.auditRequest(r, api.AuditTaskKill, u.Username, t.ID, detail)
 		}
 		id := t.ID
 		t, err := s.store.GetTask(r.Context(), id)

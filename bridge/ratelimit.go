@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -82,8 +83,23 @@ func (l *loginLimiter) clock() time.Time {
 	return time.Now()
 }
 
-// blocked answers 429 and reports true while any of keys is locked out.
-func (l *loginLimiter) blocked(w http.ResponseWriter, keys ...limitKey) bool {
+// lockedFor says, for the audit trail, what a key's lockout counts.
+func lockedFor(key string) string {
+	switch kind, _, _ := strings.Cut(key, ":"); kind {
+	case "user":
+		return "for this user name"
+	case "munge-uid":
+		return "with munge credentials of this POSIX uid"
+	case "munge-addr":
+		return "with munge credentials from this address"
+	default:
+		return "from this address"
+	}
+}
+
+// blocked answers 429 and returns the key that is locked out while any
+// of keys is; "" when none is.
+func (l *loginLimiter) blocked(w http.ResponseWriter, keys ...limitKey) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.clock()
@@ -93,10 +109,10 @@ func (l *loginLimiter) blocked(w http.ResponseWriter, keys ...limitKey) bool {
 			wait := f.until.Sub(now).Round(time.Second) + time.Second
 			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())))
 			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("too many failed logins; try again in %s", wait))
-			return true
+			return k.key
 		}
 	}
-	return false
+	return ""
 }
 
 // failed counts a failure under each of keys.

@@ -68,7 +68,8 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// reap cancels the running notebooks that are idle.
+// reap cancels the running notebooks that are idle, each in the audit
+// trail.
 func (s *Server) reap(ctx context.Context, now time.Time) {
 	live, err := s.store.LiveTasks(ctx)
 	if err != nil {
@@ -95,7 +96,11 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 		s.metrics.Cancelled(cancelIdle)
 		reason := "idle for more than " + cfg.IdleTimeout
 		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType, "quiet", in.Quiet.Round(time.Millisecond), "report", reportSummary(in))
-		if err := s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		err = s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType))
+		switch {
+		case err == nil:
+			s.audit(ctx, store.Audit{Action: api.AuditTaskCancel, Target: t.ID, Detail: taskDetail(t) + ": " + reason})
+		case !errors.Is(err, store.ErrNotFound):
 			s.log.Error("cancel idle notebook", "task_id", t.ID, "err", err)
 		}
 	}

@@ -52,6 +52,7 @@ func (s *Server) handleRelaunch(typ string) http.HandlerFunc {
 			s.fail(w, "relaunch "+typ, err)
 			return
 		}
+		s.auditRequest(r, api.AuditTaskStart, u.Username, t.ID, taskDetail(t)+", relaunch of "+old.ID)
 		_ = s.store.AddEvent(r.Context(), old.ID, fmt.Sprintf("relaunched by %s as %s", u.Username, t.ID))
 		msg := fmt.Sprintf("relaunch of %s %s, with its config and pool", typ, old.ID)
 		if len(archive) > 0 {

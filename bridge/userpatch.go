@@ -57,6 +57,7 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
 	if s.userChangeFailed(w, target.Username, err) {
 		return
 	}
+	s.auditRequest(r, api.AuditUserUpdate, me.Username, target.Username, patchedFields(req))
 	if p.Password != nil || p.Remote != nil || p.Active != nil || p.Username != nil {
 		s.log.Info("user changed", "user", u.Username, "by", me.Username, "password", p.Password != nil,
 			"renamed", target.Username != u.Username, "active", u.Active, "remote", u.Remote)

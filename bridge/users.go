@@ -93,8 +93,11 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 	} else {
 		u, err = s.store.CreateUser(r.Context(), nu.Username, store.Password{Text: pw, Hashed: req.IsHashed}, nu.Admin)
 	}
-	if err == nil && patch != (store.UserPatch{}) {
-		u, err = s.store.PatchUser(r.Context(), u.ID, patch)
+	if err == nil {
+		s.auditRequest(r, api.AuditUserCreate, currentUser(r).Username, u.Username, createdFields(req))
+		if patch != (store.UserPatch{}) {
+			u, err = s.store.PatchUser(r.Context(), u.ID, patch)
+		}
 	}
 	if s.userChangeFailed(w, nu.Username, err) {
 		return

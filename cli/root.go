@@ -49,7 +49,7 @@ func NewRoot(streams IO) *cobra.Command {
 	}
 	root.PersistentFlags().StringVarP(&g.master, "master", "m", defMaster, "address of the bridge (env DET_MASTER)")
 	root.AddCommand(newNotebookCmd(g), newUserCmd(g), newResourcePoolCmd(g), newShellCmd(g))
-	root.AddCommand(newTaskCmd(g), newAgentCmd(g), newSlotCmd(g))
+	root.AddCommand(newTaskCmd(g), newAgentCmd(g), newSlotCmd(g), newAuditCmd(g))
 	return root
 }
 

@@ -76,12 +76,17 @@ type Config struct {
 	DefaultAuxPool                string            `yaml:"default_aux_pool"`
 	ResourcePools                 []Pool            `yaml:"resource_pools"`
 	SlurmEnv                      map[string]string `yaml:"slurm_env"`
+	// AuditRetention is how long the audit trail keeps an entry ("365d",
+	// "2160h"); DefaultAuditRetention when unset.
+	AuditRetention string `yaml:"audit_retention"`
 
 	// Interval, MinIdle and Heartbeat are the parsed durations.
 	Interval  time.Duration `yaml:"-"`
 	MinIdle   time.Duration `yaml:"-"`
 	Heartbeat time.Duration `yaml:"-"`
 	Capacity  time.Duration `yaml:"-"`
+	// AuditRetentionPeriod is AuditRetention parsed.
+	AuditRetentionPeriod time.Duration `yaml:"-"`
 
 	// Determined says, field by field, how a Determined master.yaml was
 	// mapped to this config; nil when the file is in the bridge's own
@@ -313,6 +318,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.checkProxyModes(); err != nil {
+		return err
+	}
+	if err := c.checkAuditRetention(); err != nil {
 		return err
 	}
 	if len(c.ResourcePools) == 0 && !c.AutoPools {

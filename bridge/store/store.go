@@ -1,5 +1,5 @@
-// Package store keeps the bridge's users, tokens, tasks and task events in
-// SQLite (WAL mode), so a restart loses nothing.
+// Package store keeps the bridge's users, tokens, tasks, task events and
+// audit trail in SQLite (WAL mode), so a restart loses nothing.
 package store
 
 import (
@@ -110,6 +110,17 @@ var migrations = []string{
 	// added to running ones, and relaunches (the task a new one replaces,
 	// and whether a task was launched with context files): addLifeColumns.
 	``,
+	// 13: the audit trail (audit.go), read by time.
+	`CREATE TABLE audit (
+		id INTEGER PRIMARY KEY,
+		time INTEGER NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		source TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX audit_time ON audit(time);`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,

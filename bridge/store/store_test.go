@@ -223,8 +223,10 @@ func TestStateMigration(t *testing.T) {
 		}
 	}
 	// Undo what the later migrations added, so that they run again.
-	if _, err := s.db.Exec("ALTER TABLE tasks DROP COLUMN proxy_mode"); err != nil {
-		t.Fatal(err)
+	for _, undo := range []string{"ALTER TABLE tasks DROP COLUMN proxy_mode", "DROP TABLE audit"} {
+		if _, err := s.db.Exec(undo); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := s.db.Exec(fmt.Sprintf("PRAGMA user_version = %d", before)); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@
 //	                                           list (or cancel) jobs with a bridge job name that no task owns
 //	det-bridge set-password --config SITE.yaml USER
 //	                                           set a user's password (read from standard input)
+//	det-bridge audit --config SITE.yaml [--since 1h] [--actor NAME] [--action ACTION] [--json]
+//	                                           print the audit trail from the database
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/det-slurm/bridge/bridge"
+	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
@@ -42,6 +45,9 @@ func run(args []string) error {
 	if len(args) > 0 && args[0] == "check-config" {
 		return checkConfig(args[1:])
 	}
+	if len(args) > 0 && args[0] == "audit" {
+		return audit(args[1:], os.Stdout)
+	}
 	sub := "serve"
 	if len(args) > 0 && (args[0] == "orphans" || args[0] == "set-password") {
 		sub, args = args[0], args[1:]
@@ -54,7 +60,7 @@ func run(args []string) error {
 		return err
 	}
 	if *cfgPath == "" || (fs.NArg() > 0) != (sub == "set-password") {
-		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml | det-bridge orphans --config SITE.yaml [--cancel] | det-bridge set-password --config SITE.yaml USER")
+		return fmt.Errorf("usage: det-bridge --config SITE.yaml | det-bridge check-config SITE.yaml | det-bridge orphans --config SITE.yaml [--cancel] | det-bridge set-password --config SITE.yaml USER | det-bridge audit --config SITE.yaml [--since 1h]")
 	}
 	cfg, err := siteconfig.Load(*cfgPath)
 	if err != nil {
@@ -147,6 +153,9 @@ func setPassword(st *store.Store, name string) error {
 	}
 	if err := st.SetPassword(ctx, name, store.Plain(pass)); err != nil {
 		return fmt.Errorf("set the password of %s: %w", name, err)
+	}
+	if err := st.AddAudit(ctx, store.Audit{Action: api.AuditUserUpdate, Target: name, Detail: "password, set with det-bridge set-password"}); err != nil {
+		fmt.Fprintf(os.Stderr, "det-bridge: warning: %v\n", err)
 	}
 	fmt.Printf("Password of %s set.\n", name)
 	return nil
