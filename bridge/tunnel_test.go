@@ -145,11 +145,23 @@ func (th *tunnelHarness) launch(t *testing.T) (stop func()) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the tunnel did not open")
 	}
+	th.waitAttached(t)
 	w := th.req("POST", "/api/v1/tasks/"+th.task.ID+"/ready", api.ReadyRequest{Node: "r1-gpu01-ib"}, map[string]string{api.SecretHeader: th.task.Secret})
 	if w.Code != http.StatusNoContent {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
 	}
 	return stop
+}
+
+// waitAttached waits until the bridge has attached the task's tunnel:
+// the job sees it open (101) a moment before the bridge attaches it.
+func (th *tunnelHarness) waitAttached(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !th.harness.srv.tunnels.Connected(th.task.ID); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the bridge never attached the task's tunnel")
+		}
+	}
 }
 
 // get asks the bridge's proxy for path of the notebook, as its owner.
@@ -271,6 +283,7 @@ func TestTunnelSecondReplacesFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
+	th.waitAttached(t)
 	second, err := d.Connect(context.Background())
 	if err != nil {
 		t.Fatal(err)
