@@ -34,20 +34,24 @@ func fakeBridge(t testing.TB, reg *Registry, secret string, ka, wt time.Duration
 			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusForbidden, "bad task secret"))
 			return
 		}
-		// As the bridge does once a task has a route: the task's dials
-		// wait for its tunnel, which the job may see open (101) a moment
-		// before Attach below.
-		reg.Track(r.PathValue("id"), "the job has not opened its tunnel")
-		s, err := Accept(w, r, ka, wt, quiet)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		reg.Attach(r.PathValue("id"), s)
+		acceptInto(t, w, r, reg, ka, wt)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// acceptInto accepts a tunnel and attaches it to reg. As the bridge does
+// once a task has a route, the task's dials wait for its tunnel, which
+// the job may see open (101) a moment before Attach.
+func acceptInto(t testing.TB, w http.ResponseWriter, r *http.Request, reg *Registry, ka, wt time.Duration) {
+	reg.Track(r.PathValue("id"), "the job has not opened its tunnel")
+	s, err := Accept(w, r, ka, wt, quiet)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	reg.Attach(r.PathValue("id"), s)
 }
 
 // echo serves a stream by sending back what it reads.
@@ -361,13 +365,7 @@ func TestTunnelEndsOnFinalRefusalAfterOpen(t *testing.T) {
 			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusConflict, "task is TERMINATED"))
 			return
 		}
-		reg.Track(r.PathValue("id"), "the job has not opened its tunnel")
-		s, err := Accept(w, r, 0, 0, quiet)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		reg.Attach(r.PathValue("id"), s)
+		acceptInto(t, w, r, reg, 0, 0)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
