@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // TestRouteDial: a route with Dial reaches its server only through Dial
@@ -30,7 +32,7 @@ func TestRouteDial(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", up.Listener.Addr().String())
 	}
-	f.table.Set("nb1", Route{Target: placeholder, Dial: dial, Token: "t", Owner: "alice", State: "RUNNING"})
+	f.table.Set("nb1", Route{Target: placeholder, Dial: dial, Token: "t", Owner: "alice", State: api.StateRunning})
 	alice := map[string]string{"X-User": "alice"}
 	for range 3 {
 		if resp, body := f.do(t, "/proxy/nb1/x", alice); resp.StatusCode != 200 || body != "through dial token t" {
@@ -42,11 +44,11 @@ func TestRouteDial(t *testing.T) {
 	}
 	// A new version of the route (same placeholder) dials with its own
 	// Dial from the next new connection on.
-	f.table.Set("nb1", Route{Target: placeholder, Token: "t", Owner: "alice", State: "RUNNING",
+	f.table.Set("nb1", Route{Target: placeholder, Token: "t", Owner: "alice", State: api.StateRunning,
 		Dial: func(context.Context) (net.Conn, error) {
 			return nil, &UnreachableError{Reason: "unreachable since 10:42:03: tunnel lost: the job closed the connection"}
 		}})
-	f.table.Set("nb2", Route{Target: placeholder, Token: "t", Owner: "alice", State: "RUNNING",
+	f.table.Set("nb2", Route{Target: placeholder, Token: "t", Owner: "alice", State: api.StateRunning,
 		Dial: func(context.Context) (net.Conn, error) {
 			return nil, &UnreachableError{Reason: "unreachable since 10:42:03: tunnel lost: the job closed the connection"}
 		}})

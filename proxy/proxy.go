@@ -17,6 +17,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // prefix is the path prefix under which the Handler is mounted.
@@ -212,8 +214,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if e.route.Target == nil {
-		state := strings.TrimPrefix(strings.ToUpper(e.route.State), "STATE_")
-		if state == "TERMINATED" {
+		state := api.StateName(e.route.State)
+		if e.route.State == api.StateTerminated {
 			msg := fmt.Sprintf("notebook %s is terminated", id)
 			if e.route.Reason != "" {
 				msg += ": " + e.route.Reason

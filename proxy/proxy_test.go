@@ -53,7 +53,7 @@ func (f *fixture) addUpstream(t *testing.T, id string, h http.Handler) {
 	up := httptest.NewServer(h)
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
-	f.table.Set(id, Route{Target: u, Token: "secret-" + id, Owner: "alice", State: "RUNNING"})
+	f.table.Set(id, Route{Target: u, Token: "secret-" + id, Owner: "alice", State: api.StateRunning})
 }
 
 func (f *fixture) do(t *testing.T, path string, hdr map[string]string) (*http.Response, string) {
@@ -116,15 +116,15 @@ func TestForwarding(t *testing.T) {
 func TestErrors(t *testing.T) {
 	f := newFixture(t)
 	f.addUpstream(t, "nb1", http.NotFoundHandler())
-	f.table.Set("queued", Route{Owner: "alice", State: "STATE_QUEUED"})
-	f.table.Set("dead", Route{Owner: "alice", State: "STATE_TERMINATED", Reason: "killed by user"})
+	f.table.Set("queued", Route{Owner: "alice", State: api.StateQueued})
+	f.table.Set("dead", Route{Owner: "alice", State: api.StateTerminated, Reason: "killed by user"})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed, _ := url.Parse("http://" + l.Addr().String())
 	l.Close()
-	f.table.Set("gone", Route{Target: closed, Token: "t", Owner: "alice", State: "RUNNING"})
+	f.table.Set("gone", Route{Target: closed, Token: "t", Owner: "alice", State: api.StateRunning})
 
 	alice := map[string]string{"X-User": "alice"}
 	tests := []struct {
@@ -165,7 +165,7 @@ func TestErrors(t *testing.T) {
 
 func TestHTMLErrorAndRedirect(t *testing.T) {
 	f := newFixture(t)
-	f.table.Set("dead", Route{Owner: "alice", State: "TERMINATED", Reason: "<script>x</script>"})
+	f.table.Set("dead", Route{Owner: "alice", State: api.StateTerminated, Reason: "<script>x</script>"})
 	resp, body := f.do(t, "/proxy/dead/", map[string]string{"X-User": "alice", "Accept": "text/html,application/xhtml+xml"})
 	if resp.StatusCode != 410 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -244,11 +244,11 @@ func TestRouteChange(t *testing.T) {
 	up := httptest.NewServer(answer("second"))
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
-	f.table.Set("nb1", Route{Target: u, Token: "other", Owner: "alice", State: "RUNNING"})
+	f.table.Set("nb1", Route{Target: u, Token: "other", Owner: "alice", State: api.StateRunning})
 	if _, body := f.do(t, "/proxy/nb1/x", alice); body != "second token other" {
 		t.Fatalf("after the change: %q", body)
 	}
-	f.table.Set("nb1", Route{Owner: "alice", State: "TERMINATED", Reason: "killed by user"})
+	f.table.Set("nb1", Route{Owner: "alice", State: api.StateTerminated, Reason: "killed by user"})
 	if resp, body := f.do(t, "/proxy/nb1/x", alice); resp.StatusCode != http.StatusGone || !strings.Contains(body, "killed by user") {
 		t.Fatalf("after the end: HTTP %d %q", resp.StatusCode, body)
 	}
@@ -267,7 +267,7 @@ func TestRouteProve(t *testing.T) {
 	t.Cleanup(up.Close)
 	u, _ := url.Parse(up.URL)
 	var proofs atomic.Int32
-	f.table.Set("bad", Route{Target: u, Token: "t", Owner: "alice", State: "RUNNING",
+	f.table.Set("bad", Route{Target: u, Token: "t", Owner: "alice", State: api.StateRunning,
 		Prove: func(net.Conn) error { proofs.Add(1); return errors.New("wrong proof") }})
 	if resp, _ := f.do(t, "/proxy/bad/x", map[string]string{"X-User": "alice"}); resp.StatusCode != http.StatusBadGateway {
 		t.Fatalf("a route whose server fails the proof: %d", resp.StatusCode)
@@ -276,7 +276,7 @@ func TestRouteProve(t *testing.T) {
 		t.Fatalf("requests %d, proofs %d: the server was sent a request without the proof", requests.Load(), proofs.Load())
 	}
 	proofs.Store(0)
-	f.table.Set("good", Route{Target: u, Token: "t", Owner: "alice", State: "RUNNING",
+	f.table.Set("good", Route{Target: u, Token: "t", Owner: "alice", State: api.StateRunning,
 		Prove: func(net.Conn) error { proofs.Add(1); return nil }})
 	for i := 0; i < 3; i++ {
 		if resp, body := f.do(t, "/proxy/good/x", map[string]string{"X-User": "alice"}); resp.StatusCode != 200 || body != "ok" {

@@ -27,7 +27,7 @@ type Route struct {
 	Dial   func(ctx context.Context) (net.Conn, error)
 	Token  string // the notebook server's token, injected as "Authorization: token <Token>"; never sent to the client
 	Owner  string // bridge username of the owner
-	State  string // the task's state, e.g. "STATE_QUEUED" (a "STATE_" prefix is optional)
+	State  string // the task's state, one of api.State*
 	Reason string // e.g. "killed by user"
 }
 

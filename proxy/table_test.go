@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 func TestTableSetGetDelete(t *testing.T) {
@@ -15,7 +17,7 @@ func TestTableSetGetDelete(t *testing.T) {
 		t.Fatal("empty table returned a route")
 	}
 	u, _ := url.Parse("http://127.0.0.1:1234")
-	tb.Set("a", Route{Target: u, Token: "tok", Owner: "alice", State: "RUNNING"})
+	tb.Set("a", Route{Target: u, Token: "tok", Owner: "alice", State: api.StateRunning})
 	r, ok := tb.Get("a")
 	if !ok || r.Owner != "alice" || r.Target.String() != "http://127.0.0.1:1234" {
 		t.Fatalf("Get = %+v, %v", r, ok)
@@ -41,7 +43,7 @@ func TestTableSetGetDelete(t *testing.T) {
 
 func TestTableSetKeepsActivity(t *testing.T) {
 	tb := NewTable()
-	tb.Set("a", Route{State: "STARTING"})
+	tb.Set("a", Route{State: api.StateStarting})
 	before := time.Now()
 	tb.Touch("a")
 	t1, _ := tb.LastActivity("a")
@@ -49,7 +51,7 @@ func TestTableSetKeepsActivity(t *testing.T) {
 		t.Fatalf("Touch did not record now: %v", t1)
 	}
 	u, _ := url.Parse("http://127.0.0.1:1")
-	tb.Set("a", Route{Target: u, State: "RUNNING"})
+	tb.Set("a", Route{Target: u, State: api.StateRunning})
 	if t2, _ := tb.LastActivity("a"); !t2.Equal(t1) {
 		t.Fatalf("Set reset activity: %v != %v", t2, t1)
 	}
@@ -69,7 +71,7 @@ func TestTableConcurrent(t *testing.T) {
 	const ids, workers, rounds = 10, 8, 500
 	route := func(id string, v int) Route {
 		u, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", 1000+v))
-		return Route{Target: u, Owner: id, State: "RUNNING", Reason: fmt.Sprint(v)}
+		return Route{Target: u, Owner: id, State: api.StateRunning, Reason: fmt.Sprint(v)}
 	}
 	for i := 0; i < ids; i++ {
 		id := fmt.Sprintf("t%d", i)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/det-slurm/bridge/bridge/api"
 )
 
 // idleMemory opens n websockets to wsURL (each says one message and gets
@@ -75,7 +77,7 @@ func BenchmarkIdleWebsocketMemory(b *testing.B) {
 	defer server.Close()
 	f := newFixture(b)
 	u, _ := url.Parse(server.URL)
-	f.table.Set("nb1", Route{Target: u, Token: "0123456789abcdef", Owner: "alice", State: "RUNNING"})
+	f.table.Set("nb1", Route{Target: u, Token: "0123456789abcdef", Owner: "alice", State: api.StateRunning})
 	for range b.N {
 		dh, ds := idleMemory(b, n, "ws"+strings.TrimPrefix(server.URL, "http")+"/proxy/nb1/api/kernels/k/channels")
 		ph, ps := idleMemory(b, n, "ws"+strings.TrimPrefix(f.srv.URL, "http")+"/proxy/nb1/api/kernels/k/channels")
