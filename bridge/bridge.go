@@ -90,6 +90,9 @@ type Store interface {
 	Events(ctx context.Context, taskID string, after int64) ([]store.Event, error)
 	UserSettings(ctx context.Context, userID int64) (*store.Settings, error)
 	SetUserSettings(ctx context.Context, userID int64, st store.Settings) error
+	AddUsage(ctx context.Context, rows []store.UsageRow) error
+	Usage(ctx context.Context, from, to time.Time) ([]store.UsageRow, error)
+	PruneUsage(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -114,6 +117,9 @@ type Server struct {
 	metrics *metrics.Metrics
 	tokens  tokenCache
 	grants  *nbGrants
+	// usage gathers queue waits and cancellations for the usage history
+	// (usagehistory.go).
+	usage usageCollector
 	// extendMu makes extensions one at a time (extend.go).
 	extendMu sync.Mutex
 
@@ -210,6 +216,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.reconcile(ctx)
 	s.sweepOrphans(ctx)
 	s.pruneTokens(ctx)
+	s.pruneUsage(ctx)
 	return nil
 }
 
@@ -241,6 +248,11 @@ func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
 	go every(ctx, s.cfg.Interval, s.kick, s.reconcile)
 	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
 	go every(ctx, tokenPrune, nil, s.pruneTokens)
+	go func() {
+		s.sampleUsage(ctx) // the history's first point at once, not a minute from now
+		every(ctx, usageStep, nil, s.sampleUsage)
+	}()
+	go every(ctx, usagePrune, nil, s.pruneUsage)
 	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
 		if !s.view.status().Stale {
 			s.sweepOrphans(ctx)

@@ -97,7 +97,7 @@ func (s *Server) handleKill(typ string) http.HandlerFunc {
 			return
 		}
 		if live {
-			s.metrics.Cancelled(killReason(currentUser(r), t))
+			s.jobCancelled(t.Pool, killReason(currentUser(r), t))
 		}
 		id := t.ID
 		t, err := s.store.GetTask(r.Context(), id)
