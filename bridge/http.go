@@ -89,6 +89,10 @@ func (s *Server) router() *mux.Router {
 	account.Use(refuseTaskTokens)
 	account.HandleFunc("/users", s.handleCreateUser).Methods(http.MethodPost)
 	account.HandleFunc("/users/{id:[0-9]+}", s.handlePatchUser).Methods(http.MethodPatch)
+	// Admin routes: admins only, and never with a task's token either.
+	admin := authed.PathPrefix("/admin").Subrouter()
+	admin.Use(refuseTaskTokens, adminOnly)
+	admin.HandleFunc("/usage", s.handleUsage).Methods(http.MethodGet)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	for _, k := range []struct{ path, typ string }{{"/notebooks", typeNotebook}, {"/shells", typeShell}} {
@@ -121,7 +125,7 @@ func (s *Server) router() *mux.Router {
 	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not a method of "+r.URL.Path)
 	})
-	for _, sr := range []*mux.Router{r, v1, authed, account} {
+	for _, sr := range []*mux.Router{r, v1, authed, account, admin} {
 		sr.MethodNotAllowedHandler = notAllowed
 	}
 	return r
@@ -198,11 +202,11 @@ func currentSession(r *http.Request) *store.Session {
 func currentUser(r *http.Request) *store.User { return currentSession(r).User }
 
 // refuseTaskTokens guards the routes that manage users, passwords and
-// tokens: a token made for a task may not use them.
+// tokens, and the admin routes: a token made for a task may not use them.
 func refuseTaskTokens(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentSession(r).TaskID != "" {
-			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens; do this from your own login (`det user login`)")
+			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens, nor use the admin routes; do this from your own login (`det user login`)")
 			return
 		}
 		next.ServeHTTP(w, r)
