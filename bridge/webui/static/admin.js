@@ -60,6 +60,8 @@ function withGaps(points, step) {
 
 const val = (x, f) => (x.gap ? null : f(x.p));
 
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 // cancelBuckets counts each reason's cancellations per CANCEL_BUCKET from
 // the range's start; the last bucket is repeated at its end, so the
 // stepped lines draw it.
@@ -132,6 +134,9 @@ function poolView(name) {
   const section = h('section', { class: 'usage-pool', 'data-pool': name, 'aria-labelledby': id },
     h('h2', { id }, name), summary, empty, grid);
   let plots = [];
+  // span is the time axis of every plot: the range asked for, however
+  // few its points.
+  const span = [0, 1];
 
   function destroy() {
     for (const p of plots) p.u.destroy();
@@ -153,7 +158,7 @@ function poolView(name) {
           height: CHART_HEIGHT,
           series: [{ value: (u, v) => (v == null ? '—' : clock(v * 1000)) }, ...c.series(U)],
           axes: [{}, c.axis],
-          scales: { y: { range: c.range } },
+          scales: { x: { time: true, range: () => [span[0], span[1]] }, y: { range: c.range } },
           cursor: { drag: { x: false, y: false } },
         };
         plots.push({ c, box: boxes[i], u: new U(opts, c.data(pts, from, to), boxes[i]) });
@@ -173,15 +178,17 @@ function poolView(name) {
       section.dataset.points = String(points.length);
       empty.hidden = points.length > 0;
       if (!points.length) {
-        setText(summary, '0 points.');
+        setText(summary, plural(0, 'point'));
         destroy();
         return;
       }
       const last = points[points.length - 1];
       const c = { idle: 0, user: 0, admin: 0 };
       for (const p of points) for (const k in c) c[k] += p.cancellations[k];
-      setText(summary, `${points.length} points. At ${clock(last.time)}: ${last.gpusAllocated} GPUs allocated, ${last.gpusIdle} held idle. ` +
+      setText(summary, `${plural(points.length, 'point')}. At ${clock(last.time)}: ${last.gpusAllocated} GPUs allocated, ${last.gpusIdle} held idle. ` +
         `Cancelled in ${HOURS} hours: ${c.idle} idle, ${c.user} by their user, ${c.admin} by an admin.`);
+      span[0] = from;
+      span[1] = to;
       if (U) draw(U, withGaps(points, step), from, to);
     },
   };
@@ -226,7 +233,7 @@ export function adminPage(main, app) {
     pools.dataset.points = String(total);
     pools.removeAttribute('aria-busy');
     setText(updated, data.pools.length
-      ? `${total} points from ${clock(data.from)} to ${clock(data.to)}; refreshes every minute.`
+      ? `${plural(total, 'point')} from ${clock(data.from)} to ${clock(data.to)}; refreshes every minute.`
       : 'No resource pools are configured.');
   }, REFRESH_MS, (e) => {
     app.offline(e);
