@@ -178,7 +178,7 @@ function poolView(name) {
       section.dataset.points = String(points.length);
       empty.hidden = points.length > 0;
       if (!points.length) {
-        setText(summary, plural(0, 'point'));
+        setText(summary, `${plural(0, 'point')}.`);
         destroy();
         return;
       }
