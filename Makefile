@@ -16,6 +16,7 @@ all: build
 
 build:
 	@mkdir -p bin
+	bash bridge/webui/vendor.sh
 	$(GOFLAGS_STATIC) $(GO) build -o bin/det ./cmd/det
 	$(GOFLAGS_STATIC) $(GO) build -o bin/det-launcher ./cmd/det-launcher
 	$(GO) build -o bin/det-bridge ./cmd/det-bridge

@@ -94,6 +94,9 @@ type Store interface {
 	ListAudit(ctx context.Context, q store.AuditQuery) ([]store.Audit, error)
 	CountAudit(ctx context.Context, q store.AuditQuery) (int, error)
 	PruneAudit(ctx context.Context, before time.Time) (int64, error)
+	AddUsage(ctx context.Context, rows []store.UsageRow) error
+	Usage(ctx context.Context, from, to time.Time) ([]store.UsageRow, error)
+	PruneUsage(ctx context.Context, cutoff time.Time) (int64, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -121,6 +124,9 @@ type Server struct {
 	// adminAccess and refusals say what the audit trail recorded lately
 	// (audit.go).
 	adminAccess, refusals *onceEvery
+	// usage gathers queue waits and cancellations for the usage history
+	// (usagehistory.go).
+	usage usageCollector
 	// extendMu makes extensions one at a time (extend.go).
 	extendMu sync.Mutex
 
@@ -219,6 +225,7 @@ func (s *Server) Start(ctx context.Context) error {
 	s.sweepOrphans(ctx)
 	s.pruneTokens(ctx)
 	s.pruneAudit(ctx)
+	s.pruneUsage(ctx)
 	return nil
 }
 
@@ -251,6 +258,11 @@ func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
 	go every(ctx, s.cfg.Interval, nil, func(ctx context.Context) { s.reap(ctx, time.Now()) })
 	go every(ctx, tokenPrune, nil, s.pruneTokens)
 	go every(ctx, auditPrune, nil, s.pruneAudit)
+	go func() {
+		s.sampleUsage(ctx) // the history's first point at once, not a minute from now
+		every(ctx, usageStep, nil, s.sampleUsage)
+	}()
+	go every(ctx, usagePrune, nil, s.pruneUsage)
 	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
 		if !s.view.status().Stale {
 			s.sweepOrphans(ctx)

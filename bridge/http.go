@@ -95,6 +95,10 @@ func (s *Server) router() *mux.Router {
 	trail := authed.NewRoute().Subrouter()
 	trail.Use(refuseTaskTokens)
 	trail.HandleFunc("/audit", s.handleAudit).Methods(http.MethodGet)
+	// Admin routes: admins only, and never with a task's token either.
+	admin := authed.PathPrefix("/admin").Subrouter()
+	admin.Use(refuseTaskTokens, adminOnly)
+	admin.HandleFunc("/usage", s.handleUsage).Methods(http.MethodGet)
 	authed.HandleFunc("/master", s.handleMaster).Methods(http.MethodGet)
 	authed.HandleFunc("/resource-pools", s.handlePools).Methods(http.MethodGet)
 	for _, k := range []struct{ path, typ string }{{"/notebooks", typeNotebook}, {"/shells", typeShell}} {
@@ -127,7 +131,7 @@ func (s *Server) router() *mux.Router {
 	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not a method of "+r.URL.Path)
 	})
-	for _, sr := range []*mux.Router{r, v1, authed, account, trail} {
+	for _, sr := range []*mux.Router{r, v1, authed, account, trail, admin} {
 		sr.MethodNotAllowedHandler = notAllowed
 	}
 	return r
@@ -204,11 +208,12 @@ func currentSession(r *http.Request) *store.Session {
 func currentUser(r *http.Request) *store.User { return currentSession(r).User }
 
 // refuseTaskTokens guards the routes that manage users, passwords and
-// tokens, and the audit trail: a token made for a task may not use them.
+// tokens, the audit trail and the admin routes: a token made for a task
+// may not use them.
 func refuseTaskTokens(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if currentSession(r).TaskID != "" {
-			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens, nor read the audit trail; do this from your own login (`det user login`)")
+			writeError(w, http.StatusForbidden, "a notebook's or shell's token (DET_USER_TOKEN) may not manage users, passwords or tokens, nor read the audit trail or use the admin routes; do this from your own login (`det user login`)")
 			return
 		}
 		next.ServeHTTP(w, r)

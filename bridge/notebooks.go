@@ -98,7 +98,7 @@ func (s *Server) handleKill(typ string) http.HandlerFunc {
 			return
 		}
 		if u := currentUser(r); !ending {
-			s.metrics.Cancelled(killReason(u, t))
+			s.jobCancelled(t.Pool, killReason(u, t))
 			detail := taskDetail(t)
 			if t.Owner != u.Username {
 				detail += ", owner " + t.Owner

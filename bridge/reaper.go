@@ -93,7 +93,7 @@ func (s *Server) reap(ctx context.Context, now time.Time) {
 			continue
 		}
 		s.metrics.IdleCancelled(t.Pool, t.Slots, in.IdleFor())
-		s.metrics.Cancelled(cancelIdle)
+		s.jobCancelled(t.Pool, cancelIdle)
 		reason := "idle for more than " + cfg.IdleTimeout
 		s.log.Info("notebook is idle; cancelling its job", "task_id", t.ID, "idle_timeout", cfg.IdleTimeout, "type", cfg.NotebookIdleType, "quiet", in.Quiet.Round(time.Millisecond), "report", reportSummary(in))
 		err = s.stop(ctx, t, reason, fmt.Sprintf("no activity for %s (idle type %s): cancelling the job", cfg.IdleTimeout, cfg.NotebookIdleType))

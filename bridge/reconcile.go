@@ -142,7 +142,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if job.NodesErr != nil {
 			node = job.NodeList
 		}
-		s.metrics.Started(t.Pool, queuedFor(t, job.StartTime, time.Now()))
+		s.jobStarted(t.Pool, queuedFor(t, job.StartTime, time.Now()))
 		return s.update(ctx, t, store.Update{State: api.StateStarting, Node: node}, "job started on "+node+"; waiting for Jupyter")
 	case "COMPLETING", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT":
 		return nil

@@ -14,12 +14,23 @@ import (
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
+// requireAdmin answers 403 for a user who is not an admin, and reports
+// whether the user is one.
 func requireAdmin(w http.ResponseWriter, r *http.Request) bool {
 	if !currentUser(r).Admin {
 		writeError(w, http.StatusForbidden, "only an admin may do this")
 		return false
 	}
 	return true
+}
+
+// adminOnly guards the admin routes with requireAdmin.
+func adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requireAdmin(w, r) {
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // handleGetUser answers GET /api/v1/users/{id}.

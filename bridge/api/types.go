@@ -76,7 +76,7 @@ type Spec struct {
 	// CLIPath is the det binary to put on the container's PATH, with
 	// UserToken in DET_USER_TOKEN: a token of the owner made for this task,
 	// valid only while it lives, that cannot manage users, passwords or
-	// tokens.
+	// tokens, nor use the admin routes.
 	CLIPath   string `json:"cli_path,omitempty"`
 	UserToken string `json:"user_token,omitempty"`
 	Master    string `json:"master,omitempty"`

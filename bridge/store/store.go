@@ -1,5 +1,6 @@
 // Package store keeps the bridge's users, tokens, tasks, task events and
-// audit trail in SQLite (WAL mode), so a restart loses nothing.
+// audit trail and usage history in SQLite (WAL mode), so a restart loses
+// nothing.
 package store
 
 import (
@@ -121,6 +122,23 @@ var migrations = []string{
 		detail TEXT NOT NULL
 	);
 	CREATE INDEX audit_time ON audit(time);`,
+	// 14: each pool's use, one row a minute (usage.go): GPUs allocated
+	// and held idle, the queue waits of the jobs that started and the
+	// cancellations by reason. Keyed by minute and pool, so a minute is
+	// never written twice. IF NOT EXISTS: a database whose user_version
+	// was set back migrates again.
+	`CREATE TABLE IF NOT EXISTS usage_minutes (
+		time INTEGER NOT NULL,
+		pool TEXT NOT NULL,
+		gpus_allocated INTEGER NOT NULL,
+		gpus_idle INTEGER NOT NULL,
+		queue_wait_p50 REAL,
+		queue_wait_p95 REAL,
+		cancel_idle INTEGER NOT NULL DEFAULT 0,
+		cancel_user INTEGER NOT NULL DEFAULT 0,
+		cancel_admin INTEGER NOT NULL DEFAULT 0,
+		PRIMARY KEY (time, pool)
+	) WITHOUT ROWID;`,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,

@@ -1,5 +1,8 @@
 // Package webui is det-bridge's browser interface: plain HTML, CSS and
-// JavaScript modules embedded in the binary and served under /det/.
+// JavaScript modules embedded in the binary and served under /det/. The
+// third-party files the pages load (uPlot, for the Admin page's charts)
+// are embedded from static/vendor/, which vendor.sh fills at build time
+// from npm; they are never kept in the repository.
 package webui
 
 import (

@@ -3,6 +3,8 @@ package webui
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,6 +30,7 @@ func TestRoutesAndTypes(t *testing.T) {
 	}{
 		{"/det/", "text/html; charset=utf-8", 200, true},
 		{"/det/settings", "text/html; charset=utf-8", 200, true},
+		{"/det/admin", "text/html; charset=utf-8", 200, true},
 		{"/det/tasks/5b2a9ea4/logs", "text/html; charset=utf-8", 200, true},
 		{"/det/app.js", "text/javascript; charset=utf-8", 200, false},
 		{"/det/app.css", "text/css; charset=utf-8", 200, false},
@@ -92,6 +95,34 @@ func TestReferencesResolve(t *testing.T) {
 	for _, m := range refs {
 		if h.files[m[1]] == nil {
 			t.Errorf("%s is referenced but not embedded", m[1])
+		}
+	}
+}
+
+// TestVendorFiles: the files the Admin page loads from vendor/ are those
+// vendor.sh copies there; when they are embedded (after vendor.sh), they
+// are served as a script and a stylesheet.
+func TestVendorFiles(t *testing.T) {
+	h := Handler().(*handler)
+	script, err := os.ReadFile("vendor.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loads := regexp.MustCompile(`'/det/(vendor/[^']+)'`).FindAllStringSubmatch(string(h.files["admin.js"].data), -1)
+	if len(loads) != 2 {
+		t.Fatalf("admin.js loads %d vendor files, want 2 (uPlot's script and stylesheet)", len(loads))
+	}
+	for _, m := range loads {
+		if !strings.Contains(string(script), path.Base(m[1])) {
+			t.Errorf("admin.js loads %s, which vendor.sh does not copy", m[1])
+		}
+		if h.files[m[1]] == nil {
+			t.Logf("%s is not embedded (built without vendor.sh)", m[1])
+			continue
+		}
+		want := map[string]string{".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}[path.Ext(m[1])]
+		if w := get(t, h, "/det/"+m[1], nil); w.Code != http.StatusOK || w.Header().Get("Content-Type") != want {
+			t.Errorf("GET /det/%s: %d %q, want 200 %q", m[1], w.Code, w.Header().Get("Content-Type"), want)
 		}
 	}
 }

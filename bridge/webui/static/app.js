@@ -8,12 +8,14 @@ import { tasksPage } from './tasks.js';
 import { logsPage } from './logs.js';
 import { poolsPage } from './pools.js';
 import { settingsPage } from './settings.js';
+import { adminPage } from './admin.js';
 
 const routes = [
   { re: /^\/det\/?$/, page: tasksPage, nav: 'tasks', title: 'Tasks' },
   { re: /^\/det\/tasks\/([^/]+)\/logs\/?$/, page: logsPage, nav: 'tasks', title: 'Logs' },
   { re: /^\/det\/pools\/?$/, page: poolsPage, nav: 'pools', title: 'Resource Pools' },
   { re: /^\/det\/settings\/?$/, page: settingsPage, nav: 'settings', title: 'Settings' },
+  { re: /^\/det\/admin\/?$/, page: adminPage, nav: 'admin', title: 'Admin' },
   { re: /^\/det\/login\/?$/, page: loginPage, public: true, title: 'Log in' },
 ];
 
@@ -81,6 +83,9 @@ async function render(focus) {
 
 function showHeader() {
   document.getElementById('top').hidden = !app.me;
+  // Only admins see the Admin page's link; the page itself says "admins
+  // only" to anyone else (the API's 403).
+  document.getElementById('nav-admin').hidden = !(app.me && app.me.admin);
   const who = document.getElementById('whoami');
   who.replaceChildren();
   if (app.me) who.append(app.me.username, app.me.admin ? h('span', { class: 'tag' }, 'admin') : '');
