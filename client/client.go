@@ -204,6 +204,16 @@ func (c *Client) Tasks(ctx context.Context) (map[string]api.AllocationSummary, e
 	return out.AllocationIDToSummary, err
 }
 
+// MasterInfo returns the bridge's description of itself, with its view
+// of Slurm (whether it is stale, since when and why).
+func (c *Client) MasterInfo(ctx context.Context) (*api.Master, error) {
+	var out api.Master
+	if err := c.Do(ctx, http.MethodGet, "/api/v1/master", nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Agents lists the agents (the Slurm nodes of the resource pools).
 func (c *Client) Agents(ctx context.Context) ([]api.Agent, error) {
 	var out api.GetAgentsResponse
