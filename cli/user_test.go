@@ -61,7 +61,7 @@ func TestLoginCommand(t *testing.T) {
 // TestWhoami prints the user's name.
 func TestWhoami(t *testing.T) {
 	con, out, _ := testConsole("")
-	if err := runWhoami(context.Background(), &fakeClient{me: api.User{Username: "alice"}}, con); err != nil || out.String() != "You are logged in as user \"alice\"\n" {
+	if err := runWhoami(context.Background(), whoamiOptions{}, &fakeClient{me: api.User{Username: "alice"}}, con); err != nil || out.String() != "You are logged in as user \"alice\"\n" {
 		t.Errorf("%v %q", err, out.String())
 	}
 }
