@@ -15,86 +15,29 @@ import (
 	"github.com/det-slurm/bridge/client"
 )
 
-// authFile is ~/.det/auth.json: one token per bridge address.
-type authFile struct {
-	Masters map[string]savedToken `json:"masters"`
-}
-
-type savedToken struct {
-	Username string `json:"username"`
-	Token    string `json:"token"`
-}
-
-func (g *globals) authPath() (string, error) {
-	dir := g.authDir
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("find home folder for ~/.det: %w", err)
-		}
-		dir = filepath.Join(home, ".det")
-	}
-	return filepath.Join(dir, "auth.json"), nil
-}
-
-func (g *globals) loadAuth() authFile {
-	var a authFile
-	if p, err := g.authPath(); err == nil {
-		if data, err := os.ReadFile(p); err == nil {
-			_ = json.Unmarshal(data, &a)
-		}
-	}
-	if a.Masters == nil {
-		a.Masters = map[string]savedToken{}
-	}
-	return a
-}
-
-func (g *globals) saveAuth(a authFile) error {
-	p, err := g.authPath()
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
-	}
-	data, _ := json.MarshalIndent(a, "", "  ")
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("save token: %w", err)
-	}
-	return os.Rename(tmp, p)
-}
-
-func (g *globals) masterKey() string { return strings.TrimSuffix(g.master, "/") }
-
 // client returns an authenticated client: DET_USER/DET_PASS when set, else
 // the stored token, else the default user "determined" with an empty
 // password, as Determined's CLI does.
-func (g *globals) client(ctx context.Context) (*client.Client, error) {
-	c := client.New(g.master, "")
+func (g *globals) client(ctx context.Context) (bridgeClient, error) {
 	if tok := os.Getenv("DET_USER_TOKEN"); tok != "" {
-		c.Token = tok // inside a notebook: the owner's token, valid while the task lives
-		return c, nil
+		return g.newClient(g.master, tok), nil // inside a notebook: the owner's token, valid while the task lives
 	}
+	c := g.newClient(g.master, "")
 	if u, ok := os.LookupEnv("DET_USER"); ok {
 		if _, err := c.Login(ctx, u, os.Getenv("DET_PASS")); err != nil {
 			return nil, fmt.Errorf("log in as %s (DET_USER): %w", u, err)
 		}
 		return c, nil
 	}
-	if a := g.loadAuth(); a.Masters[g.masterKey()].Token != "" {
-		c.Token = a.Masters[g.masterKey()].Token
-		err := c.Do(ctx, http.MethodGet, "/api/v1/me", nil, nil)
-		if !errors.Is(err, client.ErrUnauthorized) {
-			return c, nil // valid, or the bridge cannot say now: the command will tell
+	if saved := g.tokens.load(g.master); saved.Token != "" {
+		sc := g.newClient(g.master, saved.Token)
+		if _, err := sc.Me(ctx); !errors.Is(err, client.ErrUnauthorized) {
+			return sc, nil // valid, or the bridge cannot say now: the command will tell
 		}
 		// The bridge no longer takes the saved token (it expired, or the
 		// bridge's database is new): forget it and go on as without one,
 		// as Determined's CLI does.
-		delete(a.Masters, g.masterKey())
-		_ = g.saveAuth(a)
-		c.Token = ""
+		_ = g.tokens.forget(g.master)
 	}
 	if g.mungeLogin(ctx, c) {
 		return c, nil
@@ -112,7 +55,7 @@ func (g *globals) client(ctx context.Context) (*client.Client, error) {
 // has it, and takes the token of the bridge user linked to it. The
 // credential's payload names the bridge (api.MungePayload), which takes
 // no credential made for anything else.
-func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
+func (g *globals) mungeLogin(ctx context.Context, c bridgeClient) bool {
 	path, err := exec.LookPath("munge")
 	if err != nil {
 		return false
@@ -126,7 +69,84 @@ func (g *globals) mungeLogin(ctx context.Context, c *client.Client) bool {
 	if errors.As(err, &ae) && ae.Status != http.StatusNotFound && os.Geteuid() != 0 {
 		// Say why, rather than go on silently as another user (root is
 		// never given a munge login, as it is never a notebook's user).
-		fmt.Fprintf(g.io.ErrOut, "warning: %s refused the munge login: %s\n", g.master, ae.Message)
+		fmt.Fprintf(g.con.ErrOut, "warning: %s refused the munge login: %s\n", g.master, ae.Message)
 	}
 	return err == nil
+}
+
+// tokenFile is ~/.det/auth.json (or auth.json in dir): one token per
+// bridge address.
+type tokenFile struct {
+	dir string // "" for ~/.det
+}
+
+type authFile struct {
+	Masters map[string]savedToken `json:"masters"`
+}
+
+type savedToken struct {
+	Username string `json:"username"`
+	Token    string `json:"token"`
+}
+
+// masterKey is the key of a bridge's token: its address without a
+// trailing slash.
+func masterKey(master string) string { return strings.TrimSuffix(master, "/") }
+
+func (f tokenFile) path() (string, error) {
+	dir := f.dir
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("find home folder for ~/.det: %w", err)
+		}
+		dir = filepath.Join(home, ".det")
+	}
+	return filepath.Join(dir, "auth.json"), nil
+}
+
+func (f tokenFile) read() authFile {
+	var a authFile
+	if p, err := f.path(); err == nil {
+		if data, err := os.ReadFile(p); err == nil {
+			_ = json.Unmarshal(data, &a)
+		}
+	}
+	if a.Masters == nil {
+		a.Masters = map[string]savedToken{}
+	}
+	return a
+}
+
+func (f tokenFile) write(a authFile) error {
+	p, err := f.path()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", filepath.Dir(p), err)
+	}
+	data, _ := json.MarshalIndent(a, "", "  ")
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return fmt.Errorf("save token: %w", err)
+	}
+	return os.Rename(tmp, p)
+}
+
+// load returns the token saved for master (empty for none).
+func (f tokenFile) load(master string) savedToken { return f.read().Masters[masterKey(master)] }
+
+// save keeps the token of user at master.
+func (f tokenFile) save(master string, t savedToken) error {
+	a := f.read()
+	a.Masters[masterKey(master)] = t
+	return f.write(a)
+}
+
+// forget drops the token saved for master.
+func (f tokenFile) forget(master string) error {
+	a := f.read()
+	delete(a.Masters, masterKey(master))
+	return f.write(a)
 }

@@ -1,122 +1,151 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
-// stubBridge answers the routes the cluster commands read; logQuery
-// records the last logs request's query.
-func stubBridge(t *testing.T, logQuery *string) *httptest.Server {
-	t.Helper()
-	logLine := func(n int) api.TaskLogsLine {
-		log := "line-" + string(rune('0'+n)) + "\n"
-		return api.TaskLogsLine{Result: api.TaskLog{ID: "job-" + string(rune('0'+n)), Log: log, Message: "[t] 101      || INFO: " + log}}
-	}
+// clusterFake is a bridge with a GPU pool, a node gpu01 with three
+// slots (one held by the user's task, one by a task the user may not
+// see, one free) and two live tasks, one of them queued.
+func clusterFake() *fakeClient {
 	reg := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		enc := json.NewEncoder(w)
-		switch r.URL.Path {
-		case "/api/v1/auth/login":
-			_ = enc.Encode(api.LoginResponse{Token: "t"})
-		case "/api/v1/tasks/abcd/logs":
-			*logQuery = r.URL.RawQuery
-			order := []int{1, 2, 3}
-			if r.URL.Query().Get("orderBy") == api.OrderByDesc {
-				order = []int{3, 2}
-			}
-			for _, n := range order {
-				_ = enc.Encode(logLine(n))
-			}
-		case "/api/v1/resource-pools":
-			_ = enc.Encode(api.GetResourcePoolsResponse{ResourcePools: []api.ResourcePool{{Name: "gpu", Partition: "gpu", DefaultComputePool: true, NumAgents: 2, NodesUp: 2, GPUsTotal: 8}}})
-		case "/api/v1/tasks":
-			_ = enc.Encode(api.GetTasksResponse{AllocationIDToSummary: map[string]api.AllocationSummary{
-				"mine.1": {TaskID: "mine", AllocationID: "mine.1", Name: "JupyterLab (calm-otter)", RegisteredTime: reg, SlotsNeeded: 1,
-					Resources: []api.ResourcesSummary{{ContainerID: "101", AgentDevices: map[string]api.ResourcesDevices{"gpu01": {}}}}},
-				"queued.1": {TaskID: "queued", AllocationID: "queued.1", Name: "JupyterLab (slow-snail)", RegisteredTime: reg.Add(time.Minute), Resources: []api.ResourcesSummary{}},
-			}})
-		case "/api/v1/agents":
-			dev := api.Device{Brand: "a100", Type: api.DeviceTypeCUDA}
-			_ = enc.Encode(api.GetAgentsResponse{Agents: []api.Agent{{ID: "gpu01", ResourcePools: []string{"gpu"}, Enabled: true, Slots: map[string]api.Slot{
-				"0": {ID: "0", Device: dev, Enabled: true, Container: &api.Container{ID: "101", State: api.ContainerRunning}},
-				"1": {ID: "1", Device: api.Device{ID: 1, Brand: "a100", Type: api.DeviceTypeCUDA}, Enabled: true, Container: &api.Container{PermissionDenied: true}},
-				"2": {ID: "2", Device: api.Device{ID: 2, Brand: "a100", Type: api.DeviceTypeCUDA}, Enabled: true},
-			}}}})
-		default:
-			w.WriteHeader(http.StatusNotFound)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	t.Setenv("DET_USER", "determined")
-	return srv
-}
-
-func runClusterCLI(t *testing.T, srv *httptest.Server, args ...string) (string, error) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	if code := Execute(context.Background(), append([]string{"-m", srv.URL}, args...), IO{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
-		return out.String(), &cliError{errOut.String()}
-	}
-	return out.String(), nil
-}
-
-type cliError struct{ msg string }
-
-func (e *cliError) Error() string { return e.msg }
-
-// TestLogsCommand: logs print Determined's message as is; --tail asks for
-// the newest lines first and prints them oldest first; --head and --tail
-// exclude each other.
-func TestLogsCommand(t *testing.T) {
-	var q string
-	srv := stubBridge(t, &q)
-	out, err := runClusterCLI(t, srv, "notebook", "logs", "abcd")
-	if err != nil || out != "[t] 101      || INFO: line-1\n[t] 101      || INFO: line-2\n[t] 101      || INFO: line-3\n" {
-		t.Errorf("logs: %q %v", out, err)
-	}
-	out, err = runClusterCLI(t, srv, "task", "logs", "abcd", "--tail", "2")
-	if err != nil || !strings.Contains(q, "orderBy=ORDER_BY_DESC") || !strings.Contains(q, "limit=2") || strings.Index(out, "line-2") > strings.Index(out, "line-3") {
-		t.Errorf("--tail 2 (query %s): %q %v", q, out, err)
-	}
-	if _, err := runClusterCLI(t, srv, "notebook", "logs", "abcd", "--tail", "1", "--head", "1"); err == nil {
-		t.Error("--head with --tail was taken")
-	}
-	if out, _ := runClusterCLI(t, srv, "shell", "logs", "abcd", "--json"); !strings.Contains(out, `"id":"job-1"`) {
-		t.Errorf("--json: %s", out)
+	dev := func(id int) api.Device { return api.Device{ID: id, Brand: "a100", Type: api.DeviceTypeCUDA} }
+	return &fakeClient{
+		pools: []api.ResourcePool{{Name: "gpu", Partition: "gpu", DefaultComputePool: true, NumAgents: 2, NodesUp: 2, GPUsTotal: 8}},
+		tasks: map[string]api.AllocationSummary{
+			"queued.1": {TaskID: "queued", AllocationID: "queued.1", Name: "JupyterLab (slow-snail)", RegisteredTime: reg.Add(time.Minute), Resources: []api.ResourcesSummary{}},
+			"mine.1": {TaskID: "mine", AllocationID: "mine.1", Name: "JupyterLab (calm-otter)", RegisteredTime: reg, SlotsNeeded: 1,
+				Resources: []api.ResourcesSummary{{ContainerID: "101", AgentDevices: map[string]api.ResourcesDevices{"gpu01": {}}}}},
+		},
+		agents: []api.Agent{{ID: "gpu01", ResourcePools: []string{"gpu"}, Enabled: true, SlurmState: "mixed", Slots: map[string]api.Slot{
+			"0": {ID: "0", Device: dev(0), Enabled: true, Container: &api.Container{ID: "101", State: api.ContainerRunning}},
+			"1": {ID: "1", Device: dev(1), Enabled: true, Container: &api.Container{PermissionDenied: true}},
+			"2": {ID: "2", Device: dev(2), Enabled: true},
+		}}},
 	}
 }
 
-// TestClusterCommands: task, agent, slot and resource-pool lists.
-func TestClusterCommands(t *testing.T) {
-	var q string
-	srv := stubBridge(t, &q)
-	out, err := runClusterCLI(t, srv, "task", "list")
-	if err != nil || !strings.Contains(out, "mine.1") || !strings.Contains(out, "gpu01") || !strings.Contains(out, "unassigned") || strings.Index(out, "mine") > strings.Index(out, "queued") {
-		t.Errorf("task list: %s %v", out, err)
+// rows are out's lines with their columns' spaces squeezed.
+func rows(out string) []string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i, l := range lines {
+		lines[i] = strings.Join(strings.Fields(l), " ")
 	}
-	if out, err := runClusterCLI(t, srv, "agent", "list"); err != nil || !strings.Contains(out, "gpu01") {
-		t.Errorf("agent list: %s %v", out, err)
+	return lines
+}
+
+// TestListPools: the defaults are marked; --json prints the pools.
+func TestListPools(t *testing.T) {
+	f := clusterFake()
+	con, out, _ := testConsole("")
+	if err := runListPools(context.Background(), listPoolsOptions{}, f, con); err != nil {
+		t.Fatal(err)
 	}
-	out, err = runClusterCLI(t, srv, "slot", "list", "--json")
-	var rows []slotRow
-	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 3 {
-		t.Fatalf("slot list: %s %v", out, err)
+	if r := rows(out.String()); len(r) != 2 || !strings.HasPrefix(r[0], "Name Partition Default Nodes Up") || r[1] != "gpu gpu compute 2/2 0/8 0/0 0 0" {
+		t.Errorf("table:\n%s", out.String())
+	}
+	con, out, _ = testConsole("")
+	var pools []api.ResourcePool
+	if err := runListPools(context.Background(), listPoolsOptions{json: true}, f, con); err != nil || json.Unmarshal(out.Bytes(), &pools) != nil || pools[0].Name != "gpu" {
+		t.Errorf("--json: %v\n%s", err, out.String())
+	}
+}
+
+// TestListTasks: the live tasks, oldest first, with their node or
+// "unassigned".
+func TestListTasks(t *testing.T) {
+	con, out, _ := testConsole("")
+	if err := runListTasks(context.Background(), listTasksOptions{}, clusterFake(), con); err != nil {
+		t.Fatal(err)
+	}
+	r := rows(out.String())
+	if len(r) != 3 || !strings.HasPrefix(r[0], "Task ID Allocation ID Name") || !strings.HasPrefix(r[1], "mine mine.1 JupyterLab (calm-otter) 1") ||
+		!strings.HasSuffix(r[1], " gpu01") || !strings.Contains(r[2], " unassigned") {
+		t.Errorf("table:\n%s", out.String())
+	}
+	con, out, _ = testConsole("")
+	var tasks map[string]api.AllocationSummary
+	if err := runListTasks(context.Background(), listTasksOptions{json: true}, clusterFake(), con); err != nil || json.Unmarshal(out.Bytes(), &tasks) != nil || len(tasks) != 2 {
+		t.Errorf("--json: %v\n%s", err, out.String())
+	}
+}
+
+// TestListAgents: one line per agent.
+func TestListAgents(t *testing.T) {
+	con, out, _ := testConsole("")
+	if err := runListAgents(context.Background(), listAgentsOptions{}, clusterFake(), con); err != nil {
+		t.Fatal(err)
+	}
+	if r := rows(out.String()); len(r) != 2 || r[1] != "gpu01 3 0 gpu true false mixed" {
+		t.Errorf("table:\n%s", out.String())
+	}
+}
+
+// TestListSlots: each slot names the user's task holding it, FREE, or
+// OCCUPIED by a task the user may not see.
+func TestListSlots(t *testing.T) {
+	con, out, _ := testConsole("")
+	if err := runListSlots(context.Background(), listSlotsOptions{json: true}, clusterFake(), con); err != nil {
+		t.Fatal(err)
+	}
+	var got []slotRow
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 3 {
+		t.Fatalf("%v\n%s", err, out.String())
 	}
 	for i, want := range []string{"mine.1", "OCCUPIED", "FREE"} {
-		if rows[i].AllocationID != want || rows[i].Type != "cuda" || rows[i].Device != "a100" {
-			t.Errorf("slot %d: %+v, want %s", i, rows[i], want)
+		if got[i].AllocationID != want || got[i].Type != "cuda" || got[i].Device != "a100" {
+			t.Errorf("slot %d: %+v, want %s", i, got[i], want)
 		}
 	}
-	if out, err := runClusterCLI(t, srv, "resource-pool", "list"); err != nil || !strings.Contains(out, "compute") || !strings.Contains(out, "2/2") {
-		t.Errorf("resource-pool list: %s %v", out, err)
+	con, out, _ = testConsole("")
+	if err := runListSlots(context.Background(), listSlotsOptions{}, clusterFake(), con); err != nil || rows(out.String())[1] != "gpu01 gpu 0 true false mine.1 JupyterLab (calm-otter) cuda a100" {
+		t.Errorf("table: %v\n%s", err, out.String())
+	}
+}
+
+// TestAudit: the query goes as given; the entries print as a table or
+// JSON; the bridge's refusal is passed on.
+func TestAudit(t *testing.T) {
+	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	f := &fakeClient{audit: []api.AuditEntry{
+		{Time: at, Actor: "alice", Action: api.AuditLoginFailed, Source: "10.0.0.5", Detail: "password: invalid credentials"},
+		{Time: at.Add(2 * time.Minute), Action: api.AuditTaskCancel, Target: "5b2a9ea4", Detail: "notebook, pool gpu: idle for more than 30m"},
+	}}
+	con, out, _ := testConsole("")
+	q := client.AuditQuery{Since: "1h", Actor: "alice", Action: "login*"}
+	if err := runAudit(context.Background(), auditOptions{query: q}, f, con); err != nil || !f.called("Audit {Since:1h Until: Actor:alice Action:login*}") {
+		t.Fatalf("%v %v", err, f.calls)
+	}
+	if r := rows(out.String()); len(r) != 3 || r[0] != "Time Actor Action Target Source Detail" ||
+		r[1] != "2030-01-02T03:04:05Z alice login.failed - 10.0.0.5 password: invalid credentials" ||
+		r[2] != "2030-01-02T03:06:05Z - task.cancel 5b2a9ea4 - notebook, pool gpu: idle for more than 30m" {
+		t.Errorf("table:\n%s", out.String())
+	}
+	con, out, _ = testConsole("")
+	var entries []api.AuditEntry
+	if err := runAudit(context.Background(), auditOptions{json: true}, f, con); err != nil || json.Unmarshal(out.Bytes(), &entries) != nil || len(entries) != 2 {
+		t.Errorf("--json: %v\n%s", err, out.String())
+	}
+	f.errs = map[string]error{"Audit": &client.APIError{Status: 403, Message: "only an admin may do this"}}
+	if err := runAudit(context.Background(), auditOptions{}, f, con); err == nil || err.Error() != "only an admin may do this" {
+		t.Errorf("a user: %v", err)
+	}
+}
+
+// TestAuditCommand: det audit's flags fill the query, --since 24h by
+// default.
+func TestAuditCommand(t *testing.T) {
+	detEnv(t, "admin")
+	f := &fakeClient{}
+	if _, errOut, code := runFake(t, f, "", "audit", "--actor", "bob", "--until", "1h", "--action", "user.update"); code != 0 ||
+		!f.called("Audit {Since:24h Until:1h Actor:bob Action:user.update}") {
+		t.Errorf("exit %d, calls %v: %s", code, f.calls, errOut)
 	}
 }

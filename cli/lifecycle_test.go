@@ -1,66 +1,66 @@
 package cli
 
 import (
-	"encoding/json"
-	"net/http"
-	"net/http/httptest"
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
-// TestExtendAndRelaunch runs `det notebook extend` and `det notebook
-// relaunch` against a stub bridge: the extension's duration goes as
-// given and the new limit is printed; a refusal's message is shown; the
-// relaunch names the notebook it replaces, shows its warnings and waits
-// for it to run.
-func TestExtendAndRelaunch(t *testing.T) {
-	var by string
+// TestExtend: the duration goes as given and the new limit is printed; a
+// refusal's message is shown; --by is required.
+func TestExtend(t *testing.T) {
 	left := int64(5400)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method + " " + r.URL.Path {
-		case "POST /api/v1/auth/login":
-			_ = json.NewEncoder(w).Encode(api.LoginResponse{Token: "t"})
-		case "POST /api/v1/notebooks/abcd/extend":
-			var req api.ExtendRequest
-			_ = json.NewDecoder(r.Body).Decode(&req)
-			by = req.By
-			if req.By == "9h" {
-				w.WriteHeader(http.StatusBadRequest)
-				_ = json.NewEncoder(w).Encode(api.NewError(http.StatusBadRequest, "max_walltime: 9h more would make the time limit 10:00:00, above pool cpu's max_walltime of 8:00:00"))
-				return
-			}
-			_ = json.NewEncoder(w).Encode(api.ExtendNotebookResponse{
-				Notebook:  api.Notebook{ID: "abcd-1", Description: "JupyterLab (calm-otter)", TimeRemainingSeconds: &left},
-				Extension: api.Extension{AddedSeconds: 3600, TimeLimitSeconds: 7200, Extensions: 1, MaxExtensions: 3, MaxWalltimeSeconds: 28800},
-			})
-		case "POST /api/v1/notebooks/abcd/relaunch":
-			_ = json.NewEncoder(w).Encode(api.RelaunchNotebookResponse{Notebook: api.Notebook{ID: "new-1", Description: "JupyterLab (calm-otter)",
-				State: api.StateRunning, ServiceAddress: "/proxy/new-1/", Replaces: "abcd-1"}, Config: json.RawMessage(`{}`),
-				Warnings: []string{"the context files of abcd-1 are gone"}, Replaces: "abcd-1"})
-		default:
-			w.WriteHeader(http.StatusNotFound)
-		}
-	}))
-	defer srv.Close()
-	t.Setenv("DET_USER", "determined")
-	out := runCLI(t, srv.URL, 0, "notebook", "extend", "abcd", "--by", "1h")
-	if by != "1h" || !strings.Contains(out, "Extended notebook abcd-1 (JupyterLab (calm-otter)) by 1h: its time limit is now 2h, 1h30m0s left (extension 1 of 3)") {
-		t.Errorf("extend printed %q (sent %q)", out, by)
+	f := &fakeClient{
+		launched: client.Launched{Task: api.Notebook{ID: "abcd-1", Description: "JupyterLab (calm-otter)", TimeRemainingSeconds: &left}},
+		extended: api.Extension{AddedSeconds: 3600, TimeLimitSeconds: 7200, Extensions: 1, MaxExtensions: 3, MaxWalltimeSeconds: 28800},
 	}
-	if out := runCLI(t, srv.URL, 1, "notebook", "extend", "abcd", "--by", "9h"); !strings.Contains(out, "max_walltime: 9h more") {
-		t.Errorf("a refused extension printed %q", out)
+	con, out, _ := testConsole("")
+	if err := runExtend(context.Background(), extendOptions{kind: client.NotebookKind, id: "abcd", by: "1h"}, f, con); err != nil || !f.called("Extend notebook abcd 1h") ||
+		out.String() != "Extended notebook abcd-1 (JupyterLab (calm-otter)) by 1h: its time limit is now 2h, 1h30m0s left (extension 1 of 3)\n" {
+		t.Errorf("%v %v %q", err, f.calls, out.String())
 	}
-	runCLI(t, srv.URL, 1, "notebook", "extend", "abcd")
-	out = runCLI(t, srv.URL, 0, "notebook", "relaunch", "abcd", "--no-browser")
-	for _, want := range []string{"Warning: the context files of abcd-1 are gone", "(id: new-1), which replaces abcd-1", "running at: " + srv.URL + "/proxy/new-1/"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("relaunch printed %q, want %q", out, want)
-		}
+	f.errs = map[string]error{"Extend": &client.APIError{Status: 400, Message: "max_walltime: 9h more would make the time limit 10:00:00, above pool cpu's max_walltime of 8:00:00"}}
+	if err := runExtend(context.Background(), extendOptions{kind: client.NotebookKind, id: "abcd", by: "9h"}, f, con); err == nil || !strings.HasPrefix(err.Error(), "extend abcd: max_walltime: 9h more") {
+		t.Errorf("a refusal: %v", err)
 	}
-	if out := runCLI(t, srv.URL, 0, "notebook", "relaunch", "abcd", "-d"); !strings.HasPrefix(out, "new-1\n") {
-		t.Errorf("relaunch -d printed %q", out)
+	detEnv(t, "alice")
+	f = &fakeClient{}
+	if _, errOut, code := runFake(t, f, "", "shell", "extend", "abcd"); code != 1 || !strings.Contains(errOut, `"by" not set`) || len(f.calls) != 0 {
+		t.Errorf("without --by: exit %d, calls %v: %s", code, f.calls, errOut)
+	}
+}
+
+// TestRelaunch: the relaunch names the task it replaces, shows its
+// warnings and waits for the new one to run; -d prints the new id.
+func TestRelaunch(t *testing.T) {
+	defer func(d time.Duration) { pollInterval = d }(pollInterval)
+	pollInterval = 0
+	nb := api.Notebook{ID: "new-1", Description: "JupyterLab (calm-otter)", State: api.StateQueued, ServiceAddress: "/proxy/new-1/", Replaces: "abcd-1"}
+	f := &fakeClient{
+		relaunch: client.Relaunched{Task: nb, Warnings: []string{"the context files of abcd-1 are gone"}, Replaces: "abcd-1"},
+		launched: client.Launched{Task: nb}, states: []string{api.StateRunning},
+	}
+	con, out, errOut := testConsole("")
+	if err := runRelaunch(context.Background(), relaunchOptions{kind: client.NotebookKind, id: "abcd", noBrowser: true}, f, con); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Scheduling notebook JupyterLab (calm-otter) (id: new-1), which replaces abcd-1...\nQUEUED ...\nRUNNING ...\nJupyter Notebook is running at: http://bridge.example/proxy/new-1/\n"; out.String() != want || !f.called("Relaunch notebook abcd") {
+		t.Errorf("printed %q, want %q", out.String(), want)
+	}
+	if errOut.String() != "Warning: the context files of abcd-1 are gone\n" {
+		t.Errorf("warned %q", errOut.String())
+	}
+	con, out, _ = testConsole("")
+	if err := runRelaunch(context.Background(), relaunchOptions{kind: client.NotebookKind, id: "abcd", detach: true}, f, con); err != nil || out.String() != "new-1\n" {
+		t.Errorf("-d: %v %q", err, out.String())
+	}
+	f.errs = map[string]error{"Relaunch": &client.APIError{Status: 409, Message: "abcd-1 is still running"}}
+	if err := runRelaunch(context.Background(), relaunchOptions{kind: client.NotebookKind, id: "abcd"}, f, con); err == nil || err.Error() != "relaunch abcd: abcd-1 is still running" {
+		t.Errorf("a refusal: %v", err)
 	}
 }
 

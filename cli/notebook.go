@@ -1,10 +1,10 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -25,7 +25,7 @@ func newStartCmd(g *globals) *cobra.Command {
 		Use:   "start",
 		Short: "Start a JupyterLab notebook as a Slurm job",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runStart(cmd, g, o) },
+		RunE:  g.startRunE(o, client.NotebookKind, runStartNotebook),
 	}
 	f := cmd.Flags()
 	o.addConfigFlags(cmd)
@@ -34,39 +34,39 @@ func newStartCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func runStart(cmd *cobra.Command, g *globals, o *startOptions) error {
-	req, err := o.launchRequest(g)
-	if err != nil {
-		return err
-	}
-	ctx := cmd.Context()
-	c, err := g.client(ctx)
-	if err != nil {
-		return err
-	}
-	launched, err := c.Launch(ctx, client.NotebookKind, req)
+// runStartNotebook launches a notebook and waits until it runs, then
+// prints its address and opens it in a browser; or prints the config it
+// would run with (preview), or its id (detach).
+func runStartNotebook(ctx context.Context, o launchOptions, c bridgeClient, con *console) error {
+	launched, err := c.Launch(ctx, client.NotebookKind, o.request)
 	if err != nil {
 		return err
 	}
 	if o.preview {
-		return printConfig(g, launched.Config)
+		return con.printConfig(launched.Config)
 	}
 	nb := &launched.Task
 	if o.detach {
-		fmt.Fprintln(g.io.Out, nb.ID)
+		fmt.Fprintln(con.Out, nb.ID)
 		return nil
 	}
-	fmt.Fprintf(g.io.Out, "Scheduling notebook %s (id: %s)...\n", nb.Description, nb.ID)
-	nb, err = waitRunning(cmd, g, c, client.NotebookKind, nb)
+	fmt.Fprintf(con.Out, "Scheduling notebook %s (id: %s)...\n", nb.Description, nb.ID)
+	nb, err = waitRunning(ctx, c, client.NotebookKind, nb, con.Out)
 	if err != nil {
 		return err
 	}
-	address := strings.TrimSuffix(c.Master, "/") + nb.ServiceAddress
-	fmt.Fprintf(g.io.Out, "Jupyter Notebook is running at: %s\n", address)
-	if !o.noBrowser {
+	showNotebook(c, con, nb.ServiceAddress, o.noBrowser)
+	return nil
+}
+
+// showNotebook prints a running notebook's address and, unless
+// noBrowser, opens it in the desktop's browser.
+func showNotebook(c bridgeClient, con *console, serviceAddress string, noBrowser bool) {
+	address := c.URL(serviceAddress)
+	fmt.Fprintf(con.Out, "Jupyter Notebook is running at: %s\n", address)
+	if !noBrowser {
 		openBrowser(address)
 	}
-	return nil
 }
 
 // openBrowser opens address in the desktop's browser, where there is one.

@@ -1,9 +1,10 @@
 // Package cli holds the cobra commands of `det`, the command-line client of
-// the bridge. All output goes through the injected streams.
+// the bridge. Each verb is an options struct and a run function that takes
+// the options, the bridge's client (bridgeClient) and the console it
+// writes to; all output goes through the injected streams.
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,18 +23,24 @@ type IO struct {
 	ErrOut io.Writer
 }
 
-// globals are the flags every command shares.
+// globals are what every command shares: the streams, the bridge's
+// address, the saved tokens and how to make a client.
 type globals struct {
-	io      IO
-	master  string
-	authDir string // where tokens are kept; default ~/.det
-	// in reads piped secrets line by line; made on first use.
-	in *bufio.Reader
+	con    *console
+	master string
+	tokens tokenFile
+	// newClient makes a client of the bridge at master with token ("" for
+	// none): client.New, or a fake in tests.
+	newClient func(master, token string) bridgeClient
 }
 
 // NewRoot returns the `det` command.
 func NewRoot(streams IO) *cobra.Command {
-	g := &globals{io: streams}
+	return newRoot(streams, func(master, token string) bridgeClient { return client.New(master, token) })
+}
+
+func newRoot(streams IO, newClient func(master, token string) bridgeClient) *cobra.Command {
+	g := &globals{con: newConsole(streams), newClient: newClient}
 	root := &cobra.Command{
 		Use:           "det",
 		Short:         "Run Jupyter notebooks on the cluster through the bridge",
@@ -55,18 +62,35 @@ func NewRoot(streams IO) *cobra.Command {
 
 // Execute runs the CLI and returns the process exit code.
 func Execute(ctx context.Context, args []string, streams IO) int {
-	root := NewRoot(streams)
+	return execute(ctx, NewRoot(streams), args, streams.ErrOut)
+}
+
+// execute runs root with args and returns the exit code, saying why on
+// errOut when it is not 0.
+func execute(ctx context.Context, root *cobra.Command, args []string, errOut io.Writer) int {
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
 			return ee.code
 		}
-		fmt.Fprintln(streams.ErrOut, "Error:", err)
+		fmt.Fprintln(errOut, "Error:", err)
 		if errors.Is(err, client.ErrUnauthorized) {
-			fmt.Fprintln(streams.ErrOut, "Log in with `det user login`, or set DET_USER and DET_PASS.")
+			fmt.Fprintln(errOut, "Log in with `det user login`, or set DET_USER and DET_PASS.")
 		}
 		return 1
 	}
 	return 0
+}
+
+// runE is a command's RunE: it logs in to the bridge, then runs run with
+// the client.
+func (g *globals) runE(run func(ctx context.Context, c bridgeClient, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, err := g.client(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), c, args)
+	}
 }

@@ -2,22 +2,10 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/signal"
-	"strings"
-	"sync"
-	"syscall"
 
-	"github.com/gorilla/websocket"
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
-	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
@@ -29,193 +17,57 @@ func newShellCmd(g *globals) *cobra.Command {
 		Use:   "start",
 		Short: "Start a shell as a Slurm job and attach to it (~. detaches)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			req, err := o.launchRequest(g)
-			if err != nil {
-				return err
-			}
-			c, err := g.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			launched, err := c.Launch(cmd.Context(), k, req)
-			if err != nil {
-				return err
-			}
-			sh := &launched.Task
-			if o.detach {
-				fmt.Fprintln(g.io.Out, sh.ID)
-				return nil
-			}
-			fmt.Fprintf(g.io.ErrOut, "Scheduling shell %s (id: %s)...\n", sh.Description, sh.ID)
-			if _, err := waitRunning(cmd, g, c, k, sh); err != nil {
-				return err
-			}
-			return attachShell(cmd.Context(), g, c, sh.ID)
-		},
+		RunE:  g.startRunE(o, k, runStartShell),
 	}
 	o.addConfigFlags(start)
-
-	open := &cobra.Command{
-		Use:               "open ID",
-		Short:             "Attach to a running shell again",
-		Args:              cobra.ExactArgs(1),
-		ValidArgsFunction: g.completeIDs(k),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client(cmd.Context())
-			if err != nil {
-				return err
-			}
-			got, err := c.Get(cmd.Context(), k, args[0])
-			if err != nil {
-				return err
-			}
-			return attachShell(cmd.Context(), g, c, got.Task.ID)
-		},
-	}
-	cmd.AddCommand(start, open, newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k),
+	cmd.AddCommand(start, newOpenShellCmd(g), newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k),
 		newExtendCmd(g, k), newRelaunchCmd(g, k))
 	return cmd
 }
 
-// exitError carries the remote shell's exit status to det's own.
-type exitError struct{ code int }
-
-func (e *exitError) Error() string { return fmt.Sprintf("the shell exited with status %d", e.code) }
-
-// attachShell connects the local terminal to a shell through the bridge:
-// raw mode, resizes forwarded, Ctrl-C to the remote side, "~." at the start
-// of a line detaches and leaves the shell running.
-func attachShell(ctx context.Context, g *globals, c *client.Client, id string) error {
-	url := "ws" + strings.TrimPrefix(c.Master, "http") + "/proxy/" + id + "/shell"
-	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, url, http.Header{"Authorization": {"Bearer " + c.Token}})
-	if err != nil {
-		if resp != nil {
-			return fmt.Errorf("attach to shell %s: the bridge answered %s", id, resp.Status)
-		}
-		return fmt.Errorf("attach to shell %s: %w", id, err)
-	}
-	defer conn.Close()
-	sc := &shellConn{conn: conn}
-	in, _ := g.io.In.(*os.File)
-	if in != nil && term.IsTerminal(int(in.Fd())) {
-		old, err := term.MakeRaw(int(in.Fd()))
-		if err != nil {
-			return fmt.Errorf("put the terminal in raw mode: %w", err)
-		}
-		defer term.Restore(int(in.Fd()), old)
-		sendSize := func() {
-			if w, h, err := term.GetSize(int(in.Fd())); err == nil {
-				_ = sc.control(api.ShellControl{Type: api.ShellResize, Rows: uint16(h), Cols: uint16(w)})
-			}
-		}
-		sendSize()
-		winch := make(chan os.Signal, 1)
-		signal.Notify(winch, syscall.SIGWINCH)
-		defer signal.Stop(winch)
-		go func() {
-			for range winch {
-				sendSize()
-			}
-		}()
-	}
-	result := make(chan error, 2)
-	go func() { result <- copyOutput(conn, g.io.Out) }()
-	go func() { result <- copyInput(g.io.In, sc.keys) }()
-	err = <-result
-	if errors.Is(err, errDetached) {
-		fmt.Fprintf(g.io.ErrOut, "\r\nDetached from shell %s; it goes on running. `det shell open %s` attaches again.\r\n", id, shortID(id))
-		return nil
-	}
-	return err
-}
-
-var errDetached = errors.New("detached")
-
-// shellConn is the sending side of a shell's websocket: keystrokes go in
-// binary messages, control messages in text messages (see
-// api.ShellControl), one writer at a time.
-type shellConn struct {
-	mu   sync.Mutex
-	conn *websocket.Conn
-}
-
-// keys sends keystrokes.
-func (c *shellConn) keys(b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conn.WriteMessage(websocket.BinaryMessage, b)
-}
-
-// control sends a control message.
-func (c *shellConn) control(m api.ShellControl) error {
-	msg, err := json.Marshal(m)
+// runStartShell launches a shell, waits until it runs and attaches to it;
+// or prints its id (detach).
+func runStartShell(ctx context.Context, o launchOptions, c bridgeClient, con *console) error {
+	launched, err := c.Launch(ctx, client.ShellKind, o.request)
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.conn.WriteMessage(websocket.TextMessage, msg)
+	sh := &launched.Task
+	if o.detach {
+		fmt.Fprintln(con.Out, sh.ID)
+		return nil
+	}
+	fmt.Fprintf(con.ErrOut, "Scheduling shell %s (id: %s)...\n", sh.Description, sh.ID)
+	if _, err := waitRunning(ctx, c, client.ShellKind, sh, con.Out); err != nil {
+		return err
+	}
+	return attachShell(ctx, c, con, sh.ID)
 }
 
-// copyOutput writes the shell's output (binary messages) until it exits
-// (a text message: api.ShellControl with the exit status) or the
-// connection ends.
-func copyOutput(conn *websocket.Conn, out io.Writer) error {
-	for {
-		mt, data, err := conn.ReadMessage()
-		if err != nil {
-			return fmt.Errorf("the connection to the shell ended: %w", err)
-		}
-		if mt == websocket.TextMessage {
-			var ctl api.ShellControl
-			if json.Unmarshal(data, &ctl) == nil && ctl.Type == api.ShellExit {
-				if ctl.Code == 0 {
-					return nil
-				}
-				return &exitError{code: ctl.Code}
-			}
-			continue
-		}
-		if _, err := out.Write(data); err != nil {
-			return err
-		}
+// openShellOptions are the arguments of `det shell open`.
+type openShellOptions struct {
+	id string // an id or a unique prefix
+}
+
+func newOpenShellCmd(g *globals) *cobra.Command {
+	o := &openShellOptions{}
+	return &cobra.Command{
+		Use:               "open ID",
+		Short:             "Attach to a running shell again",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: g.completeIDs(client.ShellKind),
+		RunE: g.runE(func(ctx context.Context, c bridgeClient, args []string) error {
+			o.id = args[0]
+			return runOpenShell(ctx, *o, c, g.con)
+		}),
 	}
 }
 
-// copyInput sends keystrokes with send; "~." at the start of a line
-// detaches.
-func copyInput(in io.Reader, send func([]byte) error) error {
-	buf := make([]byte, 4096)
-	lineStart, tilde := true, false
-	for {
-		n, err := in.Read(buf)
-		if err != nil {
-			return errDetached
-		}
-		var out []byte
-		for _, b := range buf[:n] {
-			switch {
-			case tilde && b == '.':
-				if len(out) > 0 {
-					_ = send(out)
-				}
-				return errDetached
-			case tilde:
-				out = append(out, '~', b)
-				tilde = false
-			case lineStart && b == '~':
-				tilde = true
-				continue
-			default:
-				out = append(out, b)
-			}
-			lineStart = b == '\r' || b == '\n'
-		}
-		if len(out) > 0 {
-			if err := send(out); err != nil {
-				return fmt.Errorf("send to the shell: %w", err)
-			}
-		}
+// runOpenShell attaches to a running shell.
+func runOpenShell(ctx context.Context, o openShellOptions, c bridgeClient, con *console) error {
+	got, err := c.Get(ctx, client.ShellKind, o.id)
+	if err != nil {
+		return err
 	}
+	return attachShell(ctx, c, con, got.Task.ID)
 }

@@ -2,13 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 )
 
 // TestCopyOutputControlOnlyInText: terminal bytes that look like the exit
@@ -62,5 +67,35 @@ func TestCopyInputDetach(t *testing.T) {
 	}
 	if got := strings.Join(sent, ""); got != "{\"type\":\"resize\",\"rows\":1,\"cols\":1}\recho ~x\r" {
 		t.Fatalf("sent %q", got)
+	}
+}
+
+// TestOpenShell: det shell open finds the shell by its prefix, attaches
+// to it by its full id, prints its output and exits with its status.
+func TestOpenShell(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_ = conn.WriteMessage(websocket.BinaryMessage, []byte("$ hello\r\n"))
+		_ = conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"exit","code":3}`))
+		_, _, _ = conn.ReadMessage()
+	}))
+	defer srv.Close()
+	f := &fakeClient{launched: client.Launched{Task: api.Notebook{ID: "ab12-full"}}, shell: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	in, w := io.Pipe() // no keystrokes until the shell has exited
+	defer w.Close()
+	var out, errOut bytes.Buffer
+	err := runOpenShell(context.Background(), openShellOptions{id: "ab12"}, f, newConsole(IO{In: in, Out: &out, ErrOut: &errOut}))
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 3 || out.String() != "$ hello\r\n" || !f.called("Get shell ab12") || !f.called("DialShell ab12-full") {
+		t.Errorf("%v, calls %v, printed %q", err, f.calls, out.String())
+	}
+	f.errs = map[string]error{"DialShell": errors.New("the bridge answered 404 Not Found")}
+	if err := runOpenShell(context.Background(), openShellOptions{id: "ab12"}, f, newConsole(IO{In: in, Out: &out, ErrOut: &errOut})); err == nil ||
+		err.Error() != "attach to shell ab12-full: the bridge answered 404 Not Found" {
+		t.Errorf("a refused attach: %v", err)
 	}
 }

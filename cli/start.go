@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -69,25 +72,52 @@ func (o *startOptions) buildConfig() (map[string]any, error) {
 	return cfg, nil
 }
 
-// launchRequest is the launch request the flags make: the config, and
-// the files of --context and --include (what is left out of them is
-// named on g's error stream).
-func (o *startOptions) launchRequest(g *globals) (api.LaunchRequest, error) {
+// launchOptions are what a start command runs with: the request the
+// flags make, and what to do once it is sent.
+type launchOptions struct {
+	kind      client.Kind
+	request   api.LaunchRequest
+	detach    bool // print the id and return at once
+	noBrowser bool // notebooks: open no browser
+	preview   bool // print the merged config; nothing is submitted
+}
+
+// launchOptions reads the flags into the options of a start of kind k:
+// the config and the files of --context and --include (what is left out
+// of them is named on errOut).
+func (o *startOptions) launchOptions(k client.Kind, errOut io.Writer) (launchOptions, error) {
 	cfg, err := o.buildConfig()
 	if err != nil {
-		return api.LaunchRequest{}, err
+		return launchOptions{}, err
 	}
-	req := api.LaunchRequest{Config: cfg, Preview: o.preview}
+	lo := launchOptions{kind: k, request: api.LaunchRequest{Config: cfg, Preview: o.preview}, detach: o.detach, noBrowser: o.noBrowser, preview: o.preview}
 	if o.contextDir == "" && len(o.includes) == 0 {
-		return req, nil
+		return lo, nil
 	}
 	files, skipped, err := taskconfig.ContextFiles(o.contextDir, o.includes)
 	if err != nil {
-		return api.LaunchRequest{}, err
+		return launchOptions{}, err
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(g.io.ErrOut, "Left out of the context (links to folders, broken links, sockets, devices, pipes): %s\n", strings.Join(skipped, ", "))
+		fmt.Fprintf(errOut, "Left out of the context (links to folders, broken links, sockets, devices, pipes): %s\n", strings.Join(skipped, ", "))
 	}
-	req.Files = files
-	return req, nil
+	lo.request.Files = files
+	return lo, nil
+}
+
+// startRunE is the RunE of a start command of kind k: it reads the flags
+// (before logging in, so a bad flag costs no login), logs in and runs
+// run.
+func (g *globals) startRunE(o *startOptions, k client.Kind, run func(context.Context, launchOptions, bridgeClient, *console) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		lo, err := o.launchOptions(k, g.con.ErrOut)
+		if err != nil {
+			return err
+		}
+		c, err := g.client(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return run(cmd.Context(), lo, c, g.con)
+	}
 }

@@ -32,7 +32,7 @@ func (c *Client) Audit(ctx context.Context, q AuditQuery) ([]api.AuditEntry, err
 	for offset := 0; ; {
 		v.Set("offset", fmt.Sprint(offset))
 		var page api.GetAuditResponse
-		if err := c.Do(ctx, http.MethodGet, "/api/v1/audit?"+v.Encode(), nil, &page); err != nil {
+		if err := c.Do(ctx, http.MethodGet, Path("audit")+"?"+v.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
 		entries = append(entries, page.Entries...)

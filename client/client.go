@@ -136,7 +136,7 @@ func (c *Client) Logs(ctx context.Context, id string, o LogOptions, fn func(api.
 	// Without follow, the last lines come newest first.
 	newestFirst := o.Tail > 0 && !o.Follow
 	var held []api.TaskLog
-	err := c.streamLogs(ctx, "/api/v1/tasks/"+url.PathEscape(id)+"/logs?"+q.Encode(), func(l api.TaskLog) error {
+	err := c.streamLogs(ctx, Path("tasks", url.PathEscape(id), "logs")+"?"+q.Encode(), func(l api.TaskLog) error {
 		if newestFirst {
 			held = append(held, l)
 			return nil
@@ -186,27 +186,37 @@ func (c *Client) streamLogs(ctx context.Context, path string, fn func(api.TaskLo
 // Task returns one task (a notebook or shell) by id or unique prefix.
 func (c *Client) Task(ctx context.Context, id string) (*api.Task, error) {
 	var out api.GetTaskResponse
-	err := c.Do(ctx, http.MethodGet, "/api/v1/tasks/"+url.PathEscape(id), nil, &out)
+	err := c.Do(ctx, http.MethodGet, Path("tasks", url.PathEscape(id)), nil, &out)
 	return &out.Task, err
 }
 
 // ResourcePools lists the resource pools and their capacity.
 func (c *Client) ResourcePools(ctx context.Context) ([]api.ResourcePool, error) {
 	var out api.GetResourcePoolsResponse
-	err := c.Do(ctx, http.MethodGet, "/api/v1/resource-pools", nil, &out)
+	err := c.Do(ctx, http.MethodGet, Path("resource-pools"), nil, &out)
 	return out.ResourcePools, err
 }
 
 // Tasks lists the live tasks the user may see, by allocation id.
 func (c *Client) Tasks(ctx context.Context) (map[string]api.AllocationSummary, error) {
 	var out api.GetTasksResponse
-	err := c.Do(ctx, http.MethodGet, "/api/v1/tasks", nil, &out)
+	err := c.Do(ctx, http.MethodGet, Path("tasks"), nil, &out)
 	return out.AllocationIDToSummary, err
+}
+
+// MasterInfo returns the bridge's description of itself, with its view
+// of Slurm (whether it is stale, since when and why).
+func (c *Client) MasterInfo(ctx context.Context) (*api.Master, error) {
+	var out api.Master
+	if err := c.Do(ctx, http.MethodGet, Path("master"), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
 }
 
 // Agents lists the agents (the Slurm nodes of the resource pools).
 func (c *Client) Agents(ctx context.Context) ([]api.Agent, error) {
 	var out api.GetAgentsResponse
-	err := c.Do(ctx, http.MethodGet, "/api/v1/agents", nil, &out)
+	err := c.Do(ctx, http.MethodGet, Path("agents"), nil, &out)
 	return out.Agents, err
 }

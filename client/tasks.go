@@ -12,13 +12,13 @@ import (
 // Kind is a kind of task and the routes that serve it.
 type Kind struct {
 	Name string // "notebook" or "shell"
-	path string // "/api/v1/notebooks"
+	path string // Path("notebooks")
 }
 
 // The kinds of tasks.
 var (
-	NotebookKind = Kind{Name: api.KindNotebook, path: "/api/v1/notebooks"}
-	ShellKind    = Kind{Name: api.KindShell, path: "/api/v1/shells"}
+	NotebookKind = Kind{Name: api.KindNotebook, path: Path("notebooks")}
+	ShellKind    = Kind{Name: api.KindShell, path: Path("shells")}
 )
 
 // Launched is the answer to a launch: the task and the merged config it

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 
 	"github.com/det-slurm/bridge/bridge/api"
@@ -67,5 +68,35 @@ func TestLaunchAndKinds(t *testing.T) {
 	}
 	if _, err := c.Notebook(ctx, "s1"); err == nil {
 		t.Error("a shell's id read as a notebook")
+	}
+}
+
+// TestLogsTail: --tail asks for the newest lines first and gives them
+// oldest first; with follow, in the order they come.
+func TestLogsTail(t *testing.T) {
+	var query url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		query = r.URL.Query()
+		order := []string{"1", "2", "3"}
+		if query.Get("orderBy") == api.OrderByDesc {
+			order = []string{"3", "2"}
+		}
+		for _, n := range order {
+			_ = json.NewEncoder(w).Encode(api.TaskLogsLine{Result: api.TaskLog{ID: "job-" + n, Message: "line-" + n + "\n"}})
+		}
+	}))
+	defer srv.Close()
+	c := New(srv.URL, "t")
+	var got string
+	collect := func(l api.TaskLog) error { got += l.Message; return nil }
+	if err := c.Logs(context.Background(), "abcd", LogOptions{Tail: 2}, collect); err != nil || got != "line-2\nline-3\n" {
+		t.Errorf("--tail 2: %v %q", err, got)
+	}
+	if query.Get("limit") != "2" || query.Get("orderBy") != api.OrderByDesc || query.Get("follow") != "false" {
+		t.Errorf("query %v", query)
+	}
+	got = ""
+	if err := c.Logs(context.Background(), "abcd", LogOptions{Head: 1, Follow: true}, collect); err != nil || got != "line-1\nline-2\nline-3\n" || query.Get("limit") != "1" || query.Get("follow") != "true" || query.Has("orderBy") {
+		t.Errorf("--head 1 -f: %v %q, query %v", err, got, query)
 	}
 }

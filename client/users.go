@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/det-slurm/bridge/bridge/api"
@@ -15,8 +16,18 @@ import (
 // password goes as itself (not hashed), so that an account whose password
 // predates the bridge's hashing is upgraded by this login.
 func (c *Client) Login(ctx context.Context, user, pass string) (string, error) {
+	return c.login(ctx, api.LoginRequest{Username: user, Password: pass})
+}
+
+// LoginHashed logs in as Determined's clients do: with the password
+// hashed (api.PasswordHash) and isHashed set; it keeps the token.
+func (c *Client) LoginHashed(ctx context.Context, user, pass string) (string, error) {
+	return c.login(ctx, api.LoginRequest{Username: user, Password: api.PasswordHash(pass), IsHashed: true})
+}
+
+func (c *Client) login(ctx context.Context, req api.LoginRequest) (string, error) {
 	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/login", api.LoginRequest{Username: user, Password: pass}, &out); err != nil {
+	if err := c.Do(ctx, http.MethodPost, Path("auth", "login"), req, &out); err != nil {
 		return "", err
 	}
 	c.Token = out.Token
@@ -27,7 +38,7 @@ func (c *Client) Login(ctx context.Context, user, pass string) (string, error) {
 // credential's payload must be api.MungePayload of the bridge's address.
 func (c *Client) MungeLogin(ctx context.Context, cred string) (string, error) {
 	var out api.LoginResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/auth/munge", api.MungeLoginRequest{Credential: strings.TrimSpace(cred)}, &out); err != nil {
+	if err := c.Do(ctx, http.MethodPost, Path("auth", "munge"), api.MungeLoginRequest{Credential: strings.TrimSpace(cred)}, &out); err != nil {
 		return "", err
 	}
 	c.Token = out.Token
@@ -36,13 +47,13 @@ func (c *Client) MungeLogin(ctx context.Context, cred string) (string, error) {
 
 // Logout revokes the client's token.
 func (c *Client) Logout(ctx context.Context) error {
-	return c.Do(ctx, http.MethodPost, "/api/v1/auth/logout", nil, nil)
+	return c.Do(ctx, http.MethodPost, Path("auth", "logout"), nil, nil)
 }
 
 // Me returns the user the client is logged in as.
 func (c *Client) Me(ctx context.Context) (*api.User, error) {
 	var out api.UserResponse
-	if err := c.Do(ctx, http.MethodGet, "/api/v1/me", nil, &out); err != nil {
+	if err := c.Do(ctx, http.MethodGet, Path("me"), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out.User, nil
@@ -58,7 +69,7 @@ func (c *Client) Users(ctx context.Context, activeOnly bool) ([]api.User, error)
 			q.Set("active", "true")
 		}
 		var page api.UsersResponse
-		if err := c.Do(ctx, http.MethodGet, "/api/v1/users?"+q.Encode(), nil, &page); err != nil {
+		if err := c.Do(ctx, http.MethodGet, Path("users")+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
 		users = append(users, page.Users...)
@@ -72,7 +83,7 @@ func (c *Client) Users(ctx context.Context, activeOnly bool) ([]api.User, error)
 // UserByName returns a user by name.
 func (c *Client) UserByName(ctx context.Context, name string) (*api.User, error) {
 	var out api.UserResponse
-	if err := c.Do(ctx, http.MethodGet, "/api/v1/users/"+url.PathEscape(name)+"/by-username", nil, &out); err != nil {
+	if err := c.Do(ctx, http.MethodGet, Path("users", url.PathEscape(name), "by-username"), nil, &out); err != nil {
 		return nil, err
 	}
 	return &out.User, nil
@@ -83,7 +94,7 @@ func (c *Client) UserByName(ctx context.Context, name string) (*api.User, error)
 func (c *Client) CreateUser(ctx context.Context, name, pass string, admin bool) (*api.User, error) {
 	req := api.PostUserRequest{User: api.User{Username: name, Admin: admin, Active: true}, Password: &pass}
 	var out api.UserResponse
-	if err := c.Do(ctx, http.MethodPost, "/api/v1/users", req, &out); err != nil {
+	if err := c.Do(ctx, http.MethodPost, Path("users"), req, &out); err != nil {
 		return nil, err
 	}
 	return &out.User, nil
@@ -92,7 +103,7 @@ func (c *Client) CreateUser(ctx context.Context, name, pass string, admin bool) 
 // PatchUser changes user id.
 func (c *Client) PatchUser(ctx context.Context, id int64, p api.PatchUser) (*api.User, error) {
 	var out api.UserResponse
-	if err := c.Do(ctx, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", id), p, &out); err != nil {
+	if err := c.Do(ctx, http.MethodPatch, Path("users", strconv.FormatInt(id, 10)), p, &out); err != nil {
 		return nil, err
 	}
 	return &out.User, nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -339,7 +338,7 @@ print("user", os.environ.get("DET_USER", ""))
 	d.ok("", "notebook", "kill", id)
 	waitState(t, c, id, api.StateTerminated, time.Minute)
 	tc := client.New(master, token)
-	if err := tc.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); err == nil {
+	if _, err := tc.Me(ctxT(t, 10*time.Second)); err == nil {
 		t.Errorf("the task's token still works after the notebook ended")
 	}
 }

@@ -201,7 +201,11 @@ func promQuery(t *testing.T, q string) float64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, prometheusURL+"/api/v1/query?query="+url.QueryEscape(q), nil)
+	query, err := url.JoinPath(prometheusURL, "api/v1/query") // Prometheus' own API, not the bridge's
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, query+"?query="+url.QueryEscape(q), nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("query Prometheus at %s: %v", prometheusURL, err)

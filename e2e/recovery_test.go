@@ -103,16 +103,17 @@ func TestControllerOutage(t *testing.T) {
 		}
 	}
 	t.Cleanup(restart)
-	var m api.Master
+	var m *api.Master
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(500 * time.Millisecond) {
-		if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil {
+		var err error
+		if m, err = c.MasterInfo(ctxT(t, 10*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if m.Slurm != nil && m.Slurm.Stale && m.Slurm.Error != "" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("GET /api/v1/master shows no stale view 10 s into the outage: %+v", m)
+			t.Fatalf("GET /api/v1/master shows no stale view 10 s into the outage: %+v", *m)
 		}
 	}
 	if out := runAllowFail(filepath.Join(repo, "bin", "det"), "notebook", "list"); !strings.Contains(out, "cannot reach Slurm") {
@@ -146,7 +147,7 @@ func TestControllerOutage(t *testing.T) {
 	if out := run(t, "squeue", "-h", "-j", victim.SlurmJobID, "-t", "PENDING,RUNNING"); strings.TrimSpace(out) != "" {
 		t.Errorf("the notebook killed during the outage still runs: %s", out)
 	}
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil || m.Slurm == nil || m.Slurm.Stale {
+	if m, err := c.MasterInfo(ctxT(t, 10*time.Second)); err != nil || m.Slurm == nil || m.Slurm.Stale {
 		t.Errorf("still stale after the controller came back: %+v %v", m, err)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/client"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -155,14 +156,14 @@ func testNotebookOrigin(t *testing.T) {
 	body := fmt.Sprintf(`JSON.stringify({user: {username: %q, admin: true, active: true}, password: "x-Passw0rd-long"})`, victim)
 	attack := `(async () => {
 		const out = [];
-		for (const [url, ct] of [["/api/v1/users", "application/json"], [` + js(master+"/api/v1/users") + `, "text/plain"], [` + js(master+"/api/v1/users") + `, "application/json"]]) {
+		for (const [url, ct] of [[` + js(client.Path("users")) + `, "application/json"], [` + js(master+client.Path("users")) + `, "text/plain"], [` + js(master+client.Path("users")) + `, "application/json"]]) {
 			try {
 				const r = await fetch(url, {method: "POST", credentials: "include", headers: {"Content-Type": ct}, body: ` + body + `});
 				out.push(url + " " + r.status);
 			} catch (e) { out.push(url + " blocked"); }
 		}
 		try {
-			const r = await fetch(` + js(master+"/api/v1/me") + `, {credentials: "include"});
+			const r = await fetch(` + js(master+client.Path("me")) + `, {credentials: "include"});
 			out.push("me " + r.status + " " + (await r.text()));
 		} catch (e) { out.push("me blocked"); }
 		return out.join("\n");
@@ -221,8 +222,8 @@ func rawOriginAttacks(t *testing.T, id, victim string) {
 	}
 	cookie := "det_token=" + admin.Token
 	for _, a := range []struct{ what, path, body string }{
-		{"create an admin", "/api/v1/users", fmt.Sprintf(`{"user":{"username":%q,"admin":true,"active":true},"password":"x-Passw0rd-long"}`, victim)},
-		{"log the admin's browser in as determined", "/api/v1/auth/login", `{"username":"determined","password":""}`},
+		{"create an admin", client.Path("users"), fmt.Sprintf(`{"user":{"username":%q,"admin":true,"active":true},"password":"x-Passw0rd-long"}`, victim)},
+		{"log the admin's browser in as determined", client.Path("auth", "login"), `{"username":"determined","password":""}`},
 	} {
 		if resp := send("POST", master+a.path, a.body, map[string]string{"Cookie": cookie, "Origin": nbOrigin}); resp.StatusCode != http.StatusForbidden {
 			t.Errorf("a notebook page's request to %s: %d, want 403", a.what, resp.StatusCode)
@@ -253,7 +254,7 @@ func rawOriginAttacks(t *testing.T, id, victim string) {
 		"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("a sibling notebook's page opening a websocket here: %d, want 403", resp.StatusCode)
 	}
-	if resp := send("GET", nbOrigin+"/api/v1/me", "", map[string]string{"Cookie": nbCookie + "; " + cookie}); resp.StatusCode != http.StatusNotFound {
+	if resp := send("GET", nbOrigin+client.Path("me"), "", map[string]string{"Cookie": nbCookie + "; " + cookie}); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the API on a notebook's origin: %d, want 404", resp.StatusCode)
 	}
 }

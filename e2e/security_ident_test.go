@@ -248,8 +248,7 @@ func passwordChangeEndsSessions(t *testing.T) {
 		t.Errorf("the old password after the change: %v, want 401", err)
 	}
 	hashed := client.New(master, "")
-	if err := hashed.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/auth/login",
-		api.LoginRequest{Username: name, Password: api.PasswordHash("second-password"), IsHashed: true}, nil); err != nil {
+	if _, err := hashed.LoginHashed(ctxT(t, 10*time.Second), name, "second-password"); err != nil {
 		t.Errorf("Determined's hashed login with the new password: %v", err)
 	}
 	if err := admin.ChangePassword(ctxT(t, 10*time.Second), name, "", "third-password"); err != nil {
@@ -302,7 +301,7 @@ func taskTokenScope(t *testing.T) {
 		t.Fatalf("task.json has no user token: %v", err)
 	}
 	task := client.New(master, spec.UserToken)
-	if err := task.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); err != nil {
+	if _, err := task.Me(ctxT(t, 10*time.Second)); err != nil {
 		t.Fatalf("the task token does not work at all: %v", err)
 	}
 	forbidden := []int{http.StatusForbidden}
@@ -322,7 +321,7 @@ func taskTokenScope(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState(t, alice, nb.ID, api.StateTerminated, 2*time.Minute)
-	if err := task.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); !errors.Is(err, client.ErrUnauthorized) {
+	if _, err := task.Me(ctxT(t, 10*time.Second)); !errors.Is(err, client.ErrUnauthorized) {
 		t.Errorf("the task token after the task ended: %v, want 401", err)
 	}
 }
@@ -361,7 +360,7 @@ func loginTiming(t *testing.T) {
 // no row and in no byte of the database's files; its hash is.
 func noPlainTokens(t *testing.T) {
 	c := asUser(t, "bob")
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me", nil, nil); err != nil {
+	if _, err := c.Me(ctxT(t, 10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	db := openDBReadOnly(t)

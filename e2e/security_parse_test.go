@@ -37,8 +37,8 @@ func scontrolAs(t *testing.T, posix string, args ...string) (string, error) {
 // masterStatus reads the bridge's view of Slurm.
 func masterStatus(t *testing.T, c *client.Client) api.SlurmStatus {
 	t.Helper()
-	var m api.Master
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/master", nil, &m); err != nil {
+	m, err := c.MasterInfo(ctxT(t, 10*time.Second))
+	if err != nil {
 		t.Fatalf("GET /api/v1/master: %v", err)
 	}
 	if m.Slurm == nil {

@@ -94,15 +94,15 @@ func init() {
 		alice := asUser(t, "alice")
 		id := "00000000-0000-4000-8000-000000000009"
 		for _, target := range []string{
-			"/api/v1/../api/v1/me",
-			"/api/v1/./me",
-			"/api/v1/%2e%2e/api/v1/users",
-			"/api/v1/users%2Fadmin",
-			"/api/v1/users%2fadmin",
-			"/proxy/" + id + "/../../api/v1/users",
-			"/proxy/" + id + "/..%2F..%2Fapi/v1/users",
-			"/det/../api/v1/users",
-			"//api/v1/me",
+			client.Path("..") + client.Path("me"),
+			client.Path(".", "me"),
+			client.Path("%2e%2e") + client.Path("users"),
+			client.Path("users%2Fadmin"),
+			client.Path("users%2fadmin"),
+			"/proxy/" + id + "/../.." + client.Path("users"),
+			"/proxy/" + id + "/..%2F..%2F" + strings.TrimPrefix(client.Path("users"), "/"),
+			"/det/.." + client.Path("users"),
+			"/" + client.Path("me"),
 		} {
 			resp, body := rawHTTP(t, "GET "+target+" HTTP/1.1\r\nHost: "+masterHost(t)+"\r\nAuthorization: Bearer "+alice.Token+"\r\nConnection: close\r\n\r\n")
 			if resp.StatusCode < 400 || resp.StatusCode >= 500 || resp.Header.Get("Location") != "" {
@@ -113,7 +113,7 @@ func init() {
 	addSecCase(9, "long-url-414", func(t *testing.T) {
 		alice := asUser(t, "alice")
 		long := strings.Repeat("a", 100<<10)
-		for _, target := range []string{"/api/v1/notebooks/" + long, "/proxy/" + long + "/", "/api/v1/me?x=" + long} {
+		for _, target := range []string{client.Path("notebooks", long), "/proxy/" + long + "/", client.Path("me") + "?x=" + long} {
 			resp, body := rawHTTP(t, "GET "+target+" HTTP/1.1\r\nHost: "+masterHost(t)+"\r\nAuthorization: Bearer "+alice.Token+"\r\nConnection: close\r\n\r\n")
 			if resp.StatusCode != http.StatusRequestURITooLong {
 				t.Errorf("GET %.40s... (%d bytes): %d %.200s, want 414", target, len(target), resp.StatusCode, body)
@@ -126,8 +126,8 @@ func init() {
 			path, auth, limit string
 			size              int64
 		}{
-			{"/api/v1/auth/login", "", "1 MiB", 2 << 20},
-			{"/api/v1/notebooks", "Authorization: Bearer " + alice.Token + "\r\n", "MiB", 1 << 30},
+			{client.Path("auth", "login"), "", "1 MiB", 2 << 20},
+			{client.Path("notebooks"), "Authorization: Bearer " + alice.Token + "\r\n", "MiB", 1 << 30},
 		} {
 			// The headers only: the body is never sent, so an answer at all
 			// proves the bridge decided from Content-Length; a "100 Continue"

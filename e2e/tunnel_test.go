@@ -21,6 +21,7 @@ import (
 
 	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/tunnel"
 )
 
 // tunnelMode is true unless the suite runs against a bridge in direct
@@ -220,7 +221,7 @@ func offerTunnel(t *testing.T, id, secret, from string) int {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET /api/v1/tasks/%s/tunnel HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: det-tunnel/1\r\n%s: %s\r\n\r\n", id, host, api.SecretHeader, secret)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: det-tunnel/1\r\n%s: %s\r\n\r\n", tunnel.Path(id), host, api.SecretHeader, secret)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("read the bridge's answer: %v", err)

@@ -168,7 +168,7 @@ func doSecret(t *testing.T, c *client.Client, id, secret string, body any) error
 	hc := c.HTTP
 	c.HTTP = &http.Client{Transport: headerTransport{api.SecretHeader, secret}}
 	defer func() { c.HTTP = hc }()
-	return c.Do(ctxT(t, 10*time.Second), http.MethodPost, "/api/v1/tasks/"+id+"/ready", body, nil)
+	return c.Do(ctxT(t, 10*time.Second), http.MethodPost, client.Path("tasks", id, "ready"), body, nil)
 }
 
 type headerTransport struct{ k, v string }

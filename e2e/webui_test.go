@@ -185,12 +185,12 @@ func js(s string) string { return fmt.Sprintf("%q", s) }
 // proxy's page for a terminated notebook.
 func TestWebUI(t *testing.T) {
 	c := cluster(t)
-	var before api.Settings
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me/settings", nil, &before); err != nil {
+	before, err := c.Settings(ctxT(t, 10*time.Second))
+	if err != nil {
 		t.Fatalf("read settings: %v", err)
 	}
 	put := func(sc string) {
-		if err := c.Do(context.Background(), http.MethodPut, "/api/v1/me/settings", api.Settings{LaunchShortcut: sc}, nil); err != nil {
+		if err := c.PutSettings(context.Background(), api.Settings{LaunchShortcut: sc}); err != nil {
 			t.Errorf("set the launch shortcut to %q: %v", sc, err)
 		}
 	}
@@ -216,9 +216,12 @@ func TestWebUI(t *testing.T) {
 		chromedp.Click(css("#settings-save")))
 	b.until("the new shortcut is saved", 10*time.Second, `document.querySelector("#settings-status").textContent.includes("Saved")`)
 	b.shot("settings")
-	var saved api.Settings
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/me/settings", nil, &saved); err != nil || saved.LaunchShortcut != "Ctrl+Alt+K" {
-		t.Fatalf("the bridge keeps the launch shortcut %q (%v), want Ctrl+Alt+K", saved.LaunchShortcut, err)
+	if saved, err := c.Settings(ctxT(t, 10*time.Second)); err != nil || saved.LaunchShortcut != "Ctrl+Alt+K" {
+		shortcut := ""
+		if saved != nil {
+			shortcut = saved.LaunchShortcut
+		}
+		t.Fatalf("the bridge keeps the launch shortcut %q (%v), want Ctrl+Alt+K", shortcut, err)
 	}
 
 	// On Tasks, the old shortcut does nothing and the new one opens the

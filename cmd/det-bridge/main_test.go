@@ -1,55 +1,82 @@
 package main
 
 import (
-	"io"
+	"bytes"
+	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// output runs f with standard output and standard error captured.
-func output(t *testing.T, f func() error) (string, error) {
+// execute runs det-bridge with args in-process, stdin as its input, and
+// returns what it wrote to its output and error streams.
+func execute(t *testing.T, stdin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	r, w, err := os.Pipe()
+	var out, errOut bytes.Buffer
+	root := newRoot(streams{in: strings.NewReader(stdin), out: &out, err: &errOut})
+	root.SetArgs(args)
+	err = root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+// writeSite writes a minimal site config with its database in a new
+// folder, and returns the config's path.
+func writeSite(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "site.yaml")
+	yaml := "db_path: " + filepath.Join(dir, "bridge.db") + "\njob_storage_root: " + dir + "/jobs\nlauncher_path: /opt/det/det-launcher\nresource_pools: [{name: cpu, partition: cpu}]\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestUsageErrors: a command without what it needs is refused, naming
+// the missing flag or argument, before it reads anything.
+func TestUsageErrors(t *testing.T) {
+	for args, want := range map[string]string{
+		"":                            "--config SITE.yaml is required",
+		"--proxy-mode direct":         "--config SITE.yaml is required",
+		"serve":                       "serve: --config SITE.yaml is required",
+		"orphans --cancel":            "orphans: --config SITE.yaml is required",
+		"set-password --config x":     "set-password: the USER argument is missing",
+		"set-password admin":          "set-password: --config SITE.yaml is required",
+		"set-password --config x a b": `set-password: unexpected argument "b"`,
+		"audit --json":                "audit: --config SITE.yaml is required",
+		"audit --config x extra":      `audit: unexpected argument "extra"`,
+		"check-config --offline":      "check-config: the SITE.yaml argument is missing",
+		"orphans --bogus":             "unknown flag: --bogus",
+		"serve extra":                 `unknown command "extra" for "det-bridge serve"`,
+		"nonsense":                    `unknown command "nonsense" for "det-bridge"`,
+	} {
+		_, _, err := execute(t, "", strings.Fields(args)...)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", args, err, want)
+		}
+	}
+	if _, _, err := execute(t, "", "set-password", "admin"); err == nil || !strings.Contains(err.Error(), "(usage: det-bridge set-password --config SITE.yaml USER)") {
+		t.Errorf("a usage error without the usage line: %v", err)
+	}
+}
+
+// TestCompletion: cobra's shell completion covers every subcommand.
+func TestCompletion(t *testing.T) {
+	out, _, err := execute(t, "", "completion", "bash")
+	if err != nil || !strings.Contains(out, "__start_det-bridge") {
+		t.Fatalf("completion bash: %v\n%.200s", err, out)
+	}
+	out, _, err = execute(t, "", "__complete", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr := os.Stdout, os.Stderr
-	os.Stdout, os.Stderr = w, w
-	done := make(chan string)
-	go func() {
-		b, _ := io.ReadAll(r)
-		done <- string(b)
-	}()
-	ferr := f()
-	os.Stdout, os.Stderr = stdout, stderr
-	w.Close()
-	return <-done, ferr
-}
-
-// TestCheckConfigMaster: check-config on a master.yaml prints one line per
-// field mapped, then what it prints for any site config.
-func TestCheckConfigMaster(t *testing.T) {
-	file := "../../site-configs/devcluster-master.yaml"
-	out, err := output(t, func() error { return checkConfig([]string{"--offline", file}) })
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	for _, want := range []string{
-		file + ": a Determined master.yaml; its fields map to these bridge settings:\n",
-		"\n  resource_manager.job_storage_root -> job_storage_root = ",
-		"\n  resource_manager.user_name -> unused (drives Determined's launcher",
-		"\n" + file + ": OK\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	for _, sub := range []string{"serve", "check-config", "orphans", "set-password", "audit", "completion"} {
+		if !strings.Contains(out, "\n"+sub+"\t") && !strings.HasPrefix(out, sub+"\t") {
+			t.Errorf("the completion of subcommands lacks %s:\n%s", sub, out)
 		}
 	}
-	if strings.Index(out, "job_storage_root ->") > strings.Index(out, ": OK") {
-		t.Errorf("the mapping comes first:\n%s", out)
-	}
-	own, err := output(t, func() error { return checkConfig([]string{"--offline", "../../site-configs/devcluster.yaml"}) })
-	if err != nil || strings.Contains(own, "->") {
-		t.Errorf("own format: %v\n%s", err, own)
+	if out, _, _ := execute(t, "", "__complete", "serve", "--proxy-mode", ""); !strings.Contains(out, "tunnel\ndirect\n") {
+		t.Errorf("--proxy-mode completes to:\n%s", out)
 	}
 }

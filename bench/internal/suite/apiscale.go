@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/report"
+	"github.com/det-slurm/bridge/client"
 )
 
 // apiScale lists notebooks from a bridge whose store holds many ended
@@ -25,7 +26,7 @@ func apiScale(ctx context.Context, e *env) error {
 		return err
 	}
 	e.logf("stored %d tasks in %s", n, time.Since(t0).Round(time.Millisecond))
-	nowURL := "http://" + br.addr + "/api/v1/notebooks"
+	nowURL := "http://" + br.addr + client.Path("notebooks")
 	size, err := listOnce(ctx, nowURL, br.token) // warm-up
 	if err != nil {
 		return err

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/det-slurm/bridge/bridge"
+	"github.com/det-slurm/bridge/siteconfig"
+	"github.com/det-slurm/bridge/slurm"
+)
+
+// checkConfigOptions are the arguments of `det-bridge check-config`.
+type checkConfigOptions struct {
+	file    string // the site config to check
+	offline bool   // ask Slurm nothing; missing paths are warnings
+}
+
+func newCheckConfigCmd(g *globalOptions) *cobra.Command {
+	o := &checkConfigOptions{}
+	cmd := &cobra.Command{
+		Use:   "check-config [--offline] SITE.yaml",
+		Short: "Validate a site config (its pools against Slurm unless --offline); for a Determined master.yaml, show what each field became",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if g.config != "" {
+				return namedArgs()(cmd, args) // the file given as --config
+			}
+			return namedArgs("SITE.yaml")(cmd, args)
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return []string{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.file = g.config
+			if len(args) == 1 {
+				o.file = args[0]
+			}
+			return runCheckConfig(cmd.Context(), *o, streamsOf(cmd))
+		},
+	}
+	cmd.Flags().BoolVar(&o.offline, "offline", false, "do not ask Slurm; report missing paths as warnings")
+	return cmd
+}
+
+// runCheckConfig validates a site config: its schema, its paths and
+// (unless offline) its pools against Slurm.
+func runCheckConfig(ctx context.Context, o checkConfigOptions, s streams) error {
+	cfg, err := siteconfig.Load(o.file)
+	if err != nil {
+		return err
+	}
+	if cfg.Determined != nil {
+		fmt.Fprintln(s.out, o.file+": a Determined master.yaml; its fields map to these bridge settings:")
+		for _, m := range cfg.Determined {
+			fmt.Fprintln(s.out, "  "+m.String())
+		}
+	}
+	missing := cfg.MissingPaths()
+	for _, m := range missing {
+		fmt.Fprintf(s.err, "%s: warning: %s\n", o.file, m)
+	}
+	if !o.offline {
+		if len(missing) > 0 {
+			return fmt.Errorf("%s: %d configured paths do not exist", o.file, len(missing))
+		}
+		srv := bridge.New(cfg, nil, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err := srv.CheckSlurm(ctx); err != nil {
+			return fmt.Errorf("%s: %w", o.file, err)
+		}
+	}
+	fmt.Fprintln(s.out, o.file+": OK")
+	return nil
+}
