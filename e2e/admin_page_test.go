@@ -29,9 +29,11 @@ func TestAdminPage(t *testing.T) {
 	var usage api.UsageResponse
 	deadline := time.Now().Add(usageWithin)
 	for {
-		if err := admin.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/admin/usage?hours=24", nil, &usage); err != nil {
+		u, err := admin.Usage(ctxT(t, 10*time.Second), 24)
+		if err != nil {
 			t.Fatalf("read the usage history as admin: %v", err)
 		}
+		usage = *u
 		if n := pointsOf(usage, "gpu"); n >= 2 {
 			break
 		}
@@ -51,7 +53,7 @@ func TestAdminPage(t *testing.T) {
 		}
 	}
 	var ae *client.APIError
-	if err := c.Do(ctxT(t, 10*time.Second), http.MethodGet, "/api/v1/admin/usage", nil, nil); !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
+	if _, err := c.Usage(ctxT(t, 10*time.Second), 24); !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
 		t.Errorf("the usage history as a normal user: %v, want 403", err)
 	}
 
