@@ -45,7 +45,7 @@ start() {
     note "prometheus already running (pid $(cat "$PIDFILE")) on http://127.0.0.1:$PROM_PORT"
     return 0
   fi
-  setsid runuser -u prometheus -- prometheus --config.file="$CONF" --storage.tsdb.path="$DATA" \
+  setsid setpriv --reuid=prometheus --regid=prometheus --init-groups prometheus --config.file="$CONF" --storage.tsdb.path="$DATA" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --storage.tsdb.retention.time=2d \
     >>"$LOG" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
