@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/det-slurm/bridge/bridge/api"
 )
@@ -39,14 +40,14 @@ func TestMetricsInPrometheus(t *testing.T) {
 	}
 
 	const q = `sum(det_bridge_tasks{kind="notebook",pool="cpu",state="RUNNING"})`
-	waitQuery(t, q, 0, time.Minute) // what earlier tests ran has ended
+	n0 := steadyQuery(t, q) // what earlier tests ran has settled
 	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 0, "resource_pool": "cpu"}})
 	waitState(t, c, nb.ID, api.StateRunning, startWithin)
-	waitQuery(t, q, 1, 30*time.Second)
+	waitQuery(t, q, n0+1, 30*time.Second)
 	if _, err := c.KillNotebook(ctxT(t, 30*time.Second), nb.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitQuery(t, q, 0, 30*time.Second)
+	waitQuery(t, q, n0, 30*time.Second)
 	if v := promQuery(t, `sum(det_bridge_cancellations_total{reason="user"})`); v < 1 {
 		t.Errorf("user cancellations in Prometheus = %v after a kill", v)
 	}
@@ -84,7 +85,7 @@ func TestMetricsIdleGPUs(t *testing.T) {
 	c := cluster(t)
 	const timeout = 20 * time.Second
 	idleGPUs := `det_bridge_gpus_idle{pool="gpu"}`
-	waitMetric(t, idleGPUs, 0, time.Minute)
+	waitMetric(t, idleGPUs, 0, time.Minute) // no GPU notebook of an earlier test is left idle
 	nb := start(t, c, map[string]any{"resources": map[string]any{"slots": 1, "resource_pool": "gpu"},
 		"idle_timeout": "20s", "notebook_idle_type": "activity"})
 	waitState(t, c, nb.ID, api.StateRunning, startWithin)
@@ -149,7 +150,7 @@ func scrape(t *testing.T) string {
 func metric(t *testing.T, series string) float64 {
 	t.Helper()
 	name, _, _ := strings.Cut(series, "{")
-	var p expfmt.TextParser
+	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(scrape(t)))
 	if err != nil {
 		t.Fatalf("parse the metrics: %v", err)
@@ -232,6 +233,25 @@ func promQuery(t *testing.T, q string) float64 {
 		t.Fatalf("Prometheus query %s: value %q", q, s)
 	}
 	return v
+}
+
+// steadyQuery waits until a query's value has stayed the same for three
+// scrapes (6 s) and returns it.
+func steadyQuery(t *testing.T, q string) float64 {
+	t.Helper()
+	last, same := promQuery(t, q), 0
+	for deadline := time.Now().Add(time.Minute); same < 3; time.Sleep(2 * time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus' answer to %s did not settle within a minute", q)
+		}
+		v := promQuery(t, q)
+		if v == last {
+			same++
+		} else {
+			last, same = v, 0
+		}
+	}
+	return last
 }
 
 func waitQuery(t *testing.T, q string, want float64, within time.Duration) {
