@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -201,13 +202,13 @@ func TestKillDuringSubmit(t *testing.T) {
 }
 
 // specOf reads the task.json the bridge wrote for a task.
-func specOf(t *testing.T, h *harness, id string) api.Spec {
+func specOf(t *testing.T, h *harness, id string) jobspec.Spec {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(h.root, "jobuser", id, "task.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var spec api.Spec
+	var spec jobspec.Spec
 	if err := json.Unmarshal(data, &spec); err != nil {
 		t.Fatal(err)
 	}

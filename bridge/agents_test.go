@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/slurm"
 )

@@ -8,7 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -32,7 +32,7 @@ func (s *Server) checkBindTargets(ctx context.Context, cfg *taskconfig.Config, p
 	if err != nil {
 		return fmt.Errorf("check bind mounts with %s resolve as %s: %w", s.cfg.LauncherPath, pu.Username, err)
 	}
-	var res []api.ResolvedPath
+	var res []jobspec.ResolvedPath
 	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(paths) {
 		return fmt.Errorf("check bind mounts with %s resolve: unexpected output %q", s.cfg.LauncherPath, out)
 	}

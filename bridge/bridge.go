@@ -17,10 +17,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/metrics"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
@@ -207,7 +208,7 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("load tasks: %w", err)
 	}
 	for _, t := range live {
-		if t.ProxyMode == api.ProxyModeTunnel && t.State == api.StateRunning {
+		if t.ProxyMode == jobspec.ProxyModeTunnel && t.State == api.StateRunning {
 			// Its job dials again within seconds; the grace period counts from now.
 			s.tunnels.Track(t.ID, "the bridge restarted; waiting for the job to dial its tunnel again")
 		}

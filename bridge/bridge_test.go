@@ -19,8 +19,9 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -238,7 +239,7 @@ func TestSubmitWritesJobFolder(t *testing.T) {
 	if d, _ := os.Stat(dir); d.Mode().Perm() != 0o700 {
 		t.Errorf("job folder mode %v", d.Mode())
 	}
-	var spec api.Spec
+	var spec jobspec.Spec
 	data, _ := os.ReadFile(filepath.Join(dir, "task.json"))
 	_ = json.Unmarshal(data, &spec)
 	if spec.BaseURL != "/proxy/"+nb.ID+"/" || spec.JupyterToken == "" || spec.Secret == "" || spec.Slots != 2 {
@@ -343,16 +344,16 @@ func TestReadyCallback(t *testing.T) {
 	path := "/api/v1/tasks/" + nb.ID + "/ready"
 	h.token = ""
 	h.srv.prove = func(context.Context, string, int, string, string) error { return nil }
-	if w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
+	if w := h.req("POST", path, jobspec.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{jobspec.SecretHeader: "wrong"}); w.Code != http.StatusForbidden {
 		t.Fatalf("wrong secret: %d", w.Code)
 	}
-	if w := h.req("POST", path, api.ReadyRequest{Node: "cpu1", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusForbidden {
+	if w := h.req("POST", path, jobspec.ReadyRequest{Node: "cpu1", Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret}); w.Code != http.StatusForbidden {
 		t.Fatalf("node outside the allocation: %d", w.Code)
 	}
 	if r, _ := h.srv.Routes().Get(nb.ID); r.Target != nil {
 		t.Fatalf("a refused callback changed the route: %+v", r)
 	}
-	if w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret}); w.Code != http.StatusNoContent {
+	if w := h.req("POST", path, jobspec.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret}); w.Code != http.StatusNoContent {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
 	}
 	r, _ := h.srv.Routes().Get(nb.ID)

@@ -10,15 +10,16 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/proxy"
 )
 
 // callbackTask authenticates a launcher callback by the task's secret.
 func (s *Server) callbackTask(w http.ResponseWriter, r *http.Request) (*store.Task, bool) {
 	t, err := s.store.GetTask(r.Context(), mux.Vars(r)["id"])
-	secret := r.Header.Get(api.SecretHeader)
+	secret := r.Header.Get(jobspec.SecretHeader)
 	if err != nil || secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(t.Secret)) != 1 {
 		writeError(w, http.StatusForbidden, "bad task secret")
 		return nil, false
@@ -37,7 +38,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req api.ReadyRequest
+	var req jobspec.ReadyRequest
 	if !readJSON(w, r, &req) {
 		return
 	}
@@ -45,7 +46,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "task is "+api.StateName(t.State))
 		return
 	}
-	tunnelled := t.ProxyMode == api.ProxyModeTunnel
+	tunnelled := t.ProxyMode == jobspec.ProxyModeTunnel
 	switch {
 	case tunnelled && req.Port != 0:
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("the task is in tunnel mode: its launcher holds no port, yet reports port %d", req.Port))
@@ -130,7 +131,7 @@ func (s *Server) handleExit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var req api.ExitRequest
+	var req jobspec.ExitRequest
 	if !readJSON(w, r, &req) {
 		return
 	}

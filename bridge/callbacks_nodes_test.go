@@ -8,7 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -42,7 +43,7 @@ func TestReadyNodeLists(t *testing.T) {
 			h.slurm.jobs["101"] = jobs["101"]
 			h.token = ""
 			h.srv.prove = func(context.Context, string, int, string, string) error { return nil }
-			w := h.req("POST", "/api/v1/tasks/"+nb.ID+"/ready", api.ReadyRequest{Node: c.node, Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+			w := h.req("POST", "/api/v1/tasks/"+nb.ID+"/ready", jobspec.ReadyRequest{Node: c.node, Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret})
 			var e api.Error
 			_ = json.Unmarshal(w.Body.Bytes(), &e)
 			if w.Code != c.want || !strings.Contains(e.Message, c.msg) {

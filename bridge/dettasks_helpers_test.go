@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -33,7 +33,7 @@ func (h *harness) running(id, node string) {
 	h.slurm.jobs[task.JobID] = slurm.Job{ID: task.JobID, State: "RUNNING", Nodes: []string{node}, TimeLeft: -1}
 	h.srv.reconcile(ctx)
 	h.srv.prove = func(context.Context, string, int, string, string) error { return nil }
-	w := h.req("POST", "/api/v1/tasks/"+id+"/ready", api.ReadyRequest{Node: node, Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+	w := h.req("POST", "/api/v1/tasks/"+id+"/ready", jobspec.ReadyRequest{Node: node, Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret})
 	if w.Code != http.StatusNoContent {
 		h.t.Fatalf("ready callback of %s: %d %s", id, w.Code, w.Body)
 	}

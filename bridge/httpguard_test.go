@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestPathsNeverRedirect: a path with dot segments or encoded slashes

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -279,7 +280,7 @@ func TestLimiterForgets(t *testing.T) {
 func TestTaskTokenScope(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(nil)
-	var spec api.Spec
+	var spec jobspec.Spec
 	data, err := os.ReadFile(filepath.Join(h.root, "jobuser", nb.ID, "task.json"))
 	if err != nil {
 		t.Fatal(err)

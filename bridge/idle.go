@@ -3,7 +3,7 @@ package bridge
 import (
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -12,7 +12,7 @@ type IdleInput struct {
 	Timeout  time.Duration // zero: never idle
 	Type     string        // notebook_idle_type
 	Quiet    time.Duration // time since the proxy last saw counted activity (or since RUNNING)
-	Report   *api.JupyterReport
+	Report   *jobspec.JupyterReport
 	ReportAt time.Time // when Report arrived; zero when there is none
 	Now      time.Time
 	// ReportMaxAge is how old a report may be and still be believed.

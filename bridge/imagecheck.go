@@ -8,13 +8,13 @@ import (
 	"os/user"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
 // imageCheckTimeout bounds the image check; the launcher gives up on its
 // own a little earlier.
-const imageCheckTimeout = api.ImageCheckTimeout + 2*time.Second
+const imageCheckTimeout = jobspec.ImageCheckTimeout + 2*time.Second
 
 // launcherAs runs `det-launcher args...` as the job's POSIX user (the
 // bridge's own when it is not root), with a clean environment and within
@@ -46,14 +46,14 @@ func (s *Server) checkImageAs(ctx context.Context, pu *user.User, img string) er
 	if err != nil {
 		return fmt.Errorf("check the image with %s check-image as %s: %w", s.cfg.LauncherPath, pu.Username, err)
 	}
-	var v api.ImageCheck
+	var v jobspec.ImageCheck
 	if err := json.Unmarshal(out, &v); err != nil {
 		return fmt.Errorf("check the image with %s check-image: unexpected output %q", s.cfg.LauncherPath, out)
 	}
 	switch {
 	case v.Problem == "" && (v.Type == "sif" || v.Type == "squashfs" || v.Type == "sandbox"):
 		return nil
-	case v.Problem == api.ImageFormat || v.Problem == "":
+	case v.Problem == jobspec.ImageFormat || v.Problem == "":
 		return badRequest("environment.image: %s is not a SIF, squashfs or sandbox folder", img)
 	}
 	return badRequest("environment.image: %s: not a usable image (%s)", img, v.Detail)

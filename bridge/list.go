@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 )
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 )
 

@@ -9,8 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestMetricsAdminOnly(t *testing.T) {
@@ -71,7 +72,7 @@ func TestMetricsGPUsHeldIdle(t *testing.T) {
 		t.Fatal("pool gpu missing")
 		return
 	}
-	idleKernel := api.JupyterReport{Kernels: []api.KernelState{{ID: "k", ExecutionState: "idle"}}, ActivityAgeSeconds: 0}
+	idleKernel := jobspec.JupyterReport{Kernels: []jobspec.KernelState{{ID: "k", ExecutionState: "idle"}}, ActivityAgeSeconds: 0}
 	h.srv.reports.set(nb.ID, idleKernel)
 	if a, i := gpu(time.Now()); a != 1 || i != 0 {
 		t.Errorf("just started: allocated %d idle %d; want 1 0", a, i)
@@ -85,7 +86,7 @@ func TestMetricsGPUsHeldIdle(t *testing.T) {
 		t.Errorf("idle past half the timeout: allocated %d idle %d; want 1 1", a, i)
 	}
 	busy := idleKernel
-	busy.Kernels = []api.KernelState{{ID: "k", ExecutionState: "busy"}}
+	busy.Kernels = []jobspec.KernelState{{ID: "k", ExecutionState: "busy"}}
 	h.srv.reports.m[nb.ID] = report{at: later, rep: busy}
 	if a, i := gpu(later); a != 1 || i != 0 {
 		t.Errorf("busy kernel: allocated %d idle %d; want 1 0", a, i)
@@ -110,7 +111,7 @@ func TestMetricsIdleCancellation(t *testing.T) {
 	nb := h.start(map[string]any{"idle_timeout": "10m", "resources": map[string]any{"slots": 2, "resource_pool": "gpu"}})
 	h.running(nb.ID, "r1-gpu01-ib")
 	later := time.Now().Add(11 * time.Minute)
-	rep := api.JupyterReport{Kernels: []api.KernelState{}, ActivityAgeSeconds: -1}
+	rep := jobspec.JupyterReport{Kernels: []jobspec.KernelState{}, ActivityAgeSeconds: -1}
 	h.srv.reports.set(nb.ID, rep)
 	h.srv.reports.m[nb.ID] = report{at: later, rep: rep}
 	h.srv.reap(context.Background(), later)

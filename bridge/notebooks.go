@@ -9,14 +9,15 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
 const (
-	typeNotebook = api.KindNotebook
-	typeShell    = api.KindShell
+	typeNotebook = jobspec.KindNotebook
+	typeShell    = jobspec.KindShell
 )
 
 // toAPI is a task as the API shows it (Determined's v1Notebook or v1Shell

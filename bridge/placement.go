@@ -3,7 +3,7 @@ package bridge
 import (
 	"fmt"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/slurm"
 )

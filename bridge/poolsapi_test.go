@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // poolKinds are v1ResourcePool's required fields and their JSON kinds.

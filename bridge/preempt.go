@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -31,7 +32,7 @@ func (h *harness) ready(id, node string, port int) {
 	tok := h.token
 	h.token = ""
 	defer func() { h.token = tok }()
-	w := h.req("POST", "/api/v1/tasks/"+id+"/ready", api.ReadyRequest{Node: node, Port: port}, map[string]string{api.SecretHeader: task.Secret})
+	w := h.req("POST", "/api/v1/tasks/"+id+"/ready", jobspec.ReadyRequest{Node: node, Port: port}, map[string]string{jobspec.SecretHeader: task.Secret})
 	if w.Code != http.StatusNoContent {
 		h.t.Fatalf("ready callback of %s: %d %s", id, w.Code, w.Body)
 	}

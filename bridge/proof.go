@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // proofTimeout bounds the whole check of a notebook's port: connect, ask,
@@ -51,11 +51,11 @@ func checkProof(ctx context.Context, host string, port int, taskID, key string) 
 // Jupyter once it has answered).
 func proveConn(c net.Conn, taskID, key string, port int) error {
 	addr := c.RemoteAddr().String()
-	nonce := randomHex(api.ProofNonceMin / 2)
-	if _, err := io.WriteString(c, api.ProofPreamble+nonce+"\n"); err != nil {
+	nonce := randomHex(jobspec.ProofNonceMin / 2)
+	if _, err := io.WriteString(c, jobspec.ProofPreamble+nonce+"\n"); err != nil {
 		return fmt.Errorf("ask %s for its proof: %w", addr, err)
 	}
-	want := api.ProofAnswer(key, taskID, port, nonce)
+	want := jobspec.ProofAnswer(key, taskID, port, nonce)
 	line, err := readLine(c, len(want)+2)
 	var ne net.Error
 	switch {

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -44,11 +45,11 @@ func fakePort(t *testing.T, serve func(c net.Conn, port int)) int {
 func launcherLike(key, taskID string) func(net.Conn, int) {
 	return func(c net.Conn, port int) {
 		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || !strings.HasPrefix(line, api.ProofPreamble) {
+		if err != nil || !strings.HasPrefix(line, jobspec.ProofPreamble) {
 			return
 		}
-		nonce := strings.TrimSuffix(strings.TrimPrefix(line, api.ProofPreamble), "\n")
-		c.Write([]byte(api.ProofAnswer(key, taskID, port, nonce) + "\n"))
+		nonce := strings.TrimSuffix(strings.TrimPrefix(line, jobspec.ProofPreamble), "\n")
+		c.Write([]byte(jobspec.ProofAnswer(key, taskID, port, nonce) + "\n"))
 	}
 }
 
@@ -60,15 +61,15 @@ func TestCheckProof(t *testing.T) {
 	good := fakePort(t, func(c net.Conn, port int) {
 		line, _ := bufio.NewReader(c).ReadString('\n')
 		seen <- line
-		nonce := strings.TrimSuffix(strings.TrimPrefix(line, api.ProofPreamble), "\n")
-		c.Write([]byte(api.ProofAnswer(key, id, port, nonce) + "\n"))
+		nonce := strings.TrimSuffix(strings.TrimPrefix(line, jobspec.ProofPreamble), "\n")
+		c.Write([]byte(jobspec.ProofAnswer(key, id, port, nonce) + "\n"))
 	})
 	for i := 0; i < 2; i++ {
 		if err := checkProof(ctx, "127.0.0.1", good, id, key); err != nil {
 			t.Fatalf("the task's launcher refused: %v", err)
 		}
 		line := <-seen
-		if !strings.HasPrefix(line, api.ProofPreamble) || !strings.HasSuffix(line, "\n") {
+		if !strings.HasPrefix(line, jobspec.ProofPreamble) || !strings.HasSuffix(line, "\n") {
 			t.Fatalf("asked %q", line)
 		}
 		nonces = append(nonces, line)
@@ -164,7 +165,7 @@ func TestReadyNeedsProof(t *testing.T) {
 			asked = append(asked, host+" "+itoa(port)+" "+id+" "+key)
 			return c.err
 		}
-		w := h.req("POST", path, api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+		w := h.req("POST", path, jobspec.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret})
 		if w.Code != c.want {
 			t.Errorf("proof failing with %v: %d %s, want %d", c.err, w.Code, w.Body, c.want)
 		}

@@ -10,8 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -24,10 +25,10 @@ type reports struct {
 
 type report struct {
 	at  time.Time
-	rep api.JupyterReport
+	rep jobspec.JupyterReport
 }
 
-func (r *reports) set(id string, rep api.JupyterReport) {
+func (r *reports) set(id string, rep jobspec.JupyterReport) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
@@ -55,7 +56,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var rep api.JupyterReport
+	var rep jobspec.JupyterReport
 	if !readJSON(w, r, &rep) {
 		return
 	}

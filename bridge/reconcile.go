@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -226,7 +227,7 @@ func (s *Server) setRoute(t *store.Task) {
 	r := proxy.Route{Token: t.JupyterToken, Owner: t.Owner, State: t.State, Reason: t.Reason}
 	switch {
 	case t.State != api.StateRunning:
-	case t.ProxyMode == api.ProxyModeTunnel:
+	case t.ProxyMode == jobspec.ProxyModeTunnel:
 		r = s.tunnelRoute(t, r)
 	case t.Host != "":
 		r.Target = &url.URL{Scheme: "http", Host: fmt.Sprintf("%s:%d", t.Host, t.Port)}
@@ -285,8 +286,8 @@ func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) 
 	return nil
 }
 
-func readExitRecord(jobDir string) (api.ExitRecord, bool) {
-	var rec api.ExitRecord
+func readExitRecord(jobDir string) (jobspec.ExitRecord, bool) {
+	var rec jobspec.ExitRecord
 	data, err := jobdir.ReadFile(jobDir, "exit.json", 64<<10)
 	if err != nil || json.Unmarshal(data, &rec) != nil {
 		return rec, false

@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -40,7 +41,7 @@ func TestReconcileUnreadableRecord(t *testing.T) {
 
 	task, _ := h.srv.store.GetTask(context.Background(), odd.ID)
 	h.token = ""
-	w := h.req("POST", "/api/v1/tasks/"+odd.ID+"/ready", api.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{api.SecretHeader: task.Secret})
+	w := h.req("POST", "/api/v1/tasks/"+odd.ID+"/ready", jobspec.ReadyRequest{Node: "r1-gpu01-ib", Port: 4000}, map[string]string{jobspec.SecretHeader: task.Secret})
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("ready while the job's record does not read: %d, want 503", w.Code)
 	}

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"reflect"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/taskconfig"

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -25,9 +26,9 @@ func (resolveAsIs) Run(_ context.Context, c slurm.Cmd) ([]byte, error) {
 	if c.Args[0] == "check-image" {
 		return []byte(`{"type":"sif"}`), nil
 	}
-	var out []api.ResolvedPath
+	var out []jobspec.ResolvedPath
 	for _, p := range c.Args[1:] {
-		out = append(out, api.ResolvedPath{Path: p, Real: p})
+		out = append(out, jobspec.ResolvedPath{Path: p, Real: p})
 	}
 	return json.Marshal(out)
 }

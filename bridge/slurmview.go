@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/slurm"
 )
 

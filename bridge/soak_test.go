@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -66,11 +67,11 @@ func soakBatch(t *testing.T, h *harness, n int) []string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		secret := map[string]string{api.SecretHeader: task.Secret}
-		if w := h.req("POST", "/api/v1/tasks/"+id+"/ready", api.ReadyRequest{Node: "gpu1", Port: 4000}, secret); w.Code != http.StatusNoContent {
+		secret := map[string]string{jobspec.SecretHeader: task.Secret}
+		if w := h.req("POST", "/api/v1/tasks/"+id+"/ready", jobspec.ReadyRequest{Node: "gpu1", Port: 4000}, secret); w.Code != http.StatusNoContent {
 			t.Fatalf("ready: %d %s", w.Code, w.Body)
 		}
-		if w := h.req("POST", "/api/v1/tasks/"+id+"/heartbeat", api.JupyterReport{}, secret); w.Code != http.StatusNoContent {
+		if w := h.req("POST", "/api/v1/tasks/"+id+"/heartbeat", jobspec.JupyterReport{}, secret); w.Code != http.StatusNoContent {
 			t.Fatalf("heartbeat: %d %s", w.Code, w.Body)
 		}
 	}

@@ -18,9 +18,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/jobdir"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 	"github.com/det-slurm/bridge/taskconfig"
@@ -356,7 +357,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		binds = append(binds, b.Spec())
 	}
 	origin := s.externalOrigin()
-	spec := api.Spec{
+	spec := jobspec.Spec{
 		TaskID: t.ID, Kind: t.Type, JobDir: t.JobDir, Runtime: s.cfg.ContainerRuntime.Type, RuntimeBin: s.cfg.ContainerRuntime.Binary,
 		Image: img, Slots: t.Slots, Binds: binds, Env: cfg.Environment.EnvironmentVariables, WorkDir: cfg.WorkDir,
 		BaseURL: "/proxy/" + t.ID + "/", JupyterToken: t.JupyterToken,

@@ -5,8 +5,9 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -71,7 +72,7 @@ func TestGetTaskLifecycle(t *testing.T) {
 
 // TestTaskTypes: shells are TASK_TYPE_SHELL.
 func TestTaskTypes(t *testing.T) {
-	for kind, want := range map[string]string{api.KindNotebook: api.TaskTypeNotebook, api.KindShell: api.TaskTypeShell, "command": api.TaskTypeCommand, "other": api.TaskTypeUnspecified} {
+	for kind, want := range map[string]string{jobspec.KindNotebook: api.TaskTypeNotebook, jobspec.KindShell: api.TaskTypeShell, "command": api.TaskTypeCommand, "other": api.TaskTypeUnspecified} {
 		if got := api.TaskType(kind); got != want {
 			t.Errorf("TaskType(%q) = %s, want %s", kind, got, want)
 		}

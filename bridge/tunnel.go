@@ -13,8 +13,9 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/tunnel"
 )
@@ -48,7 +49,7 @@ func (s *Server) handleTunnel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.store.GetTask(r.Context(), id)
-	secret := r.Header.Get(api.SecretHeader)
+	secret := r.Header.Get(jobspec.SecretHeader)
 	if err != nil || secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(t.Secret)) != 1 {
 		refuse(http.StatusForbidden, "bad task secret")
 		return
@@ -57,7 +58,7 @@ func (s *Server) handleTunnel(w http.ResponseWriter, r *http.Request) {
 	case api.Terminal(t.State) || t.State == api.StateTerminating:
 		refuse(http.StatusConflict, "task is "+api.StateName(t.State))
 		return
-	case t.ProxyMode != api.ProxyModeTunnel:
+	case t.ProxyMode != jobspec.ProxyModeTunnel:
 		refuse(http.StatusConflict, "the task is in "+t.ProxyMode+" proxy mode: the bridge connects to it, it opens no tunnel")
 		return
 	}
@@ -178,7 +179,7 @@ func (s *Server) Tunnels() *tunnel.Registry { return s.tunnels }
 // registry's tunnel of id: for benchmarks, which set routes by hand and
 // attach tunnels they accept themselves (tunnel.Accept).
 func (s *Server) TunnelRoute(id, token, owner string) proxy.Route {
-	t := &store.Task{ID: id, JupyterToken: token, Owner: owner, State: api.StateRunning, ProxyMode: api.ProxyModeTunnel}
+	t := &store.Task{ID: id, JupyterToken: token, Owner: owner, State: api.StateRunning, ProxyMode: jobspec.ProxyModeTunnel}
 	return s.tunnelRoute(t, proxy.Route{Token: token, Owner: owner, State: api.StateRunning})
 }
 

@@ -19,8 +19,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/slurm"
 	"github.com/det-slurm/bridge/tunnel"
 )
@@ -67,7 +68,7 @@ func newTunnelHarness(t *testing.T) *tunnelHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if task.ProxyMode != api.ProxyModeTunnel {
+	if task.ProxyMode != jobspec.ProxyModeTunnel {
 		t.Fatalf("task stored in %q mode", task.ProxyMode)
 	}
 	h.slurm.jobs[task.JobID] = slurm.Job{ID: task.JobID, State: "RUNNING", Nodes: []string{"r1-gpu01-ib"}, NodeList: "r1-gpu01-ib", TimeLeft: -1}
@@ -146,7 +147,7 @@ func (th *tunnelHarness) launch(t *testing.T) (stop func()) {
 		t.Fatal("the tunnel did not open")
 	}
 	th.waitAttached(t)
-	w := th.req("POST", "/api/v1/tasks/"+th.task.ID+"/ready", api.ReadyRequest{Node: "r1-gpu01-ib"}, map[string]string{api.SecretHeader: th.task.Secret})
+	w := th.req("POST", "/api/v1/tasks/"+th.task.ID+"/ready", jobspec.ReadyRequest{Node: "r1-gpu01-ib"}, map[string]string{jobspec.SecretHeader: th.task.Secret})
 	if w.Code != http.StatusNoContent {
 		t.Fatalf("ready: %d %s", w.Code, w.Body)
 	}
@@ -223,7 +224,7 @@ func rawTunnel(t *testing.T, bridge, from, id, secret string) string {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: bridge\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s: %s\r\n\r\n", tunnel.Path(id), tunnel.Protocol, api.SecretHeader, secret)
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: bridge\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s: %s\r\n\r\n", tunnel.Path(id), tunnel.Protocol, jobspec.SecretHeader, secret)
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		t.Fatalf("read the answer: %v", err)
@@ -263,7 +264,7 @@ func TestTunnelRefusals(t *testing.T) {
 	}
 	// A direct-mode task opens no tunnel, whatever it sends.
 	direct := *th.task
-	direct.ID, direct.ProxyMode = "d1-direct", api.ProxyModeDirect
+	direct.ID, direct.ProxyMode = "d1-direct", jobspec.ProxyModeDirect
 	if err := th.harness.srv.store.InsertTask(context.Background(), &direct); err != nil {
 		t.Fatal(err)
 	}

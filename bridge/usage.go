@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/metrics"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/taskconfig"

@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // TestUsageAPI: an admin reads every configured pool's points over the
@@ -122,7 +123,7 @@ func TestUsageAPIRefusals(t *testing.T) {
 		t.Fatalf("link admin to jobuser: %d %s", w.Code, w.Body)
 	}
 	nb := admin.start(nil)
-	var spec api.Spec
+	var spec jobspec.Spec
 	data, err := os.ReadFile(filepath.Join(h.root, "jobuser", nb.ID, "task.json"))
 	if err != nil {
 		t.Fatal(err)

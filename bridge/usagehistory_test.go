@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestPercentile(t *testing.T) {
@@ -138,7 +138,7 @@ func TestUsageIdleCancellation(t *testing.T) {
 	nb := h.start(map[string]any{"idle_timeout": "10m", "resources": map[string]any{"slots": 1, "resource_pool": "gpu"}})
 	h.running(nb.ID, "r1-gpu01-ib")
 	later := time.Now().Add(11 * time.Minute)
-	rep := api.JupyterReport{Kernels: []api.KernelState{}, ActivityAgeSeconds: -1}
+	rep := jobspec.JupyterReport{Kernels: []jobspec.KernelState{}, ActivityAgeSeconds: -1}
 	h.srv.reports.set(nb.ID, rep)
 	h.srv.reports.m[nb.ID] = report{at: later, rep: rep}
 	h.srv.reap(context.Background(), later)

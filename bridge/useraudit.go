@@ -3,7 +3,7 @@ package bridge
 import (
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // The audit trail's detail of a user change is the names of the fields

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/term"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // exitError carries the remote shell's exit status to det's own.
@@ -41,7 +41,7 @@ func attachShell(ctx context.Context, c bridgeClient, con *console, id string) e
 		defer term.Restore(int(in.Fd()), old)
 		sendSize := func() {
 			if w, h, err := term.GetSize(int(in.Fd())); err == nil {
-				_ = sc.control(api.ShellControl{Type: api.ShellResize, Rows: uint16(h), Cols: uint16(w)})
+				_ = sc.control(jobspec.ShellControl{Type: jobspec.ShellResize, Rows: uint16(h), Cols: uint16(w)})
 			}
 		}
 		sendSize()
@@ -83,7 +83,7 @@ func (c *shellConn) keys(b []byte) error {
 }
 
 // control sends a control message.
-func (c *shellConn) control(m api.ShellControl) error {
+func (c *shellConn) control(m jobspec.ShellControl) error {
 	msg, err := json.Marshal(m)
 	if err != nil {
 		return err
@@ -103,8 +103,8 @@ func copyOutput(conn *websocket.Conn, out io.Writer) error {
 			return fmt.Errorf("the connection to the shell ended: %w", err)
 		}
 		if mt == websocket.TextMessage {
-			var ctl api.ShellControl
-			if json.Unmarshal(data, &ctl) == nil && ctl.Type == api.ShellExit {
+			var ctl jobspec.ShellControl
+			if json.Unmarshal(data, &ctl) == nil && ctl.Type == jobspec.ShellExit {
 				if ctl.Code == 0 {
 					return nil
 				}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 

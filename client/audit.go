@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // AuditQuery selects entries of the audit trail: Since and Until are RFC

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestAuditPages: Audit sends the filters given (and no others) and

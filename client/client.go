@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // Client talks to one bridge ("master").

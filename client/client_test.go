@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestErrorText: an error answer's message is read from Determined's

@@ -4,7 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // Settings returns the user's settings (the WebUI's launch shortcut and

@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // Kind is a kind of task and the routes that serve it.
@@ -17,8 +18,8 @@ type Kind struct {
 
 // The kinds of tasks.
 var (
-	NotebookKind = Kind{Name: api.KindNotebook, path: Path("notebooks")}
-	ShellKind    = Kind{Name: api.KindShell, path: Path("shells")}
+	NotebookKind = Kind{Name: jobspec.KindNotebook, path: Path("notebooks")}
+	ShellKind    = Kind{Name: jobspec.KindShell, path: Path("shells")}
 )
 
 // Launched is the answer to a launch: the task and the merged config it

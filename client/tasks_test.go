@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestLaunchAndKinds: a launch sends an empty config and file list as {}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // Login exchanges a user name and password for a token, and keeps it. The

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // stubUsers is a bridge that knows alice (id 1, password "old-pw") and

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 func poolsByName(t *testing.T) map[string]api.ResourcePool {

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/siteconfig"
 
 	_ "github.com/mattn/go-sqlite3" // openDBReadOnly
@@ -296,7 +297,7 @@ func taskTokenScope(t *testing.T) {
 	if err != nil {
 		t.Fatalf("alice reads her task.json: %v %s", err, out)
 	}
-	var spec api.Spec
+	var spec jobspec.Spec
 	if err := json.Unmarshal([]byte(out), &spec); err != nil || spec.UserToken == "" {
 		t.Fatalf("task.json has no user token: %v", err)
 	}

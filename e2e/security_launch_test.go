@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // Item 5: values that a shell would run arrive in the notebook literally.
@@ -121,7 +122,7 @@ var _ = addSecCase(10, "port-squat-proof", func(t *testing.T) {
 	if err != nil {
 		t.Fatalf("read task.json as alice: %v %s", err, raw)
 	}
-	var spec api.Spec
+	var spec jobspec.Spec
 	if err := json.Unmarshal([]byte(raw), &spec); err != nil {
 		t.Fatalf("task.json: %v", err)
 	}
@@ -143,7 +144,7 @@ var _ = addSecCase(10, "port-squat-proof", func(t *testing.T) {
 	defer sq.stop()
 
 	cb := client.New(master, "")
-	err = doSecret(t, cb, nb.ID, spec.Secret, api.ReadyRequest{Node: before.Node, Port: sq.port})
+	err = doSecret(t, cb, nb.ID, spec.Secret, jobspec.ReadyRequest{Node: before.Node, Port: sq.port})
 	var ae *client.APIError
 	if !errors.As(err, &ae) || (ae.Status != http.StatusForbidden && ae.Status != http.StatusBadGateway) {
 		t.Errorf("ready callback naming bob's port %d: %v, want 403 or 502", sq.port, err)
@@ -157,7 +158,7 @@ var _ = addSecCase(10, "port-squat-proof", func(t *testing.T) {
 	}
 	time.Sleep(500 * time.Millisecond)
 	got := sq.received()
-	if !strings.Contains(got, api.ProofPreamble) {
+	if !strings.Contains(got, jobspec.ProofPreamble) {
 		t.Errorf("bob's listener was never asked for a proof (received %q)", got)
 	}
 	for _, secret := range []string{before.JupyterToken, spec.ProofKey, spec.Secret, "Authorization", "Cookie"} {
@@ -204,15 +205,15 @@ func launchAskProof(host string, port int, taskID, key string) error {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	nonce := strings.Repeat("5a", api.ProofNonceMin/2)
-	if _, err := fmt.Fprintf(c, "%s%s\n", api.ProofPreamble, nonce); err != nil {
+	nonce := strings.Repeat("5a", jobspec.ProofNonceMin/2)
+	if _, err := fmt.Fprintf(c, "%s%s\n", jobspec.ProofPreamble, nonce); err != nil {
 		return err
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		return fmt.Errorf("no proof: %w", err)
 	}
-	if strings.TrimSpace(line) != api.ProofAnswer(key, taskID, port, nonce) {
+	if strings.TrimSpace(line) != jobspec.ProofAnswer(key, taskID, port, nonce) {
 		return fmt.Errorf("wrong proof %q", line)
 	}
 	return nil

@@ -19,8 +19,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/tunnel"
 )
 
@@ -178,7 +179,7 @@ func TestTunnelRefused(t *testing.T) {
 	jobDir := launchTask(t, nb.ID).JobDir
 	before := tunnelPort(t, nb.ID, jobDir)
 
-	var spec api.Spec
+	var spec jobspec.Spec
 	specPath := filepath.Join(jobDir, "task.json")
 	data, err := os.ReadFile(specPath)
 	if err != nil {
@@ -221,7 +222,7 @@ func offerTunnel(t *testing.T, id, secret, from string) int {
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: det-tunnel/1\r\n%s: %s\r\n\r\n", tunnel.Path(id), host, api.SecretHeader, secret)
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: det-tunnel/1\r\n%s: %s\r\n\r\n", tunnel.Path(id), host, jobspec.SecretHeader, secret)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("read the bridge's answer: %v", err)

@@ -14,9 +14,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // asUser returns a client logged in as a bridge user linked to the POSIX
@@ -148,7 +149,7 @@ func TestForgedReady(t *testing.T) {
 	for _, tc := range []struct {
 		secret, node string
 	}{{"wrong-secret", nb.Node}, {task.Secret, "r1-gpu02-ib"}} {
-		err := doSecret(t, cb, nb.ID, tc.secret, api.ReadyRequest{Node: tc.node, Port: 9})
+		err := doSecret(t, cb, nb.ID, tc.secret, jobspec.ReadyRequest{Node: tc.node, Port: 9})
 		var ae *client.APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusForbidden {
 			t.Errorf("forged ready (secret ok=%v, node %s): %v, want 403", tc.secret == task.Secret, tc.node, err)
@@ -166,7 +167,7 @@ func TestForgedReady(t *testing.T) {
 func doSecret(t *testing.T, c *client.Client, id, secret string, body any) error {
 	t.Helper()
 	hc := c.HTTP
-	c.HTTP = &http.Client{Transport: headerTransport{api.SecretHeader, secret}}
+	c.HTTP = &http.Client{Transport: headerTransport{jobspec.SecretHeader, secret}}
 	defer func() { c.HTTP = hc }()
 	return c.Do(ctxT(t, 10*time.Second), http.MethodPost, client.Path("tasks", id, "ready"), body, nil)
 }

@@ -5,7 +5,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // determinedEnv is the environment Determined gives a task's container,
@@ -14,9 +15,9 @@ import (
 // lives as long as the task (DET_USER_TOKEN for the CLI, DET_SESSION_TOKEN
 // for the SDK), the task's ids, its pool, its node and the GPUs Slurm gave
 // the job. getenv reads the job's environment.
-func determinedEnv(spec *api.Spec, getenv func(string) string) []string {
+func determinedEnv(spec *jobspec.Spec, getenv func(string) string) []string {
 	taskType := "NOTEBOOK"
-	if spec.Kind == api.KindShell {
+	if spec.Kind == jobspec.KindShell {
 		taskType = "SHELL"
 	}
 	env := []string{

@@ -4,12 +4,12 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestDeterminedEnv(t *testing.T) {
 	job := map[string]string{"SLURM_JOB_GPUS": "1,3", "SLURMD_NODENAME": "r1-gpu01-ib"}
-	spec := &api.Spec{TaskID: "t1", Kind: api.KindNotebook, UserToken: "tok", Master: "http://login:8080", User: "alice", ResourcePool: "gpu"}
+	spec := &jobspec.Spec{TaskID: "t1", Kind: jobspec.KindNotebook, UserToken: "tok", Master: "http://login:8080", User: "alice", ResourcePool: "gpu"}
 	env := determinedEnv(spec, func(k string) string { return job[k] })
 	for _, want := range []string{
 		"DET_TASK_ID=t1", "DET_ALLOCATION_ID=t1.1", "DET_TASK_TYPE=NOTEBOOK", "DET_SLOT_IDS=[1,3]",
@@ -21,7 +21,7 @@ func TestDeterminedEnv(t *testing.T) {
 		}
 	}
 	// Without a token (a bridge with no CLI for jobs), no master or user.
-	env = determinedEnv(&api.Spec{TaskID: "t2", Kind: api.KindShell}, func(string) string { return "" })
+	env = determinedEnv(&jobspec.Spec{TaskID: "t2", Kind: jobspec.KindShell}, func(string) string { return "" })
 	for _, e := range env {
 		if e == "DET_SLOT_IDS=[]" || e == "DET_TASK_TYPE=SHELL" || e == "DET_TASK_ID=t2" || e == "DET_ALLOCATION_ID=t2.1" {
 			continue

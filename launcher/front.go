@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // How long a new connection may take to send its first bytes, and how long
@@ -115,7 +115,7 @@ func (f *front) acceptLoop() {
 // then the connection goes to Accept with what followed the request (or,
 // for any other client, the bytes read) put back.
 func (f *front) sniff(c net.Conn) {
-	pre := []byte(api.ProofPreamble)
+	pre := []byte(jobspec.ProofPreamble)
 	_ = c.SetReadDeadline(time.Now().Add(sniffTimeout))
 	buf := make([]byte, 0, 4096)
 	for {
@@ -139,7 +139,7 @@ func (f *front) sniff(c net.Conn) {
 			buf = buf[i+1:] // the bridge's request follows its proof on the same connection
 			break
 		}
-		if err != nil || len(buf) > len(pre)+api.ProofNonceMax+2 {
+		if err != nil || len(buf) > len(pre)+jobspec.ProofNonceMax+2 {
 			c.Close()
 			return
 		}
@@ -157,11 +157,11 @@ func (f *front) sniff(c net.Conn) {
 // it could not be sent.
 func (f *front) answer(c net.Conn, nonce string) bool {
 	nonce = strings.TrimSuffix(nonce, "\r")
-	if f.key == "" || !api.ValidProofNonce(nonce) {
+	if f.key == "" || !jobspec.ValidProofNonce(nonce) {
 		return false
 	}
 	_ = c.SetWriteDeadline(time.Now().Add(proofTimeout))
-	_, err := io.WriteString(c, api.ProofAnswer(f.key, f.taskID, f.port, nonce)+"\n")
+	_, err := io.WriteString(c, jobspec.ProofAnswer(f.key, f.taskID, f.port, nonce)+"\n")
 	_ = c.SetWriteDeadline(time.Time{})
 	return err == nil
 }

@@ -18,7 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -133,7 +133,7 @@ func TestFrontSplicesRawBytes(t *testing.T) {
 		t.Fatalf("websocket through the front: %v", err)
 	}
 	defer conn.Close()
-	for i, msg := range [][]byte{[]byte("hello"), bytes.Repeat([]byte{0, 0xff, '\n'}, 50000), []byte(api.ProofPreamble + "00\n")} {
+	for i, msg := range [][]byte{[]byte("hello"), bytes.Repeat([]byte{0, 0xff, '\n'}, 50000), []byte(jobspec.ProofPreamble + "00\n")} {
 		mt := websocket.BinaryMessage
 		if i == 0 {
 			mt = websocket.TextMessage
@@ -195,20 +195,20 @@ func TestFrontProof(t *testing.T) {
 		reached <- r.URL.Path
 	}))
 	nonce := "0123456789abcdef0123456789abcdef"
-	got, err := askProof(t, f.port, api.ProofPreamble+nonce+"\n")
+	got, err := askProof(t, f.port, jobspec.ProofPreamble+nonce+"\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := api.ProofAnswer("the-key", "task-1", f.port, nonce) + "\n"; got != want {
+	if want := jobspec.ProofAnswer("the-key", "task-1", f.port, nonce) + "\n"; got != want {
 		t.Fatalf("answer %q, want %q", got, want)
 	}
-	if got == api.ProofAnswer("other-key", "task-1", f.port, nonce)+"\n" {
+	if got == jobspec.ProofAnswer("other-key", "task-1", f.port, nonce)+"\n" {
 		t.Fatal("another key gives the same answer")
 	}
-	if got2, _ := askProof(t, f.port, api.ProofPreamble+nonce+"\r\n"); got2 != got {
+	if got2, _ := askProof(t, f.port, jobspec.ProofPreamble+nonce+"\r\n"); got2 != got {
 		t.Errorf("CRLF line: %q", got2)
 	}
-	for _, bad := range []string{api.ProofPreamble + "abc\n", api.ProofPreamble + strings.Repeat("0", 200) + "\n", api.ProofPreamble + "$(id)0123456789abcdef0123456789\n"} {
+	for _, bad := range []string{jobspec.ProofPreamble + "abc\n", jobspec.ProofPreamble + strings.Repeat("0", 200) + "\n", jobspec.ProofPreamble + "$(id)0123456789abcdef0123456789\n"} {
 		if got, _ := askProof(t, f.port, bad); got != "" {
 			t.Errorf("%q answered %q", bad, got)
 		}
@@ -222,7 +222,7 @@ func TestFrontProof(t *testing.T) {
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	nokey := newFront(l, "task-1", "", quiet)
 	defer nokey.Close()
-	if got, _ := askProof(t, nokey.port, api.ProofPreamble+nonce+"\n"); got != "" {
+	if got, _ := askProof(t, nokey.port, jobspec.ProofPreamble+nonce+"\n"); got != "" {
 		t.Errorf("a front without a key answered %q", got)
 	}
 }
@@ -267,7 +267,7 @@ func TestUnixClient(t *testing.T) {
 	})}
 	go srv.Serve(ul)
 	defer srv.Close()
-	spec := &api.Spec{BaseURL: "/proxy/x/", JupyterToken: "tok"}
+	spec := &jobspec.Spec{BaseURL: "/proxy/x/", JupyterToken: "tok"}
 	c := unixClient(sock, 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -311,7 +311,7 @@ func TestFrontServesHTTPServer(t *testing.T) {
 		t.Fatalf("echo %q %v", got, err)
 	}
 	nonce := strings.Repeat("0f", 16)
-	if got, _ := askProof(t, f.port, api.ProofPreamble+nonce+"\n"); got != api.ProofAnswer("k", "task-1", f.port, nonce)+"\n" {
+	if got, _ := askProof(t, f.port, jobspec.ProofPreamble+nonce+"\n"); got != jobspec.ProofAnswer("k", "task-1", f.port, nonce)+"\n" {
 		t.Fatalf("proof beside the http.Server: %q", got)
 	}
 }
@@ -329,10 +329,10 @@ func TestFrontProofThenRequest(t *testing.T) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	nonce := "0123456789abcdef0123456789abcdef"
-	io.WriteString(c, api.ProofPreamble+nonce+"\nGET /after-proof HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.WriteString(c, jobspec.ProofPreamble+nonce+"\nGET /after-proof HTTP/1.1\r\nHost: x\r\n\r\n")
 	br := bufio.NewReader(c)
 	line, err := br.ReadString('\n')
-	if err != nil || line != api.ProofAnswer("the-key", "task-1", f.port, nonce)+"\n" {
+	if err != nil || line != jobspec.ProofAnswer("the-key", "task-1", f.port, nonce)+"\n" {
 		t.Fatalf("proof %q, %v", line, err)
 	}
 	resp, err := http.ReadResponse(br, nil)

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // jupyterDo sends a request without a body to one of Jupyter's API paths,
@@ -52,17 +52,17 @@ type jupyterTerminal struct {
 
 // Report asks Jupyter at base (http://localhost/proxy/<id>/ through its socket) about
 // its kernels, terminals and sessions.
-func Report(ctx context.Context, c *http.Client, base, token string, now time.Time) api.JupyterReport {
+func Report(ctx context.Context, c *http.Client, base, token string, now time.Time) jobspec.JupyterReport {
 	return report(ctx, c, base, token, now, nil)
 }
 
 // report is Report, with the kernels Jupyter cannot tell about asked by
 // probe (when it is not nil).
-func report(ctx context.Context, c *http.Client, base, token string, now time.Time, probe *kernelProber) api.JupyterReport {
+func report(ctx context.Context, c *http.Client, base, token string, now time.Time, probe *kernelProber) jobspec.JupyterReport {
 	var kernels []jupyterKernel
 	var terms []jupyterTerminal
 	var sessions []json.RawMessage
-	rep := api.JupyterReport{ActivityAgeSeconds: -1}
+	rep := jobspec.JupyterReport{ActivityAgeSeconds: -1}
 	for _, q := range []struct {
 		path string
 		out  any
@@ -77,13 +77,13 @@ func report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 	}
 	var newest time.Time
 	for _, k := range kernels {
-		rep.Kernels = append(rep.Kernels, api.KernelState{ID: k.ID, ExecutionState: k.ExecutionState, Connections: k.Connections})
+		rep.Kernels = append(rep.Kernels, jobspec.KernelState{ID: k.ID, ExecutionState: k.ExecutionState, Connections: k.Connections})
 		if k.LastActivity.After(newest) {
 			newest = k.LastActivity
 		}
 	}
 	for _, t := range terms {
-		rep.Terminals = append(rep.Terminals, api.TerminalState{Name: t.Name})
+		rep.Terminals = append(rep.Terminals, jobspec.TerminalState{Name: t.Name})
 		if t.LastActivity.After(newest) {
 			newest = t.LastActivity
 		}
@@ -99,16 +99,16 @@ func report(ctx context.Context, c *http.Client, base, token string, now time.Ti
 // socket), to the bridge through c every interval until ctx ends. Kernels
 // whose state Jupyter does not know are asked through their connection
 // files in runtimeDir.
-func heartbeat(ctx context.Context, c, jc *http.Client, spec *api.Spec, runtimeDir string, log *slog.Logger) {
+func heartbeat(ctx context.Context, c, jc *http.Client, spec *jobspec.Spec, runtimeDir string, log *slog.Logger) {
 	base := jupyterBase(spec)
 	probe := newKernelProber(runtimeDir, log)
 	defer probe.close()
-	beat(ctx, c, spec, log, func() api.JupyterReport { return report(ctx, jc, base, spec.JupyterToken, time.Now(), probe) })
+	beat(ctx, c, spec, log, func() jobspec.JupyterReport { return report(ctx, jc, base, spec.JupyterToken, time.Now(), probe) })
 }
 
 // beat sends what report says to the bridge every heartbeat interval
 // until ctx ends.
-func beat(ctx context.Context, c *http.Client, spec *api.Spec, log *slog.Logger, report func() api.JupyterReport) {
+func beat(ctx context.Context, c *http.Client, spec *jobspec.Spec, log *slog.Logger, report func() jobspec.JupyterReport) {
 	interval := time.Duration(spec.HeartbeatSeconds) * time.Second
 	if interval <= 0 {
 		interval = 5 * time.Second

@@ -13,14 +13,14 @@ import (
 
 	"github.com/sylabs/singularity/v4/pkg/image"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // RunCheckImage is `det-launcher check-image PATH`: it prints the
 // api.ImageCheck verdict on path as JSON to w and returns the exit status
 // (0 whenever a verdict was printed).
 func RunCheckImage(w io.Writer, path string) int {
-	v := CheckImage(path, api.ImageCheckTimeout)
+	v := CheckImage(path, jobspec.ImageCheckTimeout)
 	if err := json.NewEncoder(w).Encode(v); err != nil {
 		return 1
 	}
@@ -32,13 +32,13 @@ func RunCheckImage(w io.Writer, path string) int {
 // but opens only regular files and folders (a named pipe or a device is
 // refused without being opened), and gives up after timeout. It runs as
 // the job's user, so what it reports is what that user may see.
-func CheckImage(path string, timeout time.Duration) api.ImageCheck {
+func CheckImage(path string, timeout time.Duration) jobspec.ImageCheck {
 	return checkImage(path, timeout, imageType)
 }
 
 // checkImage is CheckImage with the format detection as a parameter.
-func checkImage(path string, timeout time.Duration, detect func(string) (string, error)) api.ImageCheck {
-	done := make(chan api.ImageCheck, 1)
+func checkImage(path string, timeout time.Duration, detect func(string) (string, error)) jobspec.ImageCheck {
+	done := make(chan jobspec.ImageCheck, 1)
 	go func() { done <- inspectImage(path, detect) }()
 	select {
 	case v := <-done:
@@ -47,19 +47,19 @@ func checkImage(path string, timeout time.Duration, detect func(string) (string,
 		// Something is stuck: a file system that does not answer, or a
 		// path swapped for a pipe after it was looked at. The process
 		// ends soon after this verdict, and the stuck call with it.
-		return api.ImageCheck{Problem: api.ImageTimeout, Detail: fmt.Sprintf("reading it took longer than %s", timeout)}
+		return jobspec.ImageCheck{Problem: jobspec.ImageTimeout, Detail: fmt.Sprintf("reading it took longer than %s", timeout)}
 	}
 }
 
 // inspectImage looks at path and, if it is a file or folder, detects its
 // format.
-func inspectImage(path string, detect func(string) (string, error)) api.ImageCheck {
+func inspectImage(path string, detect func(string) (string, error)) jobspec.ImageCheck {
 	if !filepath.IsAbs(path) {
-		return api.ImageCheck{Problem: api.ImageUnreadable, Detail: "not an absolute path"}
+		return jobspec.ImageCheck{Problem: jobspec.ImageUnreadable, Detail: "not an absolute path"}
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
-		return api.ImageCheck{Problem: api.ImageUnreadable, Detail: describeErr(err)}
+		return jobspec.ImageCheck{Problem: jobspec.ImageUnreadable, Detail: describeErr(err)}
 	}
 	if v, ok := fileOrFolder(fi); !ok {
 		return v
@@ -68,12 +68,12 @@ func inspectImage(path string, detect func(string) (string, error)) api.ImageChe
 	// (a named pipe would block) and look at what was opened.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return api.ImageCheck{Problem: api.ImageUnreadable, Detail: describeErr(err)}
+		return jobspec.ImageCheck{Problem: jobspec.ImageUnreadable, Detail: describeErr(err)}
 	}
 	opened, err := f.Stat()
 	f.Close()
 	if err != nil {
-		return api.ImageCheck{Problem: api.ImageUnreadable, Detail: describeErr(err)}
+		return jobspec.ImageCheck{Problem: jobspec.ImageUnreadable, Detail: describeErr(err)}
 	}
 	if v, ok := fileOrFolder(opened); !ok {
 		return v
@@ -81,11 +81,11 @@ func inspectImage(path string, detect func(string) (string, error)) api.ImageChe
 	typ, err := detect(path)
 	switch {
 	case errors.Is(err, image.ErrUnknownFormat) || (err == nil && typ == ""):
-		return api.ImageCheck{Problem: api.ImageFormat, Detail: "not a SIF, squashfs or sandbox folder"}
+		return jobspec.ImageCheck{Problem: jobspec.ImageFormat, Detail: "not a SIF, squashfs or sandbox folder"}
 	case err != nil:
-		return api.ImageCheck{Problem: api.ImageUnreadable, Detail: err.Error()}
+		return jobspec.ImageCheck{Problem: jobspec.ImageUnreadable, Detail: err.Error()}
 	}
-	return api.ImageCheck{Type: typ}
+	return jobspec.ImageCheck{Type: typ}
 }
 
 // imageType detects an image's format with the runtime's own code: "sif",
@@ -108,10 +108,10 @@ func imageType(path string) (string, error) {
 }
 
 // fileOrFolder refuses anything but a regular file or a folder.
-func fileOrFolder(fi fs.FileInfo) (api.ImageCheck, bool) {
+func fileOrFolder(fi fs.FileInfo) (jobspec.ImageCheck, bool) {
 	m := fi.Mode()
 	if m.IsRegular() || m.IsDir() {
-		return api.ImageCheck{}, true
+		return jobspec.ImageCheck{}, true
 	}
 	kind := "a special file"
 	switch {
@@ -124,7 +124,7 @@ func fileOrFolder(fi fs.FileInfo) (api.ImageCheck, bool) {
 	case m&fs.ModeSocket != 0:
 		kind = "a socket"
 	}
-	return api.ImageCheck{Problem: api.ImageNotFile, Detail: kind + ", not a file or folder"}, false
+	return jobspec.ImageCheck{Problem: jobspec.ImageNotFile, Detail: kind + ", not a file or folder"}, false
 }
 
 // describeErr says why a path cannot be used, in words that do not repeat

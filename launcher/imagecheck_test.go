@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestCheckImage(t *testing.T) {
@@ -45,19 +45,19 @@ func TestCheckImage(t *testing.T) {
 	}
 	cases := []struct {
 		path    string
-		want    api.ImageCheck
+		want    jobspec.ImageCheck
 		problem string
 	}{
-		{sandbox, api.ImageCheck{Type: "sandbox"}, ""},
-		{squash, api.ImageCheck{Type: "squashfs"}, ""},
-		{link, api.ImageCheck{Type: "squashfs"}, ""},
-		{text, api.ImageCheck{}, api.ImageFormat},
-		{fifo, api.ImageCheck{}, api.ImageNotFile},
-		{fifoLink, api.ImageCheck{}, api.ImageNotFile},
-		{"/dev/null", api.ImageCheck{}, api.ImageNotFile},
-		{filepath.Join(dir, "missing.sif"), api.ImageCheck{}, api.ImageUnreadable},
-		{filepath.Join(text, "x.sif"), api.ImageCheck{}, api.ImageUnreadable},
-		{"relative.sif", api.ImageCheck{}, api.ImageUnreadable},
+		{sandbox, jobspec.ImageCheck{Type: "sandbox"}, ""},
+		{squash, jobspec.ImageCheck{Type: "squashfs"}, ""},
+		{link, jobspec.ImageCheck{Type: "squashfs"}, ""},
+		{text, jobspec.ImageCheck{}, jobspec.ImageFormat},
+		{fifo, jobspec.ImageCheck{}, jobspec.ImageNotFile},
+		{fifoLink, jobspec.ImageCheck{}, jobspec.ImageNotFile},
+		{"/dev/null", jobspec.ImageCheck{}, jobspec.ImageNotFile},
+		{filepath.Join(dir, "missing.sif"), jobspec.ImageCheck{}, jobspec.ImageUnreadable},
+		{filepath.Join(text, "x.sif"), jobspec.ImageCheck{}, jobspec.ImageUnreadable},
+		{"relative.sif", jobspec.ImageCheck{}, jobspec.ImageUnreadable},
 	}
 	for _, c := range cases {
 		began := time.Now()
@@ -81,7 +81,7 @@ func TestCheckImageTimeout(t *testing.T) {
 	defer close(block)
 	began := time.Now()
 	got := checkImage(t.TempDir(), 200*time.Millisecond, func(string) (string, error) { <-block; return "sif", nil })
-	if got.Problem != api.ImageTimeout || time.Since(began) > 2*time.Second {
+	if got.Problem != jobspec.ImageTimeout || time.Since(began) > 2*time.Second {
 		t.Fatalf("%+v after %s", got, time.Since(began))
 	}
 }
@@ -91,7 +91,7 @@ func TestRunCheckImagePrintsJSON(t *testing.T) {
 	if code := RunCheckImage(&out, t.TempDir()); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var v api.ImageCheck
+	var v jobspec.ImageCheck
 	if err := json.Unmarshal(out.Bytes(), &v); err != nil || v.Type != "sandbox" {
 		t.Fatalf("%q: %+v %v", out.String(), v, err)
 	}

@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // How the launcher meets the end of its job. Slurm warns a job of a
@@ -48,13 +48,13 @@ const contextMarker = "context.unpacked"
 
 // contextUnpacked reports whether an earlier run of the job unpacked the
 // context.
-func contextUnpacked(spec *api.Spec) bool {
+func contextUnpacked(spec *jobspec.Spec) bool {
 	_, err := os.Lstat(filepath.Join(spec.JobDir, contextMarker))
 	return err == nil
 }
 
 // markContextUnpacked notes that the context is in the working folder.
-func markContextUnpacked(spec *api.Spec) error {
+func markContextUnpacked(spec *jobspec.Spec) error {
 	f, err := os.OpenFile(filepath.Join(spec.JobDir, contextMarker), os.O_WRONLY|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("note the unpacked context: %w", err)
@@ -66,7 +66,7 @@ func markContextUnpacked(spec *api.Spec) error {
 // record of an earlier run (before a requeue) goes, and a rerun says what
 // was lost. The returned function ends the run's hold on SIGUSR1, which
 // otherwise kills a process, for runs that do not watch it (shells).
-func beginRun(spec *api.Spec, log *slog.Logger) func() {
+func beginRun(spec *jobspec.Spec, log *slog.Logger) func() {
 	if err := os.Remove(filepath.Join(spec.JobDir, "exit.json")); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		log.Warn("remove the exit record of an earlier run", "err", err)
 	}
@@ -146,7 +146,7 @@ func ownJob(ctx context.Context) (slurmJob, error) {
 // ending handles the signals Slurm sends a notebook's launcher as its job
 // ends.
 type ending struct {
-	spec *api.Spec
+	spec *jobspec.Spec
 	jc   *http.Client // Jupyter, on its socket
 	log  *slog.Logger
 	// query asks Slurm about the job; nil means ownJob.

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestParseScontrolJob(t *testing.T) {
@@ -84,7 +84,7 @@ func TestCheckpointOpen(t *testing.T) {
 func TestEndingSignals(t *testing.T) {
 	c, made := fakeNotebookServer(t, `[{"path":"a.ipynb","type":"notebook"}]`)
 	var logs strings.Builder
-	e := &ending{spec: &api.Spec{BaseURL: "/proxy/x/", JupyterToken: "tok"}, jc: c, log: slog.New(slog.NewTextHandler(&logs, nil)), ready: true}
+	e := &ending{spec: &jobspec.Spec{BaseURL: "/proxy/x/", JupyterToken: "tok"}, jc: c, log: slog.New(slog.NewTextHandler(&logs, nil)), ready: true}
 	job := slurmJob{State: "RUNNING", PreemptTime: "2026-01-01T10:00:30", EndTime: "2026-01-01T10:00:40", Requeue: true}
 	e.query = func(context.Context) (slurmJob, error) { return job, nil }
 	ctx := context.Background()
@@ -128,7 +128,7 @@ func TestEndingSignals(t *testing.T) {
 // exit record and does not unpack the context over the user's files.
 func TestRerunKeepsTheWorkingFolder(t *testing.T) {
 	dir := t.TempDir()
-	spec := &api.Spec{JobDir: dir}
+	spec := &jobspec.Spec{JobDir: dir}
 	os.WriteFile(filepath.Join(dir, "exit.json"), []byte(`{"exit_code":143}`), 0o600)
 	t.Setenv("SLURM_RESTART_COUNT", "1")
 	var logs strings.Builder

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // RunResolve is `det-launcher resolve PATH...`: it prints, as JSON, where
@@ -15,15 +15,15 @@ import (
 // answer was printed). The bridge runs it as the job's user to check bind
 // mounts, so it never follows a user's links as root.
 func RunResolve(w io.Writer, paths []string) int {
-	done := make(chan []api.ResolvedPath, 1)
+	done := make(chan []jobspec.ResolvedPath, 1)
 	go func() { done <- resolve(paths) }()
-	var out []api.ResolvedPath
+	var out []jobspec.ResolvedPath
 	select {
 	case out = <-done:
-	case <-time.After(api.ImageCheckTimeout):
-		out = make([]api.ResolvedPath, len(paths))
+	case <-time.After(jobspec.ImageCheckTimeout):
+		out = make([]jobspec.ResolvedPath, len(paths))
 		for i, p := range paths {
-			out[i] = api.ResolvedPath{Path: p, Problem: "looking it up took longer than " + api.ImageCheckTimeout.String()}
+			out[i] = jobspec.ResolvedPath{Path: p, Problem: "looking it up took longer than " + jobspec.ImageCheckTimeout.String()}
 		}
 	}
 	if err := json.NewEncoder(w).Encode(out); err != nil {
@@ -32,8 +32,8 @@ func RunResolve(w io.Writer, paths []string) int {
 	return 0
 }
 
-func resolve(paths []string) []api.ResolvedPath {
-	out := make([]api.ResolvedPath, len(paths))
+func resolve(paths []string) []jobspec.ResolvedPath {
+	out := make([]jobspec.ResolvedPath, len(paths))
 	for i, p := range paths {
 		out[i].Path = p
 		real, err := filepath.EvalSymlinks(p)

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestRunResolve(t *testing.T) {
@@ -23,7 +23,7 @@ func TestRunResolve(t *testing.T) {
 	if code := RunResolve(&out, []string{filepath.Join(dir, "link"), filepath.Join(dir, "missing")}); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	var got []api.ResolvedPath
+	var got []jobspec.ResolvedPath
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}

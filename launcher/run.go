@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/runtimes"
 	"github.com/det-slurm/bridge/taskconfig"
 )
@@ -34,12 +34,12 @@ type Options struct {
 }
 
 // ReadSpec loads and checks a task spec.
-func ReadSpec(path string) (*api.Spec, error) {
+func ReadSpec(path string) (*jobspec.Spec, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
-	var s api.Spec
+	var s jobspec.Spec
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("parse spec %s: %w", path, err)
 	}
@@ -51,7 +51,7 @@ func ReadSpec(path string) (*api.Spec, error) {
 
 // Run runs the notebook described by spec until it exits or ctx ends, and
 // returns the exit code to leave with.
-func Run(ctx context.Context, spec *api.Spec, o Options) int {
+func Run(ctx context.Context, spec *jobspec.Spec, o Options) int {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -68,11 +68,11 @@ func Run(ctx context.Context, spec *api.Spec, o Options) int {
 	release := beginRun(spec, log)
 	defer release()
 	code, msg := run(ctx, spec, o, log)
-	rec := api.ExitRecord{ExitCode: code, Message: msg, Time: time.Now()}
+	rec := jobspec.ExitRecord{ExitCode: code, Message: msg, Time: time.Now()}
 	if err := writeJSON(filepath.Join(spec.JobDir, "exit.json"), rec); err != nil {
 		log.Error("write exit record", "err", err)
 	}
-	if err := post(context.Background(), o.HTTPClient, spec, "exit", api.ExitRequest{ExitCode: code, Message: msg}); err != nil {
+	if err := post(context.Background(), o.HTTPClient, spec, "exit", jobspec.ExitRequest{ExitCode: code, Message: msg}); err != nil {
 		log.Warn("report exit to bridge", "err", err)
 	}
 	return code
@@ -89,7 +89,7 @@ type prepared struct {
 
 // prepare makes the working directory, unpacks the context into it, finds
 // the startup hook and builds the container's environment.
-func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
+func prepare(spec *jobspec.Spec, port int, log *slog.Logger) (*prepared, error) {
 	rt, err := RuntimeFor(spec)
 	if err != nil {
 		return nil, err
@@ -142,7 +142,7 @@ func prepare(spec *api.Spec, port int, log *slog.Logger) (*prepared, error) {
 	return &prepared{rt: rt, hostWork: hostWork, hook: hook, env: env}, nil
 }
 
-func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int, string) {
+func run(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logger) (int, string) {
 	// Jupyter listens on a Unix socket only the job's user can reach. In
 	// tunnel mode the bridge's connections come through the tunnel the
 	// launcher opens once Jupyter answers, and nothing listens on a
@@ -162,7 +162,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	if err != nil {
 		return 1, err.Error()
 	}
-	if spec.Kind == api.KindShell {
+	if spec.Kind == jobspec.KindShell {
 		return runShell(ctx, spec, o, log, p, fr)
 	}
 	sockDir, err := os.MkdirTemp("/tmp", "det-jupyter-")
@@ -200,7 +200,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	log.Info("starting notebook server", "proxy_mode", cmp.Or(spec.ProxyMode, api.ProxyModeDirect), "port", port, "runtime", spec.Runtime, "image", spec.Image)
+	log.Info("starting notebook server", "proxy_mode", cmp.Or(spec.ProxyMode, jobspec.ProxyModeDirect), "port", port, "runtime", spec.Runtime, "image", spec.Image)
 	if err := cmd.Start(); err != nil {
 		pw.Close()
 		pr.Close()
@@ -232,7 +232,7 @@ func run(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger) (int,
 	var tunUp <-chan struct{}
 	var tunFailed <-chan error
 	reportReady := func() (int, string, bool) {
-		if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
+		if err := post(ctx, o.HTTPClient, spec, "ready", jobspec.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
 			log.Error("report ready", "err", err)
 			stop(cmd, done)
 			return 1, "could not report to the bridge: " + err.Error(), false
@@ -330,12 +330,12 @@ func stop(cmd *exec.Cmd, done <-chan error) {
 
 // jupyterBase is the URL of the notebook server through its Unix socket
 // (a client of unixClient ignores the host).
-func jupyterBase(spec *api.Spec) string { return "http://localhost" + spec.BaseURL }
+func jupyterBase(spec *jobspec.Spec) string { return "http://localhost" + spec.BaseURL }
 
 // waitReady polls Jupyter's /api/status with the token until it answers
 // 200; c reaches Jupyter on its Unix socket, so the token never goes to a
 // TCP port.
-func waitReady(ctx context.Context, c *http.Client, spec *api.Spec) error {
+func waitReady(ctx context.Context, c *http.Client, spec *jobspec.Spec) error {
 	url := jupyterBase(spec) + "api/status"
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -357,7 +357,7 @@ func waitReady(ctx context.Context, c *http.Client, spec *api.Spec) error {
 // post sends a callback to the bridge with the task's secret, retrying a
 // few times over about 15 s while the bridge cannot be reached or answers
 // 5xx.
-func post(ctx context.Context, c *http.Client, spec *api.Spec, what string, body any) error {
+func post(ctx context.Context, c *http.Client, spec *jobspec.Spec, what string, body any) error {
 	var last error
 	for attempt := 0; attempt < 6; attempt++ {
 		if attempt > 0 {
@@ -382,7 +382,7 @@ type finalError struct{ status string }
 func (e *finalError) Error() string { return "bridge answered " + e.status }
 
 // postOnce sends one callback to the bridge.
-func postOnce(ctx context.Context, c *http.Client, spec *api.Spec, what string, body any) error {
+func postOnce(ctx context.Context, c *http.Client, spec *jobspec.Spec, what string, body any) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -393,7 +393,7 @@ func postOnce(ctx context.Context, c *http.Client, spec *api.Spec, what string, 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(api.SecretHeader, spec.Secret)
+	req.Header.Set(jobspec.SecretHeader, spec.Secret)
 	resp, err := c.Do(req)
 	if err != nil {
 		return err

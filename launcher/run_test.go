@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // TestMain lets the test binary play a notebook server: with
@@ -94,7 +94,7 @@ func fakeJupyter(mode string) {
 type fakeBridge struct {
 	mu     sync.Mutex
 	calls  []string
-	ready  chan api.ReadyRequest
+	ready  chan jobspec.ReadyRequest
 	proof  chan string
 	taskID string
 	key    string
@@ -106,7 +106,7 @@ func (b *fakeBridge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.calls = append(b.calls, r.URL.Path)
 	b.mu.Unlock()
 	if strings.HasSuffix(r.URL.Path, "/ready") {
-		var req api.ReadyRequest
+		var req jobspec.ReadyRequest
 		json.Unmarshal(body, &req)
 		b.proof <- proveFor(req.Port, b.taskID, b.key)
 		b.ready <- req
@@ -123,12 +123,12 @@ func proveFor(port int, taskID, key string) string {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(2 * time.Second))
 	nonce := strings.Repeat("ab", 16)
-	fmt.Fprintf(c, "%s%s\n", api.ProofPreamble, nonce)
+	fmt.Fprintf(c, "%s%s\n", jobspec.ProofPreamble, nonce)
 	line, err := bufio.NewReader(c).ReadString('\n')
 	if err != nil {
 		return err.Error()
 	}
-	if strings.TrimSpace(line) != api.ProofAnswer(key, taskID, port, nonce) {
+	if strings.TrimSpace(line) != jobspec.ProofAnswer(key, taskID, port, nonce) {
 		return "wrong answer"
 	}
 	return "ok"
@@ -150,9 +150,9 @@ func fakeJupyterPath(t *testing.T, mode string) {
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 }
 
-func testSpec(t *testing.T, callback string) *api.Spec {
-	return &api.Spec{
-		TaskID: "task-1", Kind: api.KindNotebook, JobDir: t.TempDir(), Runtime: "none",
+func testSpec(t *testing.T, callback string) *jobspec.Spec {
+	return &jobspec.Spec{
+		TaskID: "task-1", Kind: jobspec.KindNotebook, JobDir: t.TempDir(), Runtime: "none",
 		BaseURL: "/proxy/task-1/", JupyterToken: "tok", CallbackURL: callback, Secret: "s", ProofKey: "pk",
 		Env: []string{"DET_TEST_VALUE=$(touch never)"}, HeartbeatSeconds: 1,
 	}
@@ -164,7 +164,7 @@ func testSpec(t *testing.T, callback string) *api.Spec {
 // address; the socket folder is private and gone at the end.
 func TestRunServesThroughHeldPort(t *testing.T) {
 	fakeJupyterPath(t, "serve")
-	fb := &fakeBridge{ready: make(chan api.ReadyRequest, 1), proof: make(chan string, 1), taskID: "task-1", key: "pk"}
+	fb := &fakeBridge{ready: make(chan jobspec.ReadyRequest, 1), proof: make(chan string, 1), taskID: "task-1", key: "pk"}
 	srv := httptest.NewServer(fb)
 	defer srv.Close()
 	spec := testSpec(t, srv.URL)
@@ -173,7 +173,7 @@ func TestRunServesThroughHeldPort(t *testing.T) {
 	code := make(chan int, 1)
 	go func() { code <- Run(ctx, spec, Options{ReadyTimeout: 20 * time.Second, Logger: quiet}) }()
 
-	var req api.ReadyRequest
+	var req jobspec.ReadyRequest
 	select {
 	case req = <-fb.ready:
 	case c := <-code:
@@ -236,7 +236,7 @@ func TestRunServesThroughHeldPort(t *testing.T) {
 // option ends the task at once with a message that says why.
 func TestRunRefusesJupyterWithoutSocket(t *testing.T) {
 	fakeJupyterPath(t, "old")
-	fb := &fakeBridge{ready: make(chan api.ReadyRequest, 1), proof: make(chan string, 1)}
+	fb := &fakeBridge{ready: make(chan jobspec.ReadyRequest, 1), proof: make(chan string, 1)}
 	srv := httptest.NewServer(fb)
 	defer srv.Close()
 	spec := testSpec(t, srv.URL)
@@ -249,7 +249,7 @@ func TestRunRefusesJupyterWithoutSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rec api.ExitRecord
+	var rec jobspec.ExitRecord
 	json.Unmarshal(data, &rec)
 	if rec.Message != noSocketMessage {
 		t.Errorf("exit message %q", rec.Message)

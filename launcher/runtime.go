@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/runtimes"
 )
 
@@ -36,12 +36,12 @@ type Runtime interface {
 	// (NAME=VALUE) visible inside it. It does no I/O.
 	// binds are extra host folders the command needs at the same path
 	// inside the container.
-	Command(spec *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) (argv []string, procEnv []string)
+	Command(spec *jobspec.Spec, hostWorkDir string, binds []string, inner []string, env []string) (argv []string, procEnv []string)
 }
 
 // RuntimeFor returns the runtime the spec names, with its capabilities
 // from package runtimes' table.
-func RuntimeFor(s *api.Spec) (Runtime, error) {
+func RuntimeFor(s *jobspec.Spec) (Runtime, error) {
 	caps, ok := runtimes.For(s.Runtime)
 	switch {
 	case !ok:
@@ -73,7 +73,7 @@ func (a *Apptainer) Capabilities() Capabilities { return a.caps }
 // environment script from running $(...), `...` or ${...} found in the
 // APPTAINERENV_ values (the user's, the site's and the pool's variables,
 // and the DET_ variables such as the working directory).
-func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, binds []string, inner []string, env []string) ([]string, []string) {
+func (a *Apptainer) Command(s *jobspec.Spec, hostWorkDir string, binds []string, inner []string, env []string) ([]string, []string) {
 	argv := []string{a.Binary, "exec", "--no-eval"}
 	if s.Slots > 0 && a.caps.GPUFlag != "" {
 		argv = append(argv, a.caps.GPUFlag)
@@ -98,7 +98,7 @@ func (a *Apptainer) Command(s *api.Spec, hostWorkDir string, binds []string, inn
 	return argv, procEnv
 }
 
-func containerWorkDir(s *api.Spec) string {
+func containerWorkDir(s *jobspec.Spec) string {
 	if s.WorkDir != "" {
 		return s.WorkDir
 	}
@@ -115,7 +115,7 @@ var _ Runtime = None{}
 func (n None) Capabilities() Capabilities { return n.caps }
 
 // Command implements Runtime; binds are already where they are.
-func (None) Command(s *api.Spec, hostWorkDir string, _ []string, inner []string, env []string) ([]string, []string) {
+func (None) Command(s *jobspec.Spec, hostWorkDir string, _ []string, inner []string, env []string) ([]string, []string) {
 	dir := hostWorkDir
 	if s.WorkDir != "" && filepath.IsAbs(s.WorkDir) {
 		dir = s.WorkDir

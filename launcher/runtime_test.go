@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/runtimes"
 )
 
@@ -16,7 +16,7 @@ func TestApptainerCommand(t *testing.T) {
 		wantNV bool
 	}{{0, false}, {2, true}}
 	for _, c := range cases {
-		spec := &api.Spec{Runtime: "apptainer", RuntimeBin: "/opt/apptainer", Image: "/img.sif", Slots: c.slots,
+		spec := &jobspec.Spec{Runtime: "apptainer", RuntimeBin: "/opt/apptainer", Image: "/img.sif", Slots: c.slots,
 			Binds: []string{"/shared:/run/determined/workdir/shared_fs"}}
 		rt, err := RuntimeFor(spec)
 		if err != nil {
@@ -43,14 +43,14 @@ func TestApptainerCommand(t *testing.T) {
 }
 
 func TestSingularityEnvPrefix(t *testing.T) {
-	rt, err := RuntimeFor(&api.Spec{Runtime: "singularity", RuntimeBin: "singularity"})
+	rt, err := RuntimeFor(&jobspec.Spec{Runtime: "singularity", RuntimeBin: "singularity"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rt.Capabilities().EnvPrefix != "SINGULARITYENV_" || !rt.Capabilities().GPU {
 		t.Fatalf("%+v", rt.Capabilities())
 	}
-	if _, err := RuntimeFor(&api.Spec{Runtime: "podman"}); err == nil {
+	if _, err := RuntimeFor(&jobspec.Spec{Runtime: "podman"}); err == nil {
 		t.Fatal("unknown runtime accepted")
 	}
 }
@@ -81,7 +81,7 @@ func TestJupyterScriptTakesNoArguments(t *testing.T) {
 func TestApptainerValuesStayLiteral(t *testing.T) {
 	evil := []string{"$(touch /tmp/p)", "`touch /tmp/p`", "x; touch /tmp/p", "${HOME}", "a\nb", "'q\"", "--nv"}
 	for _, runtime := range []string{"apptainer", "singularity"} {
-		spec := &api.Spec{Runtime: runtime, RuntimeBin: "/opt/rt", Image: "/img.sif", WorkDir: "/tmp/$(touch /tmp/p)",
+		spec := &jobspec.Spec{Runtime: runtime, RuntimeBin: "/opt/rt", Image: "/img.sif", WorkDir: "/tmp/$(touch /tmp/p)",
 			Binds: []string{"/data/-x $(y):/d"}, CLIPath: "/opt/det"}
 		rt, err := RuntimeFor(spec)
 		if err != nil {
@@ -124,14 +124,14 @@ func TestApptainerValuesStayLiteral(t *testing.T) {
 // TestNoneRuntimeEnvAsIs: without a container the environment goes to the
 // process untouched.
 func TestNoneRuntimeEnvAsIs(t *testing.T) {
-	rt, err := RuntimeFor(&api.Spec{Runtime: "none"})
+	rt, err := RuntimeFor(&jobspec.Spec{Runtime: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !rt.Capabilities().LiteralEnv {
 		t.Fatal("LiteralEnv is false")
 	}
-	argv, env := rt.Command(&api.Spec{}, "/w", []string{"/tmp/s"}, []string{"/bin/sh", "-c", "x"}, []string{"A=$(x)"})
+	argv, env := rt.Command(&jobspec.Spec{}, "/w", []string{"/tmp/s"}, []string{"/bin/sh", "-c", "x"}, []string{"A=$(x)"})
 	if !slices.Equal(argv, []string{"env", "-C", "/w", "/bin/sh", "-c", "x"}) || !slices.Equal(env, []string{"A=$(x)"}) {
 		t.Fatalf("argv %q env %q", argv, env)
 	}
@@ -141,7 +141,7 @@ func TestNoneRuntimeEnvAsIs(t *testing.T) {
 // capabilities, and the GPU flag the table names is what asks for GPUs.
 func TestRuntimeCapabilitiesFromTable(t *testing.T) {
 	for _, name := range runtimes.Names() {
-		rt, err := RuntimeFor(&api.Spec{Runtime: name, RuntimeBin: "/opt/rt"})
+		rt, err := RuntimeFor(&jobspec.Spec{Runtime: name, RuntimeBin: "/opt/rt"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +149,7 @@ func TestRuntimeCapabilitiesFromTable(t *testing.T) {
 		if rt.Capabilities() != want {
 			t.Errorf("%s: %+v, the table says %+v", name, rt.Capabilities(), want)
 		}
-		argv, _ := rt.Command(&api.Spec{Slots: 1, Image: "/i.sif"}, "/w", nil, []string{"x"}, nil)
+		argv, _ := rt.Command(&jobspec.Spec{Slots: 1, Image: "/i.sif"}, "/w", nil, []string{"x"}, nil)
 		if want.GPUFlag != "" && !slices.Contains(argv, want.GPUFlag) {
 			t.Errorf("%s: argv %q lacks the GPU flag %q", name, argv, want.GPUFlag)
 		}
@@ -160,7 +160,7 @@ func TestRuntimeCapabilitiesFromTable(t *testing.T) {
 // runtime cannot honour fails with a message naming them, instead of
 // running without them.
 func TestPrepareRefusesBindsWithoutBindSupport(t *testing.T) {
-	spec := &api.Spec{TaskID: "t", JobDir: t.TempDir(), Runtime: runtimes.None, Binds: []string{"/shared:/data"}}
+	spec := &jobspec.Spec{TaskID: "t", JobDir: t.TempDir(), Runtime: runtimes.None, Binds: []string{"/shared:/data"}}
 	_, err := prepare(spec, 1234, quiet)
 	if err == nil || !strings.Contains(err.Error(), "cannot bind") || !strings.Contains(err.Error(), "/shared:/data") {
 		t.Fatalf("prepare: %v", err)

@@ -20,7 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/sys/unix"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/tunnel"
 )
 
@@ -120,8 +120,8 @@ func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.mu.Unlock()
 			_, _ = s.ptmx.Write(data)
 		case websocket.TextMessage:
-			var c api.ShellControl
-			if json.Unmarshal(data, &c) == nil && c.Type == api.ShellResize && c.Rows > 0 && c.Cols > 0 {
+			var c jobspec.ShellControl
+			if json.Unmarshal(data, &c) == nil && c.Type == jobspec.ShellResize && c.Rows > 0 && c.Cols > 0 {
 				_ = pty.Setsize(s.ptmx, &pty.Winsize{Rows: c.Rows, Cols: c.Cols})
 			}
 		}
@@ -191,18 +191,18 @@ func (s *shellSession) foreground() int {
 
 // report says how many clients are attached and whether a command other
 // than the shell holds the terminal.
-func (s *shellSession) report() api.JupyterReport {
+func (s *shellSession) report() jobspec.JupyterReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fg := s.foreground()
-	return api.JupyterReport{ActivityAgeSeconds: -1, Attachments: len(s.clients), ForegroundBusy: s.shellPgrp != 0 && fg != 0 && fg != s.shellPgrp}
+	return jobspec.JupyterReport{ActivityAgeSeconds: -1, Attachments: len(s.clients), ForegroundBusy: s.shellPgrp != 0 && fg != 0 && fg != s.shellPgrp}
 }
 
 // exit tells every client the shell's status, after the output they were
 // sent, and returns once each has taken it and hung up (answered the close
 // that follows it), or after exitWait, when those left are cut off.
 func (s *shellSession) exit(code int) {
-	msg, _ := json.Marshal(api.ShellControl{Type: api.ShellExit, Code: code})
+	msg, _ := json.Marshal(jobspec.ShellControl{Type: jobspec.ShellExit, Code: code})
 	type leaving struct {
 		conn *websocket.Conn
 		gone chan struct{}
@@ -234,7 +234,7 @@ func (s *shellSession) exit(code int) {
 // serves it over a websocket only the bridge can use, until it exits: on
 // the port fr holds (which answers the bridge's proof itself), or, with
 // fr nil (tunnel mode), through the tunnel to the bridge.
-func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, p *prepared, fr *front) (int, string) {
+func runShell(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logger, p *prepared, fr *front) (int, string) {
 	var l net.Listener = fr
 	port := 0
 	if fr != nil {
@@ -256,22 +256,24 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 	srv := &http.Server{Handler: sess, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
+	var tunFailed <-chan error // once the tunnel is up: the bridge refused it for good
 	if fr == nil {
 		tunCtx, closeTunnel := context.WithCancel(ctx)
 		defer closeTunnel()
 		up, failed := openTunnel(tunCtx, spec, o, log, l.(*tunnel.Listener).Serve)
+		tunFailed = failed
 		select {
 		case <-up:
 		case err := <-failed:
 			_ = cmd.Process.Kill()
-			return 1, "could not open the tunnel to the bridge: " + err.Error()
+			return 1, "tunnel to the bridge: " + err.Error()
 		case <-ctx.Done():
 			_ = cmd.Process.Kill()
 			return 143, "stopped"
 		}
 	}
 	log.Info("shell started; reporting to the bridge", "port", port)
-	if err := post(ctx, o.HTTPClient, spec, "ready", api.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
+	if err := post(ctx, o.HTTPClient, spec, "ready", jobspec.ReadyRequest{Node: os.Getenv("SLURMD_NODENAME"), Port: port}); err != nil {
 		_ = cmd.Process.Kill()
 		return 1, "could not report to the bridge: " + err.Error()
 	}
@@ -286,6 +288,11 @@ func runShell(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, 
 	defer signal.Stop(sigs)
 	for {
 		select {
+		case err := <-tunFailed:
+			log.Error("no tunnel to the bridge; ending the shell", "err", err)
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP)
+			_ = cmd.Process.Kill()
+			return 1, "tunnel to the bridge: " + err.Error()
 		case s := <-sigs:
 			log.Info("passing signal on to the shell", "signal", s.String())
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGHUP)

@@ -18,7 +18,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/gorilla/websocket"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // TestShellOutputIsNeverControl: a program that prints what looks like the
@@ -56,8 +56,8 @@ func TestShellOutputIsNeverControl(t *testing.T) {
 		if mt == websocket.BinaryMessage {
 			continue // the rest of the output
 		}
-		var c api.ShellControl
-		if err := json.Unmarshal(data, &c); err != nil || c.Type != api.ShellExit || c.Code != 5 {
+		var c jobspec.ShellControl
+		if err := json.Unmarshal(data, &c); err != nil || c.Type != jobspec.ShellExit || c.Code != 5 {
 			t.Fatalf("control message %q, want the exit with 5", data)
 		}
 		break
@@ -80,7 +80,7 @@ func TestShellResize(t *testing.T) {
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	_, conn := attachShell(t, ptmx)
 	waitFor := screenReader(t, conn)
-	msg, _ := json.Marshal(api.ShellControl{Type: api.ShellResize, Rows: 41, Cols: 123})
+	msg, _ := json.Marshal(jobspec.ShellControl{Type: jobspec.ShellResize, Rows: 41, Cols: 123})
 	_ = conn.WriteMessage(websocket.BinaryMessage, append(msg, '\r'))
 	waitFor("24 80")
 	_ = conn.WriteMessage(websocket.TextMessage, msg)
@@ -152,8 +152,8 @@ func TestShellExitWaitsForClients(t *testing.T) {
 				return
 			}
 			if mt == websocket.TextMessage {
-				var c api.ShellControl
-				if json.Unmarshal(data, &c) != nil || c.Type != api.ShellExit || c.Code != 4 {
+				var c jobspec.ShellControl
+				if json.Unmarshal(data, &c) != nil || c.Type != jobspec.ShellExit || c.Code != 4 {
 					got <- "bad control message " + string(data)
 					return
 				}

@@ -6,13 +6,13 @@ import (
 	"net"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/tunnel"
 )
 
 // tunnelMode is true when the bridge reaches this task through a tunnel
 // the launcher opens, not a port it holds.
-func tunnelMode(spec *api.Spec) bool { return spec.ProxyMode == api.ProxyModeTunnel }
+func tunnelMode(spec *jobspec.Spec) bool { return spec.ProxyMode == jobspec.ProxyModeTunnel }
 
 // openTunnel keeps the task's tunnel to the bridge open until ctx ends,
 // handing every connection the bridge makes through it to serve. up is
@@ -20,7 +20,7 @@ func tunnelMode(spec *api.Spec) bool { return spec.ProxyMode == api.ProxyModeTun
 // could be opened (the bridge refused it, or did not answer within a
 // minute). Once open, a lost tunnel is dialled again for as long as the
 // job runs.
-func openTunnel(ctx context.Context, spec *api.Spec, o Options, log *slog.Logger, serve func(net.Conn)) (up <-chan struct{}, failed <-chan error) {
+func openTunnel(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logger, serve func(net.Conn)) (up <-chan struct{}, failed <-chan error) {
 	u, f := make(chan struct{}), make(chan error, 1)
 	d := &tunnel.Dialer{URL: spec.CallbackURL, TaskID: spec.TaskID, Secret: spec.Secret,
 		KeepAlive: o.TunnelKeepAlive, WriteTimeout: o.TunnelWriteTimeout, Log: log.With("component", "tunnel")}

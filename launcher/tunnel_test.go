@@ -16,7 +16,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/tunnel"
 )
 
@@ -24,17 +25,17 @@ import (
 // secret) and records the callbacks.
 type tunnelBridge struct {
 	reg   *tunnel.Registry
-	ready chan api.ReadyRequest
+	ready chan jobspec.ReadyRequest
 	mu    sync.Mutex
 	calls []string
 	last  *tunnel.Session
 }
 
 func newTunnelBridge(t *testing.T, secret string) (*tunnelBridge, *httptest.Server) {
-	b := &tunnelBridge{reg: tunnel.NewRegistry(time.Minute, 3*time.Second, quiet), ready: make(chan api.ReadyRequest, 1)}
+	b := &tunnelBridge{reg: tunnel.NewRegistry(time.Minute, 3*time.Second, quiet), ready: make(chan jobspec.ReadyRequest, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/tasks/{id}/tunnel", func(w http.ResponseWriter, r *http.Request) {
-		if !tunnel.IsRequest(r) || r.Header.Get(api.SecretHeader) != secret {
+		if !tunnel.IsRequest(r) || r.Header.Get(jobspec.SecretHeader) != secret {
 			w.WriteHeader(http.StatusForbidden)
 			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusForbidden, "bad task secret"))
 			return
@@ -55,7 +56,7 @@ func newTunnelBridge(t *testing.T, secret string) (*tunnelBridge, *httptest.Serv
 		b.calls = append(b.calls, r.PathValue("what"))
 		b.mu.Unlock()
 		if r.PathValue("what") == "ready" {
-			var req api.ReadyRequest
+			var req jobspec.ReadyRequest
 			_ = json.Unmarshal(body, &req)
 			// The launcher sends ready once the bridge answered 101; the
 			// handler above registers the session just after writing it.
@@ -82,7 +83,7 @@ func (b *tunnelBridge) client(id string) *http.Client {
 	}}
 }
 
-func waitReadyCallback(t *testing.T, b *tunnelBridge, code chan int) api.ReadyRequest {
+func waitReadyCallback(t *testing.T, b *tunnelBridge, code chan int) jobspec.ReadyRequest {
 	t.Helper()
 	select {
 	case req := <-b.ready:
@@ -92,7 +93,7 @@ func waitReadyCallback(t *testing.T, b *tunnelBridge, code chan int) api.ReadyRe
 	case <-time.After(20 * time.Second):
 		t.Fatal("no ready callback")
 	}
-	return api.ReadyRequest{}
+	return jobspec.ReadyRequest{}
 }
 
 // TestRunServesThroughTunnel: in tunnel mode the launcher holds no port:
@@ -104,7 +105,7 @@ func TestRunServesThroughTunnel(t *testing.T) {
 	fakeJupyterPath(t, "serve")
 	b, srv := newTunnelBridge(t, "s")
 	spec := testSpec(t, srv.URL)
-	spec.ProxyMode = api.ProxyModeTunnel
+	spec.ProxyMode = jobspec.ProxyModeTunnel
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	code := make(chan int, 1)
@@ -161,15 +162,15 @@ func TestRunTunnelRefused(t *testing.T) {
 	fakeJupyterPath(t, "serve")
 	b, srv := newTunnelBridge(t, "other")
 	spec := testSpec(t, srv.URL)
-	spec.ProxyMode = api.ProxyModeTunnel
+	spec.ProxyMode = jobspec.ProxyModeTunnel
 	code := Run(context.Background(), spec, Options{ReadyTimeout: 20 * time.Second, Logger: quiet})
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	var rec api.ExitRecord
+	var rec jobspec.ExitRecord
 	data, _ := os.ReadFile(filepath.Join(spec.JobDir, "exit.json"))
 	_ = json.Unmarshal(data, &rec)
-	if !strings.Contains(rec.Message, "could not open the tunnel to the bridge") || !strings.Contains(rec.Message, "bad task secret") {
+	if !strings.HasPrefix(rec.Message, "tunnel to the bridge: the bridge refused the tunnel") || !strings.Contains(rec.Message, "bad task secret") {
 		t.Errorf("exit message %q", rec.Message)
 	}
 	b.mu.Lock()
@@ -185,7 +186,7 @@ func TestRunTunnelRefused(t *testing.T) {
 func TestShellThroughTunnel(t *testing.T) {
 	b, srv := newTunnelBridge(t, "s")
 	spec := testSpec(t, srv.URL)
-	spec.Kind, spec.ProxyMode, spec.Env = api.KindShell, api.ProxyModeTunnel, nil
+	spec.Kind, spec.ProxyMode, spec.Env = jobspec.KindShell, jobspec.ProxyModeTunnel, nil
 	code := make(chan int, 1)
 	go func() {
 		code <- Run(context.Background(), spec, Options{ReadyTimeout: 20 * time.Second, Logger: quiet})
@@ -209,8 +210,8 @@ func TestShellThroughTunnel(t *testing.T) {
 			out.Write(data)
 			continue
 		}
-		var c api.ShellControl
-		if json.Unmarshal(data, &c) == nil && c.Type == api.ShellExit {
+		var c jobspec.ShellControl
+		if json.Unmarshal(data, &c) == nil && c.Type == jobspec.ShellExit {
 			if c.Code != 7 || !strings.Contains(out.String(), "tun42nel") {
 				t.Fatalf("exit %d, output %q", c.Code, out.String())
 			}

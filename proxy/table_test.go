@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 func TestTableSetGetDelete(t *testing.T) {

@@ -3,7 +3,7 @@ package siteconfig
 import (
 	"fmt"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // checkProxyModes fills in the site's proxy_mode (tunnel unless set) and
@@ -11,20 +11,22 @@ import (
 // A pool without one takes the site's.
 func (c *Config) checkProxyModes() error {
 	if c.ProxyMode == "" {
-		c.ProxyMode = api.ProxyModeTunnel
+		c.ProxyMode = jobspec.ProxyModeTunnel
 	}
 	if !validProxyMode(c.ProxyMode) {
-		return fmt.Errorf("proxy_mode: %q is not %s or %s", c.ProxyMode, api.ProxyModeTunnel, api.ProxyModeDirect)
+		return fmt.Errorf("proxy_mode: %q is not %s or %s", c.ProxyMode, jobspec.ProxyModeTunnel, jobspec.ProxyModeDirect)
 	}
 	for i, p := range c.ResourcePools {
 		if p.ProxyMode != "" && !validProxyMode(p.ProxyMode) {
-			return fmt.Errorf("resource_pools[%d].proxy_mode: %q (pool %q) is not %s or %s", i, p.ProxyMode, p.Name, api.ProxyModeTunnel, api.ProxyModeDirect)
+			return fmt.Errorf("resource_pools[%d].proxy_mode: %q (pool %q) is not %s or %s", i, p.ProxyMode, p.Name, jobspec.ProxyModeTunnel, jobspec.ProxyModeDirect)
 		}
 	}
 	return nil
 }
 
-func validProxyMode(m string) bool { return m == api.ProxyModeTunnel || m == api.ProxyModeDirect }
+func validProxyMode(m string) bool {
+	return m == jobspec.ProxyModeTunnel || m == jobspec.ProxyModeDirect
+}
 
 // ProxyModeOf is how the notebooks and shells of pool p are reached: the
 // pool's proxy_mode, else the site's.
@@ -33,7 +35,7 @@ func (c *Config) ProxyModeOf(p *Pool) string {
 		return p.ProxyMode
 	}
 	if c.ProxyMode == "" {
-		return api.ProxyModeTunnel
+		return jobspec.ProxyModeTunnel
 	}
 	return c.ProxyMode
 }
@@ -42,7 +44,7 @@ func (c *Config) ProxyModeOf(p *Pool) string {
 // does); pools that set their own keep it.
 func (c *Config) SetProxyMode(mode string) error {
 	if !validProxyMode(mode) {
-		return fmt.Errorf("%q is not %s or %s", mode, api.ProxyModeTunnel, api.ProxyModeDirect)
+		return fmt.Errorf("%q is not %s or %s", mode, jobspec.ProxyModeTunnel, jobspec.ProxyModeDirect)
 	}
 	c.ProxyMode = mode
 	return nil

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // TestProxyMode: tunnel by default, direct when the site says so, and a
@@ -16,7 +16,7 @@ func TestProxyMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	gpu, _ := c.Pool("gpu")
-	if c.ProxyMode != api.ProxyModeTunnel || c.ProxyModeOf(gpu) != api.ProxyModeTunnel {
+	if c.ProxyMode != jobspec.ProxyModeTunnel || c.ProxyModeOf(gpu) != jobspec.ProxyModeTunnel {
 		t.Fatalf("default: site %q, pool %q", c.ProxyMode, c.ProxyModeOf(gpu))
 	}
 	doc := strings.Replace(good+"proxy_mode: direct\n", "partition: cpu", "partition: cpu\n    proxy_mode: tunnel", 1)
@@ -25,11 +25,11 @@ func TestProxyMode(t *testing.T) {
 	}
 	gpu, _ = c.Pool("gpu")
 	cpu, _ := c.Pool("cpu")
-	if c.ProxyModeOf(gpu) != api.ProxyModeDirect || c.ProxyModeOf(cpu) != api.ProxyModeTunnel {
+	if c.ProxyModeOf(gpu) != jobspec.ProxyModeDirect || c.ProxyModeOf(cpu) != jobspec.ProxyModeTunnel {
 		t.Fatalf("site direct, cpu tunnel: gpu %q, cpu %q", c.ProxyModeOf(gpu), c.ProxyModeOf(cpu))
 	}
 	det, err := Load("../site-configs/devcluster-master.yaml")
-	if err != nil || det.ProxyMode != api.ProxyModeTunnel {
+	if err != nil || det.ProxyMode != jobspec.ProxyModeTunnel {
 		t.Fatalf("a Determined master.yaml takes the default: %v %+v", err, det)
 	}
 	for _, bad := range []struct{ doc, want string }{

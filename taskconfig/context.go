@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // ContextFiles reads dir (honouring its .detignore) and each include path

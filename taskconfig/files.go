@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // Limits of a path in a launch's files: Linux's PATH_MAX and NAME_MAX.

@@ -16,7 +16,8 @@ import (
 
 	"github.com/hashicorp/yamux"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // Dialer opens a task's tunnel to the bridge (the launcher's end).
@@ -119,7 +120,7 @@ func (d *Dialer) upgrade(c net.Conn, u *url.URL) (net.Conn, error) {
 	}
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", Protocol)
-	req.Header.Set(api.SecretHeader, d.Secret)
+	req.Header.Set(jobspec.SecretHeader, d.Secret)
 	if err := req.Write(c); err != nil {
 		return nil, fmt.Errorf("ask the bridge for the tunnel: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // inUse is the process's heap and goroutine stacks after a full GC.
@@ -63,7 +63,7 @@ func BenchmarkIdleTunnelMemory(b *testing.B) {
 			if !tunnel {
 				continue
 			}
-			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: b\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s: s\r\n\r\n", Path(fmt.Sprint("t", i)), Protocol, api.SecretHeader)
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: b\r\nConnection: Upgrade\r\nUpgrade: %s\r\n%s: s\r\n\r\n", Path(fmt.Sprint("t", i)), Protocol, jobspec.SecretHeader)
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 			if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 				b.Fatalf("tunnel %d: %v %v", i, resp, err)

@@ -14,7 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -29,7 +30,7 @@ func fakeBridge(t testing.TB, reg *Registry, secret string, ka, wt time.Duration
 			http.Error(w, "not a tunnel", http.StatusBadRequest)
 			return
 		}
-		if r.Header.Get(api.SecretHeader) != secret {
+		if r.Header.Get(jobspec.SecretHeader) != secret {
 			w.WriteHeader(http.StatusForbidden)
 			_ = json.NewEncoder(w).Encode(api.NewError(http.StatusForbidden, "bad task secret"))
 			return

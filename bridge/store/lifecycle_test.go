@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestTaskLife: a relaunch's link and context flag are stored; a requeue

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 )
 
 // TestListTasks: a list holds the tasks of one type, of one owner or of

@@ -13,7 +13,8 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 func open(t *testing.T) *Store {
@@ -244,7 +245,7 @@ func TestStateMigration(t *testing.T) {
 	if live, _ := s.LiveTasks(ctx); len(live) != 4 {
 		t.Errorf("%d live tasks, want 4", len(live))
 	}
-	if got, err := s.GetTask(ctx, "r"); err != nil || got.ProxyMode != api.ProxyModeDirect {
+	if got, err := s.GetTask(ctx, "r"); err != nil || got.ProxyMode != jobspec.ProxyModeDirect {
 		t.Errorf("a task from before proxy modes: %+v %v, want direct", got, err)
 	}
 	if _, err := s.SessionByToken(ctx, tok); !errors.Is(err, ErrNotFound) {

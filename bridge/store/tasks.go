@@ -8,7 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // terminated is the state of a task that has ended; such a task never
@@ -143,7 +144,7 @@ func (s *Store) InsertTask(ctx context.Context, t *Task) error {
 // otherwise.
 func proxyMode(m string) string {
 	if m == "" {
-		return api.ProxyModeDirect
+		return jobspec.ProxyModeDirect
 	}
 	return m
 }

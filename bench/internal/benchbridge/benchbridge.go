@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge"
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"

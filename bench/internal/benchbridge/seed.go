@@ -6,8 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
 // seed stores n ended notebooks of user determined, as a busy site's
@@ -53,7 +54,7 @@ func seedTunnels(ctx context.Context, st *store.Store, n int, secret, dir string
 			Description: fmt.Sprintf("JupyterLab (bench-tunnel-%d)", i), State: api.StateRunning,
 			Pool: "cpu", Slots: 0, Config: `{"resources":{"slots":0,"resource_pool":"cpu"}}`,
 			JobID: tunnelJobID(i), Node: NodeName, JupyterToken: JupyterToken, Secret: TunnelSecret(secret, i),
-			ProxyMode: api.ProxyModeTunnel, JobDir: filepath.Join(dir, "jobs", id), RegisteredTime: time.Now(),
+			ProxyMode: jobspec.ProxyModeTunnel, JobDir: filepath.Join(dir, "jobs", id), RegisteredTime: time.Now(),
 		}
 		if err := st.InsertTask(ctx, t); err != nil {
 			return nil, fmt.Errorf("seed tunnel task %d: %w", i, err)

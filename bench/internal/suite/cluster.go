@@ -13,7 +13,7 @@ import (
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bridge/api"
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 

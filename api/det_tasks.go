@@ -54,9 +54,9 @@ func AllocationID(taskID string) string { return taskID + ".1" }
 // TaskType is Determined's task type for a bridge task kind.
 func TaskType(kind string) string {
 	switch kind {
-	case KindNotebook:
+	case "notebook": // the bridge's task kinds (jobspec.Kind*)
 		return TaskTypeNotebook
-	case KindShell:
+	case "shell":
 		return TaskTypeShell
 	case "command":
 		return TaskTypeCommand

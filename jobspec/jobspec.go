@@ -1,13 +1,11 @@
-// Package api holds the JSON types of the bridge's REST API, shared by the
-// bridge, its Go client and the CLI.
-package api
+// Package jobspec is the contract between the bridge and the job: the
+// task.json the bridge writes for det-launcher, the launcher's callbacks
+// and reports, the proof of a direct-mode port, the image checks the
+// bridge asks of det-launcher, and a shell's websocket control messages.
+// It imports nothing of the project, so each side sees it alone.
+package jobspec
 
-import (
-	"net"
-	"net/url"
-	"strings"
-	"time"
-)
+import "time"
 
 // ReadyRequest is sent by the launcher once Jupyter answers. The bridge
 // takes the host from Slurm's record of the node, never from the caller.
@@ -122,29 +120,4 @@ type KernelState struct {
 // TerminalState is one terminal in a JupyterReport.
 type TerminalState struct {
 	Name string `json:"name"`
-}
-
-// MungePayload is the payload of a munge credential made to log in to the
-// bridge at master (its URL as the user gives it, e.g. DET_MASTER). Naming
-// the bridge keeps a credential made for anything else (`munge -n`,
-// another service, another bridge) from being replayed at it.
-func MungePayload(master string) string {
-	return "det-bridge login " + CanonicalMaster(master)
-}
-
-// CanonicalMaster is a bridge URL without what does not change the bridge
-// it names: case of scheme and host, a default port, a trailing slash.
-func CanonicalMaster(master string) string {
-	u, err := url.Parse(strings.TrimSpace(master))
-	if err != nil || u.Host == "" {
-		return strings.TrimSuffix(strings.TrimSpace(master), "/")
-	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	if h, port, err := net.SplitHostPort(host); err == nil && (scheme == "http" && port == "80" || scheme == "https" && port == "443") {
-		host = h
-		if strings.Contains(h, ":") {
-			host = "[" + h + "]"
-		}
-	}
-	return scheme + "://" + host + strings.TrimSuffix(u.EscapedPath(), "/")
 }

@@ -1,4 +1,4 @@
-package api
+package jobspec
 
 // A shell's websocket (/proxy/<id>/shell) carries terminal bytes only in
 // binary frames and control messages only in text frames, both ways:
