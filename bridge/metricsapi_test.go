@@ -110,11 +110,7 @@ func TestMetricsIdleCancellation(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(map[string]any{"idle_timeout": "10m", "resources": map[string]any{"slots": 2, "resource_pool": "gpu"}})
 	h.running(nb.ID, "r1-gpu01-ib")
-	later := time.Now().Add(11 * time.Minute)
-	rep := jobspec.JupyterReport{Kernels: []jobspec.KernelState{}, ActivityAgeSeconds: -1}
-	h.srv.reports.set(nb.ID, rep)
-	h.srv.reports.m[nb.ID] = report{at: later, rep: rep}
-	h.srv.reap(context.Background(), later)
+	h.reapIdle(nb.ID, time.Now().Add(11*time.Minute))
 	got := testutil.ToFloat64(h.srv.metrics.IdleGPUSeconds("gpu"))
 	if got < 2*10*60 || got > 2*12*60 {
 		t.Errorf("GPU-seconds given back = %.0f; want 2 GPUs x about 11 minutes", got)
@@ -122,6 +118,15 @@ func TestMetricsIdleCancellation(t *testing.T) {
 	if n := testutil.ToFloat64(h.srv.metrics.CancellationsBy("idle")); n != 1 {
 		t.Errorf("idle cancellations = %v; want 1", n)
 	}
+}
+
+// reapIdle runs the idle reaper at a time when task id's Jupyter, fresh
+// then, reports no kernels and no activity.
+func (h *harness) reapIdle(id string, at time.Time) {
+	rep := jobspec.JupyterReport{Kernels: []jobspec.KernelState{}, ActivityAgeSeconds: -1}
+	h.srv.reports.set(id, rep)
+	h.srv.reports.m[id] = report{at: at, rep: rep}
+	h.srv.reap(context.Background(), at)
 }
 
 func TestKillReason(t *testing.T) {

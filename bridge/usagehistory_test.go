@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bridge/store"
-	"github.com/det-slurm/bridge/jobspec"
 )
 
 func TestPercentile(t *testing.T) {
@@ -137,11 +136,7 @@ func TestUsageIdleCancellation(t *testing.T) {
 	h := newHarness(t)
 	nb := h.start(map[string]any{"idle_timeout": "10m", "resources": map[string]any{"slots": 1, "resource_pool": "gpu"}})
 	h.running(nb.ID, "r1-gpu01-ib")
-	later := time.Now().Add(11 * time.Minute)
-	rep := jobspec.JupyterReport{Kernels: []jobspec.KernelState{}, ActivityAgeSeconds: -1}
-	h.srv.reports.set(nb.ID, rep)
-	h.srv.reports.m[nb.ID] = report{at: later, rep: rep}
-	h.srv.reap(context.Background(), later)
+	h.reapIdle(nb.ID, time.Now().Add(11*time.Minute))
 	ev := h.srv.usage.take()
 	if ev["gpu"] == nil || ev["gpu"].idle != 1 || ev["gpu"].user != 0 || len(ev["gpu"].waits) != 1 {
 		t.Fatalf("events after an idle cancellation: %+v", ev["gpu"])

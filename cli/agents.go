@@ -18,16 +18,9 @@ type listAgentsOptions struct {
 func newAgentCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "agent", Aliases: []string{"a"}, Short: "List the agents (the Slurm nodes of the resource pools)"}
 	o := &listAgentsOptions{}
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List the agents with their slots, pools and Slurm state",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runListAgents(ctx, *o, c, g.con)
-		}),
-	}
-	list.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	list := newListVerb(g, "List the agents with their slots, pools and Slurm state", &o.json, "print JSON", func(ctx context.Context, c bridgeClient) error {
+		return runListAgents(ctx, *o, c, g.con)
+	})
 	cmd.AddCommand(list)
 	return cmd
 }

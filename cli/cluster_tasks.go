@@ -22,16 +22,9 @@ type listTasksOptions struct {
 func newTaskCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "task", Short: "List live tasks (notebooks and shells) and print their logs"}
 	o := &listTasksOptions{}
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List the live tasks you may see, with the node each runs on",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runListTasks(ctx, *o, c, g.con)
-		}),
-	}
-	list.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	list := newListVerb(g, "List the live tasks you may see, with the node each runs on", &o.json, "print JSON", func(ctx context.Context, c bridgeClient) error {
+		return runListTasks(ctx, *o, c, g.con)
+	})
 	cmd.AddCommand(list, newLogsCmd(g, client.Kind{Name: "task"}))
 	return cmd
 }

@@ -16,16 +16,9 @@ type listPoolsOptions struct {
 func newResourcePoolCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "resource-pool", Aliases: []string{"rp"}, Short: "Resource pools (Slurm partitions) and what is free in them"}
 	o := &listPoolsOptions{}
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List the pools with their nodes, GPUs, CPUs and notebooks",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runListPools(ctx, *o, c, g.con)
-		}),
-	}
-	list.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	list := newListVerb(g, "List the pools with their nodes, GPUs, CPUs and notebooks", &o.json, "print JSON", func(ctx context.Context, c bridgeClient) error {
+		return runListPools(ctx, *o, c, g.con)
+	})
 	cmd.AddCommand(list)
 	return cmd
 }

@@ -35,16 +35,9 @@ type listSlotsOptions struct {
 func newSlotCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "slot", Aliases: []string{"s"}, Short: "List the slots (GPUs, or a CPU node's CPUs) and who holds them"}
 	o := &listSlotsOptions{}
-	list := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List every slot of every agent",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runListSlots(ctx, *o, c, g.con)
-		}),
-	}
-	list.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	list := newListVerb(g, "List every slot of every agent", &o.json, "print JSON", func(ctx context.Context, c bridgeClient) error {
+		return runListSlots(ctx, *o, c, g.con)
+	})
 	cmd.AddCommand(list)
 	return cmd
 }

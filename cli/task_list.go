@@ -21,16 +21,9 @@ type listOptions struct {
 // newListCmd lists the tasks of kind k.
 func newListCmd(g *globals, k client.Kind) *cobra.Command {
 	o := &listOptions{kind: k}
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List " + k.Name + "s",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runList(ctx, *o, c, g.con)
-		}),
-	}
-	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON (Determined's objects)")
+	cmd := newListVerb(g, "List "+k.Name+"s", &o.json, "print JSON (Determined's objects)", func(ctx context.Context, c bridgeClient) error {
+		return runList(ctx, *o, c, g.con)
+	})
 	return cmd
 }
 

@@ -16,16 +16,9 @@ type listUsersOptions struct {
 
 func newListUsersCmd(g *globals) *cobra.Command {
 	o := &listUsersOptions{}
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List users",
-		Args:    cobra.NoArgs,
-		RunE: g.runE(func(ctx context.Context, c bridgeClient, _ []string) error {
-			return runListUsers(ctx, *o, c, g.con)
-		}),
-	}
-	cmd.Flags().BoolVar(&o.json, "json", false, "print JSON")
+	cmd := newListVerb(g, "List users", &o.json, "print JSON", func(ctx context.Context, c bridgeClient) error {
+		return runListUsers(ctx, *o, c, g.con)
+	})
 	return cmd
 }
 
