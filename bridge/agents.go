@@ -56,7 +56,7 @@ func (s *Server) poolsOfNode(n slurm.Node) []string {
 // agentOf is node n as Determined's v1Agent. Slurm's state decides
 // enabled (the node takes jobs) and draining (drained or draining).
 func agentOf(n slurm.Node, pools []string, places []placement, u *store.User, parts agentParts) api.Agent {
-	enabled := nodeUp(n.State)
+	enabled := slurm.NodeUp(n.State)
 	draining := strings.Contains(strings.ToLower(n.State), "drain")
 	a := api.Agent{
 		ID: n.Name, Enabled: enabled, Draining: draining, ResourcePools: pools, Addresses: []string{},

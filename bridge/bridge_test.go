@@ -490,15 +490,6 @@ func TestRefusesEmptyDefaultPasswords(t *testing.T) {
 	}
 }
 
-func TestExplainPending(t *testing.T) {
-	if got := explainPending("QOSMaxGRESPerUser", "interactive"); got != "QOSMaxGRESPerUser: your GPU limit under QOS interactive is reached" {
-		t.Errorf("got %q", got)
-	}
-	if got := explainPending("SomethingNew", ""); got != "SomethingNew" {
-		t.Errorf("got %q", got)
-	}
-}
-
 func TestTokenCacheForgetsOnLogout(t *testing.T) {
 	h := newHarness(t)
 	h.do("GET", "/api/v1/notebooks", nil, nil, 200)

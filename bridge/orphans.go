@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -59,20 +58,6 @@ func (a *abandoned) swept(cancelled map[string]bool) {
 	}
 }
 
-// TaskIDOf returns the task id a bridge job name carries
-// ("det-notebook-<uuid>"), or "".
-func TaskIDOf(jobName string) string {
-	rest, ok := strings.CutPrefix(jobName, "det-")
-	if !ok {
-		return ""
-	}
-	_, id, ok := strings.Cut(rest, "-")
-	if !ok || len(id) != 36 {
-		return ""
-	}
-	return id
-}
-
 // Orphans lists the pending or running jobs that carry a bridge job name
 // but whose task the store does not know, or knows as ended.
 func (s *Server) Orphans(ctx context.Context) ([]slurm.Job, error) {
@@ -82,7 +67,7 @@ func (s *Server) Orphans(ctx context.Context) ([]slurm.Job, error) {
 	}
 	var out []slurm.Job
 	for _, j := range jobs {
-		id := TaskIDOf(j.Name)
+		id := slurm.TaskIDOf(j.Name)
 		if id == "" || j.State == "COMPLETING" {
 			continue
 		}
@@ -110,7 +95,7 @@ func (s *Server) sweepOrphans(ctx context.Context) {
 	cancelled := map[string]bool{}
 	defer s.abandoned.swept(cancelled)
 	for _, j := range orphans {
-		if id := TaskIDOf(j.Name); s.abandoned.has(id) {
+		if id := slurm.TaskIDOf(j.Name); s.abandoned.has(id) {
 			s.log.Info("cancelling the job of a submit that failed", "job_id", j.ID, "name", j.Name)
 			if err := s.slurm.Cancel(ctx, j.ID); err != nil {
 				s.log.Warn("cancel orphan job", "job_id", j.ID, "err", err)
@@ -122,22 +107,6 @@ func (s *Server) sweepOrphans(ctx context.Context) {
 		s.log.Warn("a job carries a bridge job name but no known task; `det-bridge orphans --cancel` cancels it",
 			"job_id", j.ID, "name", j.Name, "user", j.User, "state", j.State)
 	}
-}
-
-// controllerTrouble reports whether a failed Slurm command may not have
-// reached the controller (a time-out or a connection error), as opposed
-// to a refusal.
-func controllerTrouble(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	msg := err.Error()
-	for _, m := range []string{"Unable to contact slurm controller", "Socket timed out", "Zero Bytes were transmitted", "Connection refused", "Connection timed out"} {
-		if strings.Contains(msg, m) {
-			return true
-		}
-	}
-	return false
 }
 
 // CancelJob cancels a Slurm job by id (for `det-bridge orphans --cancel`).

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"slices"
@@ -45,10 +46,13 @@ func masterServer(t *testing.T) *Server {
 	return New(cfg, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-// TestMasterYAMLPools: the pools of a master.yaml take their GPUs from
-// Slurm when it gives no slot_type, and every partition is a pool.
-func TestMasterYAMLPools(t *testing.T) {
+// TestSetupPools: the pools settled against Slurm (package siteconfig)
+// become the bridge's, and each pool made for a partition is logged; a
+// refusal leaves the config as it was.
+func TestSetupPools(t *testing.T) {
 	s := masterServer(t)
+	var logged bytes.Buffer
+	s.log = slog.New(slog.NewTextHandler(&logged, nil))
 	nodes := []slurm.Node{
 		{Name: "g1", Partitions: []string{"gpu"}, GPUs: 4, GPUType: "a100"},
 		{Name: "c1", Partitions: []string{"cpu", "debug"}, Default: true},
@@ -59,19 +63,25 @@ func TestMasterYAMLPools(t *testing.T) {
 	if got := strings.Join(s.cfg.PoolNames(), " "); got != "cpu gpu long debug" {
 		t.Fatalf("pools %s", got)
 	}
-	for name, gres := range map[string]string{"gpu": "gpu", "long": "gpu", "cpu": "", "debug": ""} {
-		if p, _ := s.cfg.Pool(name); p.GPU.Gres != gres {
-			t.Errorf("pool %s: gres %q, want %q", name, p.GPU.Gres, gres)
-		}
-	}
-	if s.cfg.DefaultComputePool != "gpu" || s.cfg.DefaultAuxPool != "cpu" {
+	if s.cfg.DefaultComputePool != "gpu" || s.cfg.DefaultAuxPool != "cpu" || s.defaultPool(1) != "gpu" || s.defaultPool(0) != "cpu" {
 		t.Errorf("defaults %s %s", s.cfg.DefaultComputePool, s.cfg.DefaultAuxPool)
+	}
+	if !strings.Contains(logged.String(), "added a pool for a Slurm partition not in the site config") || !strings.Contains(logged.String(), "pool=debug") {
+		t.Errorf("log:\n%s", logged.String())
 	}
 
 	empty := masterServer(t)
 	empty.cfg.ResourcePools = nil
 	if err := empty.setupPools(nil); err == nil || !strings.Contains(err.Error(), "no resource pools") {
 		t.Errorf("no partitions: %v", err)
+	}
+	bad := masterServer(t)
+	before := strings.Join(bad.cfg.PoolNames(), " ")
+	if err := bad.setupPools(nodes[1:]); err == nil || !strings.Contains(err.Error(), `partition "gpu" does not exist in Slurm`) {
+		t.Errorf("no partition gpu: %v", err)
+	}
+	if got := strings.Join(bad.cfg.PoolNames(), " "); got != before {
+		t.Errorf("pools after a refusal %s, before %s", got, before)
 	}
 }
 

@@ -81,7 +81,7 @@ func (s *Server) poolOf(p siteconfig.Pool, nodes []slurm.Node) api.ResourcePool 
 			continue
 		}
 		rp.NumAgents++
-		if nodeUp(n.State) {
+		if slurm.NodeUp(n.State) {
 			rp.NodesUp++
 		}
 		rp.CPUsTotal += n.CPUs

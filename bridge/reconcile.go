@@ -120,7 +120,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if reason == "None" {
 			reason = ""
 		}
-		reason = explainPending(reason, job.QOS)
+		reason = slurm.ExplainPending(reason, job.QOS)
 		if reason == t.Reason && t.State == api.StateQueued {
 			return nil
 		}

@@ -43,7 +43,7 @@ func submitFailure(err error, posixUser string, pool *siteconfig.Pool) *userErro
 	if ce := (*slurm.CommandError)(nil); errors.As(err, &ce) {
 		said = ce.Error()
 	}
-	if controllerTrouble(err) {
+	if slurm.ControllerTrouble(err) {
 		return &userError{code: http.StatusServiceUnavailable, err: err,
 			msg: "the Slurm controller did not answer, so the notebook was not started; try again in a minute (" + said + ")"}
 	}

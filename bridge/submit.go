@@ -288,7 +288,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
 	if err != nil {
 		undo()
-		if controllerTrouble(err) {
+		if slurm.ControllerTrouble(err) {
 			// sbatch may have queued the job before it timed out: the orphan
 			// sweep cancels it if it shows up.
 			s.abandoned.add(id)
@@ -322,7 +322,7 @@ func (s *Server) submitUser(pu *user.User) string {
 
 func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *siteconfig.Pool) []string {
 	args := []string{
-		"--job-name=det-" + t.Type + "-" + t.ID,
+		"--job-name=" + slurm.JobName(t.Type, t.ID),
 		"--partition=" + pool.Partition,
 		"--nodes=1", "--ntasks=1",
 		"--output=" + filepath.Join(t.JobDir, "output.log"),

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 )

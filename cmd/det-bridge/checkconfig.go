@@ -3,12 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
-	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -17,6 +14,14 @@ import (
 type checkConfigOptions struct {
 	file    string // the site config to check
 	offline bool   // ask Slurm nothing; missing paths are warnings
+	// nodes asks Slurm for its nodes; nil means slurmNodes (tests set a
+	// fake).
+	nodes func(context.Context, *siteconfig.Config) ([]slurm.Node, error)
+}
+
+// slurmNodes asks the site's Slurm for its nodes with sinfo.
+func slurmNodes(ctx context.Context, cfg *siteconfig.Config) ([]slurm.Node, error) {
+	return slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)).Nodes(ctx)
 }
 
 func newCheckConfigCmd(g *globalOptions) *cobra.Command {
@@ -66,11 +71,25 @@ func runCheckConfig(ctx context.Context, o checkConfigOptions, s streams) error 
 		if len(missing) > 0 {
 			return fmt.Errorf("%s: %d configured paths do not exist", o.file, len(missing))
 		}
-		srv := bridge.New(cfg, nil, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err := srv.CheckSlurm(ctx); err != nil {
+		if err := checkPools(ctx, o, cfg); err != nil {
 			return fmt.Errorf("%s: %w", o.file, err)
 		}
 	}
 	fmt.Fprintln(s.out, o.file+": OK")
 	return nil
+}
+
+// checkPools checks the site's pools against Slurm's partitions, as the
+// bridge does when it starts.
+func checkPools(ctx context.Context, o checkConfigOptions, cfg *siteconfig.Config) error {
+	nodesOf := o.nodes
+	if nodesOf == nil {
+		nodesOf = slurmNodes
+	}
+	nodes, err := nodesOf(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("ask Slurm for its partitions: %w", err)
+	}
+	_, err = siteconfig.SettlePools(cfg, nodes)
+	return err
 }

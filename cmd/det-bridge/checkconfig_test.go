@@ -1,9 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/det-slurm/bridge/siteconfig"
+	"github.com/det-slurm/bridge/slurm"
 )
 
 // TestCheckConfigSiteConfigs: every site config in site-configs passes
@@ -60,5 +68,73 @@ func TestCheckConfigMissingPaths(t *testing.T) {
 	}
 	if _, _, err := execute(t, "", "check-config", "--offline", cfg+".none"); err == nil {
 		t.Error("a missing file passed")
+	}
+}
+
+// writeCheckableSite writes a site config whose paths all exist, with
+// pools gpu (slots_per_node 4) and cpu, and returns its path.
+func writeCheckableSite(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	launcher := filepath.Join(dir, "det-launcher")
+	for _, bin := range []string{launcher, filepath.Join(dir, "det")} {
+		if err := os.WriteFile(bin, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(dir, "site.yaml")
+	yaml := "db_path: " + filepath.Join(dir, "db", "bridge.db") + "\njob_storage_root: " + dir + "\nlauncher_path: " + launcher +
+		"\ncontainer_runtime: {type: none}\nresource_pools:\n  - {name: gpu, partition: gpu, gpu: {gres: gpu}, slots_per_node: 4}\n  - {name: cpu, partition: cpu}\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestCheckConfigAgainstSlurm: online, the pools are checked against the
+// nodes Slurm reports, with the texts the bridge gives when it starts,
+// and a Slurm that does not answer is said so.
+func TestCheckConfigAgainstSlurm(t *testing.T) {
+	cfg := writeCheckableSite(t)
+	gpu := slurm.Node{Name: "g1", Partitions: []string{"gpu"}, GPUs: 4}
+	cpu := slurm.Node{Name: "c1", Partitions: []string{"cpu"}, Default: true, DefaultPartition: "cpu"}
+	for _, c := range []struct {
+		name  string
+		nodes []slurm.Node
+		err   error
+		want  string // the error; "" for OK
+	}{
+		{"ok", []slurm.Node{gpu, cpu}, nil, ""},
+		{"unknown partition", []slurm.Node{gpu}, nil, cfg + `: resource_pools[1] (pool cpu): partition "cpu" does not exist in Slurm (partitions: gpu)`},
+		{"slots_per_node", []slurm.Node{{Name: "g1", Partitions: []string{"gpu"}, GPUs: 8}, cpu}, nil,
+			cfg + ": resource_pools[0] (pool gpu): slots_per_node is 4, but Slurm's nodes in partition gpu have up to 8 GPUs"},
+		{"no answer", nil, errors.New("list nodes: sinfo: error: Unable to contact slurm controller"),
+			cfg + ": ask Slurm for its partitions: list nodes: sinfo: error: Unable to contact slurm controller"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			asked := 0
+			o := checkConfigOptions{file: cfg, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+				asked++
+				return c.nodes, c.err
+			}}
+			err := runCheckConfig(context.Background(), o, streams{out: &out, err: &errOut})
+			if asked != 1 {
+				t.Errorf("Slurm asked %d times", asked)
+			}
+			switch {
+			case c.want == "" && (err != nil || out.String() != cfg+": OK\n" || errOut.Len() != 0):
+				t.Errorf("%v\nout: %s\nerr: %s", err, out.String(), errOut.String())
+			case c.want != "" && (err == nil || err.Error() != c.want || strings.Contains(out.String(), "OK")):
+				t.Errorf("got %v\nwant %s\nout: %s", err, c.want, out.String())
+			}
+		})
+	}
+	offline := checkConfigOptions{file: cfg, offline: true, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+		t.Error("offline asked Slurm")
+		return nil, nil
+	}}
+	if err := runCheckConfig(context.Background(), offline, streams{out: io.Discard, err: io.Discard}); err != nil {
+		t.Errorf("offline: %v", err)
 	}
 }

@@ -21,8 +21,8 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/proxy"
 	"github.com/det-slurm/bridge/siteconfig"

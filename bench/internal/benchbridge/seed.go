@@ -9,6 +9,7 @@ import (
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/jobspec"
+	"github.com/det-slurm/bridge/slurm"
 )
 
 // seed stores n ended notebooks of user determined, as a busy site's
@@ -59,7 +60,7 @@ func seedTunnels(ctx context.Context, st *store.Store, n int, secret, dir string
 		if err := st.InsertTask(ctx, t); err != nil {
 			return nil, fmt.Errorf("seed tunnel task %d: %w", i, err)
 		}
-		jobs[t.JobID] = "det-notebook-" + id
+		jobs[t.JobID] = slurm.JobName(t.Type, id)
 	}
 	return jobs, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/slurm"
 )
 
@@ -37,7 +36,7 @@ func TestFakeClusterReadsAsSlurm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(active) != 1 || active[0].ID != "300003" || bridge.TaskIDOf(active[0].Name) != id {
+	if len(active) != 1 || active[0].ID != "300003" || slurm.TaskIDOf(active[0].Name) != id {
 		t.Fatalf("active = %+v", active)
 	}
 	if _, err := sl.Submit(ctx, slurm.SubmitRequest{Script: "x"}); err == nil {

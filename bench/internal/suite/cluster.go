@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bench/internal/cluster"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
 )
 
