@@ -151,6 +151,9 @@ type ending struct {
 	log  *slog.Logger
 	// query asks Slurm about the job; nil means ownJob.
 	query func(context.Context) (slurmJob, error)
+	// recheck is the pause between the rechecks of a SIGUSR1 (zero:
+	// usr1RecheckEvery; negative: no rechecks). Tests shorten it.
+	recheck time.Duration
 	// ready is set once Jupyter answers: before, there is nothing to keep.
 	ready bool
 	saved bool
@@ -168,12 +171,22 @@ func (e *ending) onSignal(ctx context.Context, sig os.Signal) bool {
 		q = ownJob
 	}
 	j, err := q(ctx)
+	// Slurm may signal a preempted job a moment before its record shows
+	// the preemption: a SIGUSR1 that looks like a time-limit warning is
+	// asked about again, for a little while.
+	for i := 0; sig == syscall.SIGUSR1 && err == nil && !j.preempted() && i < e.rechecks(); i++ {
+		select {
+		case <-ctx.Done():
+		case <-time.After(e.recheckEvery()):
+		}
+		j, err = q(ctx)
+	}
 	if err != nil {
 		e.log.Warn("cannot ask Slurm why the job ends", "err", err)
 	}
 	graceful := err == nil && j.preempted() && j.State == "RUNNING"
 	switch {
-	case sig == syscall.SIGUSR1 && graceful:
+	case sig == syscall.SIGUSR1 && err == nil && j.preempted():
 		e.log.Info(fmt.Sprintf("preempted: Slurm takes this job's resources for a job of higher priority at %s; %s. Jupyter keeps what it can now; "+
 			"kernels stop with the job and their memory is gone", j.EndTime, fate(j)))
 	case sig == syscall.SIGUSR1:
@@ -190,6 +203,26 @@ func (e *ending) onSignal(ctx context.Context, sig os.Signal) bool {
 		e.keep(ctx)
 	}
 	return sig == syscall.SIGTERM && !graceful
+}
+
+// Rechecks of a SIGUSR1 whose job does not show a preemption yet.
+const (
+	usr1Rechecks     = 4
+	usr1RecheckEvery = 500 * time.Millisecond
+)
+
+func (e *ending) rechecks() int {
+	if e.recheck < 0 {
+		return 0
+	}
+	return usr1Rechecks
+}
+
+func (e *ending) recheckEvery() time.Duration {
+	if e.recheck > 0 {
+		return e.recheck
+	}
+	return usr1RecheckEvery
 }
 
 // fate says what becomes of a preempted job.

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/det-slurm/bridge/jobspec"
 )
@@ -102,6 +103,21 @@ func TestEndingSignals(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, logs.String())
 		}
+	}
+
+	// Slurm's record shows the preemption a moment after the signal.
+	logs.Reset()
+	e = &ending{spec: e.spec, jc: c, log: e.log, ready: true, recheck: time.Millisecond}
+	asked := 0
+	e.query = func(context.Context) (slurmJob, error) {
+		asked++
+		if asked < 3 {
+			return slurmJob{State: "RUNNING", PreemptTime: "None"}, nil
+		}
+		return slurmJob{State: "RUNNING", PreemptTime: "2026-01-01T10:00:30", Requeue: true}, nil
+	}
+	if e.onSignal(ctx, syscall.SIGUSR1) || !strings.Contains(logs.String(), "preempted: Slurm takes this job's resources") {
+		t.Fatalf("a preemption shown late was taken for something else (asked %d times): %s", asked, logs.String())
 	}
 
 	logs.Reset()
