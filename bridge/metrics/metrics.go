@@ -22,20 +22,22 @@ const ns = "det_bridge"
 type Metrics struct {
 	reg *prometheus.Registry
 
-	idleCancels     *prometheus.CounterVec
-	gpuSecondsBack  *prometheus.CounterVec
-	cancellations   *prometheus.CounterVec
-	queueWait       *prometheus.HistogramVec
-	timeToReady     *prometheus.HistogramVec
-	proxyRequests   *prometheus.CounterVec
-	proxyLatency    prometheus.Histogram
-	websockets      prometheus.Gauge
-	slurmCommands   *prometheus.CounterVec
-	slurmErrors     *prometheus.CounterVec
-	slurmDuration   *prometheus.HistogramVec
-	loginsFailed    prometheus.Counter
-	loginsRefused   prometheus.Counter
-	heartbeatsTotal prometheus.Counter
+	idleCancels    *prometheus.CounterVec
+	gpuSecondsBack *prometheus.CounterVec
+	cancellations  *prometheus.CounterVec
+	queueWait      *prometheus.HistogramVec
+	timeToReady    *prometheus.HistogramVec
+	proxyRequests  *prometheus.CounterVec
+	// proxyClassCounters are proxyRequests' counters, one per class.
+	proxyClassCounters [len(classes)]prometheus.Counter
+	proxyLatency       prometheus.Histogram
+	websockets         prometheus.Gauge
+	slurmCommands      *prometheus.CounterVec
+	slurmErrors        *prometheus.CounterVec
+	slurmDuration      *prometheus.HistogramVec
+	loginsFailed       prometheus.Counter
+	loginsRefused      prometheus.Counter
+	heartbeatsTotal    prometheus.Counter
 }
 
 // waitBuckets are for queue waits and start-up times: from seconds to a
@@ -83,6 +85,9 @@ func New(src Source) *Metrics {
 	}
 	if src != nil {
 		f(&snapshotCollector{src: src})
+	}
+	for i, c := range classes {
+		m.proxyClassCounters[i] = m.proxyRequests.WithLabelValues(c)
 	}
 	return m
 }

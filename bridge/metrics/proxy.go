@@ -2,8 +2,11 @@ package metrics
 
 import (
 	"net/http"
+
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Proxy wraps the notebook proxy: it counts requests by status class,
@@ -21,7 +24,7 @@ func (m *Metrics) Proxy(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		m.proxyRequests.WithLabelValues(statusClass(rec.status)).Inc()
+		m.proxyByClass(rec.status).Inc()
 		if !isUpgrade(r) {
 			m.proxyLatency.Observe(time.Since(start).Seconds())
 		}
@@ -32,13 +35,20 @@ func isUpgrade(r *http.Request) bool {
 	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }
 
-var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
 
-func statusClass(code int) string {
+// classIndex is a status's place in classes.
+func classIndex(code int) int {
 	if code < 100 || code > 599 {
-		return "other"
+		return len(classes) - 1
 	}
-	return classes[code/100-1]
+	return code/100 - 1
+}
+
+// proxyByClass is the request counter of a status's class, resolved once
+// in New rather than by label on every request.
+func (m *Metrics) proxyByClass(code int) prometheus.Counter {
+	return m.proxyClassCounters[classIndex(code)]
 }
 
 // statusRecorder notes the status a handler writes. Unwrap lets
