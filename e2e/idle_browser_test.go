@@ -20,6 +20,9 @@ import (
 // chance to keep the notebook alive.
 const browserIdleTimeout = 20 * time.Second
 
+// devHeartbeat is heartbeat_interval in site-configs/devcluster.yaml.
+const devHeartbeat = 2 * time.Second
+
 // openLab logs in to the WebUI in a fresh headless Chromium, opens the
 // notebook's JupyterLab (handed off to its own origin), makes a new
 // notebook and waits for its kernel to be idle, with the file browser
@@ -105,14 +108,16 @@ func browserIdleCfg() map[string]any {
 // TestIdleForgottenTab: a JupyterLab tab left open, with a notebook open,
 // its kernel idle and the file browser showing the working folder, does
 // not keep the notebook alive: what JupyterLab does by itself is not use.
-// It is cancelled within its idle timeout plus a few heartbeats.
+// It is cancelled within its idle timeout plus two ticks (of the dev
+// cluster's heartbeat, 2 s, the longer of its two: the reaper looks every
+// second).
 func TestIdleForgottenTab(t *testing.T) {
 	c := cluster(t)
 	nb := start(t, c, browserIdleCfg())
 	waitState(t, c, nb.ID, api.StateRunning, startWithin)
 	_, reqs := openLab(t, nb.ID)
 	left := time.Now() // the person walks away
-	within := browserIdleTimeout + 12*time.Second
+	within := browserIdleTimeout + 2*devHeartbeat
 	for {
 		n, err := c.Notebook(ctxT(t, 10*time.Second), nb.ID)
 		if err != nil {
