@@ -3,11 +3,10 @@ package metrics
 import (
 	"net/http"
 
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/det-slurm/bridge/proxy"
 )
 
 // Proxy wraps the notebook proxy: it counts requests by status class,
@@ -15,8 +14,7 @@ import (
 // request lasts as long as its websocket).
 func (m *Metrics) Proxy(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		upgrade := proxy.IsUpgrade(r)
-		if upgrade {
+		if isUpgrade(r) {
 			m.websockets.Inc()
 			defer m.websockets.Dec()
 		}
@@ -27,10 +25,14 @@ func (m *Metrics) Proxy(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		m.proxyByClass(rec.status).Inc()
-		if !upgrade {
+		if !isUpgrade(r) {
 			m.proxyLatency.Observe(time.Since(start).Seconds())
 		}
 	})
+}
+
+func isUpgrade(r *http.Request) bool {
+	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }
 
 var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
