@@ -33,6 +33,9 @@ type fakeSlurm struct {
 	queryErr error
 	cancels  []string
 	queries  int
+	// duringQuery, when set, runs once inside the next Query, as if it
+	// happened while squeue was running.
+	duringQuery func()
 	// limits are the jobs' time limits (TimeLimit, SetTimeLimit);
 	// setErr fails SetTimeLimit.
 	limits map[string]slurm.Limit
@@ -45,6 +48,10 @@ func (f *fakeSlurm) Submit(_ context.Context, r slurm.SubmitRequest) (string, er
 }
 func (f *fakeSlurm) Query(_ context.Context, ids []string) (map[string]slurm.Job, error) {
 	f.queries++
+	if during := f.duringQuery; during != nil {
+		f.duringQuery = nil
+		during()
+	}
 	if f.queryErr != nil {
 		return nil, f.queryErr
 	}

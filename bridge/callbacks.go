@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -107,12 +108,49 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	s.routes.Touch(t.ID) // idle time counts from the moment Jupyter is reachable
 	msg := fmt.Sprintf("Jupyter is running on %s; open %s/proxy/%s/", req.Node, s.cfg.ExternalURL, t.ID)
 	reason := s.readyReason(r.Context(), t, req.Node, req.Port)
-	if err := s.update(r.Context(), t, store.Update{State: api.StateRunning, Reason: reason, Node: req.Node, Host: host, Port: req.Port}, msg); err != nil {
+	u := store.Update{State: api.StateRunning, Reason: reason, Node: req.Node, Host: host, Port: req.Port}
+	from, err := s.recordReady(r.Context(), t, u, msg)
+	if err != nil {
+		var ue *userError
+		if errors.As(err, &ue) {
+			writeError(w, ue.code, ue.msg)
+			return
+		}
 		s.internal(w, "record ready", err)
 		return
 	}
+	if from == api.StateQueued {
+		// The job ran and reported before the reconciler saw it start.
+		s.jobStarted(t.Pool, queuedFor(t, job.StartTime, time.Now()))
+	}
 	s.metrics.Ready(t.Pool, time.Since(queuedSince(t)))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// recordReady moves t to RUNNING with u. The move applies only while the
+// task is in the state last read, so it never undoes a kill that came
+// meanwhile; a race with the reconciler's own move (QUEUED to STARTING)
+// reads the task again and retries. It returns the state the task left.
+func (s *Server) recordReady(ctx context.Context, t *store.Task, u store.Update, msg string) (string, error) {
+	for attempt := 1; ; attempt++ {
+		from := t.State
+		u.From = []string{from}
+		err := s.update(ctx, t, u, msg)
+		if !errors.Is(err, store.ErrNotFound) {
+			return from, err
+		}
+		cur, err := s.store.GetTask(ctx, t.ID)
+		if err != nil {
+			return "", fmt.Errorf("read the task again: %w", err)
+		}
+		switch {
+		case api.Terminal(cur.State) || cur.State == api.StateTerminating:
+			return "", &userError{code: http.StatusConflict, msg: "task is " + api.StateName(cur.State)}
+		case attempt == 3:
+			return "", &userError{code: http.StatusServiceUnavailable, msg: "the task's state keeps changing; report again"}
+		}
+		*t = *cur
+	}
 }
 
 // checkPort runs the proof of a reported port.

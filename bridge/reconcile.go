@@ -131,7 +131,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if !job.StartTime.IsZero() && job.StartTime.Before(time.Now().AddDate(1, 0, 0)) {
 			msg += "; estimated start " + job.StartTime.Format(time.RFC3339)
 		}
-		return s.update(ctx, t, store.Update{State: api.StateQueued, Reason: reason}, msg)
+		return s.update(ctx, t, store.Update{State: api.StateQueued, Reason: reason, From: []string{t.State}}, msg)
 	case "RUNNING", "CONFIGURING":
 		if job.State == "RUNNING" && job.TimeLeft >= 0 {
 			s.watchEnd(ctx, t, job.TimeLeft)
@@ -143,8 +143,12 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if job.NodesErr != nil {
 			node = job.NodeList
 		}
-		s.jobStarted(t.Pool, queuedFor(t, job.StartTime, time.Now()))
-		return s.update(ctx, t, store.Update{State: api.StateStarting, Node: node}, "job started on "+node+"; waiting for Jupyter")
+		wait := queuedFor(t, job.StartTime, time.Now())
+		if err := s.update(ctx, t, store.Update{State: api.StateStarting, Node: node, From: []string{t.State}}, "job started on "+node+"; waiting for Jupyter"); err != nil {
+			return err
+		}
+		s.jobStarted(t.Pool, wait)
+		return nil
 	case "COMPLETING", "STOPPED", "RESIZING", "SIGNALING", "STAGE_OUT":
 		return nil
 	case "PREEMPTED":
@@ -156,7 +160,10 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 }
 
 // finish marks a task TERMINATED with the reason its job's final state and
-// the launcher's exit record give.
+// the launcher's exit record give. Like every change the reconciler makes,
+// it applies only while the task is still in the state the reconciler read
+// before asking Slurm; a change made meanwhile (a ready callback, a kill)
+// stands, and the next tick decides again.
 func (s *Server) finish(ctx context.Context, t *store.Task, state string) error {
 	rec, hasRec := readExitRecord(t.JobDir)
 	var code *int
@@ -192,7 +199,7 @@ func (s *Server) finish(ctx context.Context, t *store.Task, state string) error 
 			reason = "job ended"
 		}
 	}
-	return s.update(ctx, t, store.Update{State: api.StateTerminated, Reason: reason, ExitCode: code}, "terminated: "+reason)
+	return s.update(ctx, t, store.Update{State: api.StateTerminated, Reason: reason, ExitCode: code, From: []string{t.State}}, "terminated: "+reason)
 }
 
 // update writes a state change and mirrors it in the proxy's routes.

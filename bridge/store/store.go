@@ -17,7 +17,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// ErrNotFound is returned when a row does not exist.
+// ErrNotFound is returned when a row does not exist, or when an update's
+// condition on the row's state no longer holds.
 var ErrNotFound = errors.New("not found")
 
 // Store is the SQLite-backed persistence of the bridge.

@@ -258,6 +258,12 @@ type Update struct {
 	Host     string
 	Port     int
 	ExitCode *int
+	// From, when set, names the states the task may be in for the update
+	// to apply: a caller that decided from an earlier read of the task
+	// passes that read's state, so a change made meanwhile (a ready
+	// callback, a kill) is not overwritten. The update then answers
+	// ErrNotFound.
+	From []string
 }
 
 // UpdateTask applies u to task id and records an event when msg is not
@@ -285,8 +291,15 @@ func (s *Store) UpdateTask(ctx context.Context, id string, u Update, msg string)
 		sets = append(sets, "exit_code=?")
 		args = append(args, *u.ExitCode)
 	}
+	where := " WHERE id=? AND state != ?"
 	args = append(args, id, terminated)
-	return s.inTx(ctx, id, msg, "UPDATE tasks SET "+strings.Join(sets, ", ")+" WHERE id=? AND state != ?", args...)
+	if len(u.From) > 0 {
+		where += " AND state IN (?" + strings.Repeat(",?", len(u.From)-1) + ")"
+		for _, st := range u.From {
+			args = append(args, st)
+		}
+	}
+	return s.inTx(ctx, id, msg, "UPDATE tasks SET "+strings.Join(sets, ", ")+where, args...)
 }
 
 // Event is one bridge-side log line of a task.
