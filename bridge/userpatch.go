@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gorilla/mux"
 
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // handlePatchUser answers PATCH /api/v1/users/{id}. A user may set their
-// own password (Determined's clients send no current one); everything
-// else, and anything of another user, is for admins. A password change
+// own password with a token from a recent login (Determined's clients send
+// no current password; the login is the proof of it); everything else,
+// and anything of another user, is for admins. A password change
 // revokes every other token of the user (all of them when an admin sets
 // another user's); a deactivation all of them.
 func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
@@ -45,6 +48,9 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "you may not take away your own admin rights; another admin may")
 		return
 	}
+	if self && req.Password != nil && !s.recentLogin(w, r) {
+		return
+	}
 	p, ok := s.userPatch(w, target, req)
 	if !ok {
 		return
@@ -63,6 +69,26 @@ func (s *Server) handlePatchUser(w http.ResponseWriter, r *http.Request) {
 			"renamed", target.Username != u.Username, "active", u.Active, "remote", u.Remote)
 	}
 	writeJSON(w, http.StatusOK, api.UserResponse{User: userAPI(u)})
+}
+
+// recentLogin answers 403 and returns false unless the request's token
+// comes from a login within the site's password_change_login_within: a
+// token alone (stolen from a browser, or a week old) does not change its
+// user's password.
+func (s *Server) recentLogin(w http.ResponseWriter, r *http.Request) bool {
+	window := s.cfg.PasswordChangeWindow
+	if window <= 0 {
+		window = siteconfig.DefaultPasswordChangeLoginWithin
+	}
+	ses := currentSession(r)
+	if age := time.Since(ses.Issued); ses.Issued.IsZero() || age > window {
+		s.log.Warn("own password change refused: the session's login is not recent", "user", ses.User.Username, "window", window)
+		writeError(w, http.StatusForbidden, fmt.Sprintf(
+			"changing your own password needs a login from the last %s (the proof that you know the current password); this session's is older: log in again (det user login %s) and change it then",
+			window, ses.User.Username))
+		return false
+	}
+	return true
 }
 
 // userPatch checks a PATCH body for target and returns the store's

@@ -21,7 +21,7 @@ type bridgeClient interface {
 	CreateUser(ctx context.Context, name, pass string, admin bool) (*api.User, error)
 	PatchUserByName(ctx context.Context, name string, p api.PatchUser) (*api.User, error)
 	ChangePassword(ctx context.Context, name, old, password string) error
-	ChangeOwnPassword(ctx context.Context, name, old, password string) error
+	ChangeOwnPassword(ctx context.Context, name, old, password string) (string, error)
 
 	// Notebooks and shells.
 	Launch(ctx context.Context, k client.Kind, req api.LaunchRequest) (*client.Launched, error)

@@ -126,8 +126,11 @@ func (f *fakeClient) ChangePassword(_ context.Context, name, old, password strin
 	return f.call("ChangePassword", name, old, password)
 }
 
-func (f *fakeClient) ChangeOwnPassword(_ context.Context, name, old, password string) error {
-	return f.call("ChangeOwnPassword", name, old, password)
+func (f *fakeClient) ChangeOwnPassword(_ context.Context, name, old, password string) (string, error) {
+	if err := f.call("ChangeOwnPassword", name, old, password); err != nil {
+		return "", err
+	}
+	return "fresh-token-of-" + name, nil
 }
 
 func (f *fakeClient) Launch(_ context.Context, k client.Kind, req api.LaunchRequest) (*client.Launched, error) {

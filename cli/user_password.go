@@ -9,7 +9,9 @@ import (
 
 // changePasswordOptions are the arguments of `det user change-password`.
 type changePasswordOptions struct {
-	username string // "" for one's own
+	username string    // "" for one's own
+	master   string    // the bridge's address, as given
+	tokens   tokenFile // where the token is kept
 }
 
 func newChangePasswordCmd(g *globals) *cobra.Command {
@@ -22,13 +24,29 @@ func newChangePasswordCmd(g *globals) *cobra.Command {
 			"From a pipe, the current password and the new one are read one per line.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: g.runE(func(ctx context.Context, c bridgeClient, args []string) error {
-			o.username = ""
+			o.username, o.master, o.tokens = "", g.master, g.tokens
 			if len(args) == 1 {
 				o.username = args[0]
 			}
 			return runChangePassword(ctx, *o, c, g.con)
 		}),
 	}
+}
+
+// changeOwn changes one's own password with the current one. The change
+// logs out every other session, the saved one too: the token of the login
+// it made is kept in its place.
+func changeOwn(ctx context.Context, o changePasswordOptions, c bridgeClient, name, old, pass string) error {
+	tok, err := c.ChangeOwnPassword(ctx, name, old, pass)
+	if err != nil {
+		return err
+	}
+	if saved := o.tokens.load(o.master); saved.Username == name {
+		if err := o.tokens.save(o.master, savedToken{Username: name, Token: tok}); err != nil {
+			return fmt.Errorf("the password of %s is changed, but its new session was not saved (log in again): %w", name, err)
+		}
+	}
+	return nil
 }
 
 // runChangePassword asks for the passwords and changes the user's. One's
@@ -65,7 +83,7 @@ func runChangePassword(ctx context.Context, o changePasswordOptions, c bridgeCli
 		}
 	}
 	if check {
-		err = c.ChangeOwnPassword(ctx, name, old, pass)
+		err = changeOwn(ctx, o, c, name, old, pass)
 	} else {
 		err = c.ChangePassword(ctx, name, "", pass)
 	}

@@ -104,11 +104,23 @@ func TestChangePassword(t *testing.T) {
 	} {
 		f := &fakeClient{me: api.User{Username: "alice", Remote: c.remote}}
 		con, out, _ := testConsole(c.stdin)
-		if err := runChangePassword(context.Background(), changePasswordOptions{username: c.user}, f, con); err != nil {
+		tokens := tokenFile{dir: t.TempDir()}
+		if err := tokens.save("http://bridge", savedToken{Username: "alice", Token: "old-token"}); err != nil {
+			t.Fatal(err)
+		}
+		o := changePasswordOptions{username: c.user, master: "http://bridge", tokens: tokens}
+		if err := runChangePassword(context.Background(), o, f, con); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		if !f.called(c.want) || out.String() != c.said {
 			t.Errorf("%s: calls %v, printed %q", c.name, f.calls, out.String())
+		}
+		wantTok := "old-token"
+		if c.want == "ChangeOwnPassword alice old-pw new-pw" {
+			wantTok = "fresh-token-of-alice" // the change ended the saved session
+		}
+		if got := tokens.load("http://bridge").Token; got != wantTok {
+			t.Errorf("%s: saved token %q, want %q", c.name, got, wantTok)
 		}
 	}
 	refused := &client.APIError{Status: 403, Message: "the current password is wrong; the password of alice is unchanged"}

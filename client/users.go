@@ -124,27 +124,31 @@ func (c *Client) PatchUserByName(ctx context.Context, name string, p api.PatchUs
 // password of a remote user).
 func (c *Client) ChangePassword(ctx context.Context, name, old, password string) error {
 	if old != "" {
-		return c.ChangeOwnPassword(ctx, name, old, password)
+		_, err := c.ChangeOwnPassword(ctx, name, old, password)
+		return err
 	}
 	_, err := c.PatchUserByName(ctx, name, api.PatchUser{Password: &password})
 	return err
 }
 
-// ChangeOwnPassword sets the password of user name only when old logs
-// name in: the bridge itself asks for no current password (Determined's
-// clients send none), so the check is made here. The change revokes every
-// other token of the user.
-func (c *Client) ChangeOwnPassword(ctx context.Context, name, old, password string) error {
-	check := New(c.Master, "")
-	check.HTTP = c.HTTP
-	_, err := check.Login(ctx, name, old)
+// ChangeOwnPassword sets the password of user name, logging in with old
+// first: the bridge changes one's own password only with the token of a
+// recent login. The change revokes every other token of the user, so the
+// client takes the new login's token, which it returns.
+func (c *Client) ChangeOwnPassword(ctx context.Context, name, old, password string) (string, error) {
+	fresh := New(c.Master, "")
+	fresh.HTTP = c.HTTP
+	tok, err := fresh.Login(ctx, name, old)
 	if errors.Is(err, ErrUnauthorized) {
-		return &APIError{Status: http.StatusForbidden, Message: "the current password is wrong; the password of " + name + " is unchanged"}
+		return "", &APIError{Status: http.StatusForbidden, Message: "the current password is wrong; the password of " + name + " is unchanged"}
 	}
 	if err != nil {
-		return fmt.Errorf("check the current password of %s: %w", name, err)
+		return "", fmt.Errorf("check the current password of %s: %w", name, err)
 	}
-	defer func() { _ = check.Logout(context.WithoutCancel(ctx)) }() // when the change did not revoke it
-	_, err = c.PatchUserByName(ctx, name, api.PatchUser{Password: &password})
-	return err
+	if _, err := fresh.PatchUserByName(ctx, name, api.PatchUser{Password: &password}); err != nil {
+		_ = fresh.Logout(context.WithoutCancel(ctx))
+		return "", err
+	}
+	c.Token = tok
+	return tok, nil
 }

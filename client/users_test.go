@@ -49,28 +49,30 @@ func (st *stubUsers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestChangeOwnPassword: the current password is checked by logging in
-// with it (as given, not hashed), the user is patched with the client's
-// own token, and the check's session is logged out; a wrong current
-// password changes nothing. ChangePassword without the old one checks
-// nothing.
+// with it (as given, not hashed); the user is patched with that fresh
+// login's token, which the client then takes (the change ends every other
+// session, the client's old one too); a wrong current password changes
+// nothing. ChangePassword without the old one checks nothing.
 func TestChangeOwnPassword(t *testing.T) {
 	st := &stubUsers{patches: map[string]api.PatchUser{}}
 	srv := httptest.NewServer(st)
 	defer srv.Close()
 	c := New(srv.URL, "mine")
-	if err := c.ChangeOwnPassword(context.Background(), "alice", "old-pw", "new-pw"); err != nil {
+	tok, err := c.ChangeOwnPassword(context.Background(), "alice", "old-pw", "new-pw")
+	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := st.patches["/api/v1/users/1 Bearer mine"]
+	p, ok := st.patches["/api/v1/users/1 Bearer check"]
 	if len(st.logins) != 1 || st.logins[0].IsHashed || !ok || p.Password == nil || *p.Password != "new-pw" || p.IsHashed {
 		t.Errorf("logins %+v, patches %+v", st.logins, st.patches)
 	}
-	if strings.Join(st.logouts, ",") != "Bearer check" || c.Token != "mine" {
-		t.Errorf("logouts %v, token %q", st.logouts, c.Token)
+	if len(st.logouts) != 0 || tok != "check" || c.Token != "check" {
+		t.Errorf("logouts %v, returned %q, client's token %q", st.logouts, tok, c.Token)
 	}
+	c.Token = "mine"
 
 	st.logins, st.patches, st.logouts = nil, map[string]api.PatchUser{}, nil
-	err := c.ChangeOwnPassword(context.Background(), "alice", "wrong", "new-pw")
+	_, err = c.ChangeOwnPassword(context.Background(), "alice", "wrong", "new-pw")
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || !strings.Contains(ae.Message, "current password is wrong") || len(st.patches) != 0 {
 		t.Errorf("a wrong current password: %v, patches %v", err, st.patches)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // peerDir is where Determined's own CLI 0.38.1 is kept for tests: the
@@ -340,5 +341,44 @@ print("user", os.environ.get("DET_USER", ""))
 	tc := client.New(master, token)
 	if _, err := tc.Me(ctxT(t, 10*time.Second)); err == nil {
 		t.Errorf("the task's token still works after the notebook ended")
+	}
+}
+
+// TestDeterminedCLIChangePassword: Determined's own `det user change-password`
+// (which sends no current password) works right after a login, and logs
+// itself in again with the new password. With the token of a login older
+// than the site's password_change_login_within it is refused with a message
+// that says to log in again, the password stays, and after a new login it
+// works.
+func TestDeterminedCLIChangePassword(t *testing.T) {
+	t.Parallel()
+	cfg, err := siteconfig.Load(filepath.Join(repo, "site-configs", "devcluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("detpw%d", time.Now().UnixNano()%1_000_000_000)
+	first, second, third := "Det-pw-first-1", "Det-pw-second-2", "Det-pw-third-3"
+	ensureUser(t, adminClient(t), name, first)
+
+	d := newDetCLI(t)
+	d.ok(first+"\n", "user", "login", name)
+	d.ok(second+"\n"+second+"\n", "user", "change-password")
+	if out := d.ok("", "user", "whoami"); !strings.Contains(out, name) {
+		t.Errorf("whoami after the change (the CLI logs in again itself):\n%s", out)
+	}
+
+	time.Sleep(cfg.PasswordChangeWindow + time.Second)
+	out, err := d.try("stolen-pw-4\nstolen-pw-4\n", "user", "change-password")
+	if err == nil || !strings.Contains(out, "det user login "+name) {
+		t.Errorf("a change with a login older than %s: err %v, want it refused with what to do:\n%s", cfg.PasswordChangeWindow, err, out)
+	}
+	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), name, second); err != nil {
+		t.Errorf("the refused change changed the password: %v", err)
+	}
+
+	d.ok(second+"\n", "user", "login", name)
+	d.ok(third+"\n"+third+"\n", "user", "change-password")
+	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), name, third); err != nil {
+		t.Errorf("the change after a new login: %v", err)
 	}
 }

@@ -79,6 +79,11 @@ type Config struct {
 	// AuditRetention is how long the audit trail keeps an entry ("365d",
 	// "2160h"); DefaultAuditRetention when unset.
 	AuditRetention string `yaml:"audit_retention"`
+	// PasswordChangeLoginWithin is how recent a login must be for its
+	// token to change its own user's password ("5m"): the proof that the
+	// one changing it knows the current password, since Determined's
+	// clients send none. DefaultPasswordChangeLoginWithin when unset.
+	PasswordChangeLoginWithin string `yaml:"password_change_login_within"`
 
 	// Interval, MinIdle and Heartbeat are the parsed durations.
 	Interval  time.Duration `yaml:"-"`
@@ -87,6 +92,8 @@ type Config struct {
 	Capacity  time.Duration `yaml:"-"`
 	// AuditRetentionPeriod is AuditRetention parsed.
 	AuditRetentionPeriod time.Duration `yaml:"-"`
+	// PasswordChangeWindow is PasswordChangeLoginWithin parsed.
+	PasswordChangeWindow time.Duration `yaml:"-"`
 
 	// Determined says, field by field, how a Determined master.yaml was
 	// mapped to this config; nil when the file is in the bridge's own
@@ -321,6 +328,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.checkAuditRetention(); err != nil {
+		return err
+	}
+	if err := c.checkPasswordChangeLoginWithin(); err != nil {
 		return err
 	}
 	if len(c.ResourcePools) == 0 && !c.AutoPools {

@@ -59,8 +59,11 @@ func (s *Store) inTx(ctx context.Context, id, msg, update string, args ...any) e
 	return tx.Commit()
 }
 
+// column is a column a migration adds.
+type column struct{ name, decl string }
+
 // lifeColumns are the columns migration 12 adds to tasks.
-var lifeColumns = []struct{ name, decl string }{
+var lifeColumns = []column{
 	{"restarts", "INTEGER NOT NULL DEFAULT 0"},
 	{"preempted_time", "INTEGER NOT NULL DEFAULT 0"},
 	{"extensions", "INTEGER NOT NULL DEFAULT 0"},
@@ -68,13 +71,24 @@ var lifeColumns = []struct{ name, decl string }{
 	{"has_context", "INTEGER NOT NULL DEFAULT 0"},
 }
 
-// addLifeColumns is migration 12: it adds the lifeColumns that tasks does
-// not have yet (so a database whose user_version was set back
-// migrates again).
+// addLifeColumns is migration 12.
 func addLifeColumns(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info('tasks')")
+	return addColumns(ctx, tx, "tasks", lifeColumns)
+}
+
+// addTokenIssued is migration 15: when each token was made, so that a
+// change that needs a fresh login (one's own password) can tell; tokens
+// made before read as old (0).
+func addTokenIssued(ctx context.Context, tx *sql.Tx) error {
+	return addColumns(ctx, tx, "tokens", []column{{"issued", "INTEGER NOT NULL DEFAULT 0"}})
+}
+
+// addColumns adds the columns that table does not have yet (so a database
+// whose user_version was set back migrates again).
+func addColumns(ctx context.Context, tx *sql.Tx, table string, cols []column) error {
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", table)
 	if err != nil {
-		return fmt.Errorf("read the columns of tasks: %w", err)
+		return fmt.Errorf("read the columns of %s: %w", table, err)
 	}
 	have := map[string]bool{}
 	for rows.Next() {
@@ -89,12 +103,12 @@ func addLifeColumns(ctx context.Context, tx *sql.Tx) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, c := range lifeColumns {
+	for _, c := range cols {
 		if have[c.name] {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "ALTER TABLE tasks ADD COLUMN "+c.name+" "+c.decl); err != nil {
-			return fmt.Errorf("add column %s: %w", c.name, err)
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+c.name+" "+c.decl); err != nil {
+			return fmt.Errorf("add column %s to %s: %w", c.name, table, err)
 		}
 	}
 	return nil

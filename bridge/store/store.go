@@ -140,6 +140,8 @@ var migrations = []string{
 		cancel_admin INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (time, pool)
 	) WITHOUT ROWID;`,
+	// 15: when each token was made: addTokenIssued.
+	``,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
@@ -149,6 +151,7 @@ var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	6:  hashTokens,
 	9:  newClusterID,
 	12: addLifeColumns,
+	15: addTokenIssued,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

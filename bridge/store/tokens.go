@@ -21,6 +21,9 @@ type Session struct {
 	User *User
 	// TaskID is the task the token was made for; "" for a login.
 	TaskID string
+	// Issued is when the token was made (the zero time for tokens made
+	// before the store recorded it).
+	Issued time.Time
 }
 
 func hashToken(tok string) string {
@@ -37,7 +40,9 @@ func (s *Store) NewToken(ctx context.Context, userID int64, taskID string, ttl t
 		return "", err
 	}
 	tok := hex.EncodeToString(b)
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(hash, user_id, expires, task_id) VALUES(?,?,?,?)", hashToken(tok), userID, time.Now().Add(ttl).Unix(), taskID); err != nil {
+	now := time.Now()
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO tokens(hash, user_id, expires, task_id, issued) VALUES(?,?,?,?,?)",
+		hashToken(tok), userID, now.Add(ttl).Unix(), taskID, now.Unix()); err != nil {
 		return "", fmt.Errorf("store token: %w", err)
 	}
 	return tok, nil
@@ -56,19 +61,24 @@ func (s *Store) RevokeTaskTokens(ctx context.Context, taskID string) error {
 // has ended).
 func (s *Store) SessionByToken(ctx context.Context, token string) (*Session, error) {
 	var taskID string
+	var issued int64
 	u, _, err := scanUser(s.db.QueryRowContext(ctx,
-		`SELECT `+userColsOf("u")+`, t.task_id
+		`SELECT `+userColsOf("u")+`, t.task_id, t.issued
 		FROM tokens t JOIN users u ON u.id=t.user_id
 		WHERE t.hash=? AND t.expires>? AND u.active=1
 		AND (t.task_id='' OR EXISTS (SELECT 1 FROM tasks k WHERE k.id=t.task_id AND k.state!='`+terminated+`'))`,
-		hashToken(token), time.Now().Unix()), &taskID)
+		hashToken(token), time.Now().Unix()), &taskID, &issued)
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
-	return &Session{User: u, TaskID: taskID}, nil
+	ses := &Session{User: u, TaskID: taskID}
+	if issued > 0 {
+		ses.Issued = time.Unix(issued, 0)
+	}
+	return ses, nil
 }
 
 // UserByToken returns the active user a valid token belongs to.
