@@ -22,7 +22,7 @@ func countsHTTP(r *http.Request, rest string) bool {
 	if strings.Contains(r.URL.RawQuery, "no_track_activity=1") {
 		return false
 	}
-	if isUpgrade(r) {
+	if IsUpgrade(r) {
 		return false // a (re)connect is not use; its messages are
 	}
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
@@ -58,7 +58,8 @@ func opensFile(path, rawQuery string) bool {
 	return strings.Contains(base, ".") && !strings.HasPrefix(base, ".")
 }
 
-func isUpgrade(r *http.Request) bool {
+// IsUpgrade reports whether r asks to become a websocket.
+func IsUpgrade(r *http.Request) bool {
 	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
 

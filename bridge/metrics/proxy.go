@@ -3,10 +3,11 @@ package metrics
 import (
 	"net/http"
 
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/det-slurm/bridge/proxy"
 )
 
 // Proxy wraps the notebook proxy: it counts requests by status class,
@@ -14,7 +15,8 @@ import (
 // request lasts as long as its websocket).
 func (m *Metrics) Proxy(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isUpgrade(r) {
+		upgrade := proxy.IsUpgrade(r)
+		if upgrade {
 			m.websockets.Inc()
 			defer m.websockets.Dec()
 		}
@@ -25,14 +27,10 @@ func (m *Metrics) Proxy(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		m.proxyByClass(rec.status).Inc()
-		if !isUpgrade(r) {
+		if !upgrade {
 			m.proxyLatency.Observe(time.Since(start).Seconds())
 		}
 	})
-}
-
-func isUpgrade(r *http.Request) bool {
-	return r.Header.Get("Upgrade") != "" && strings.Contains(strings.ToLower(r.Header.Get("Connection")), "upgrade")
 }
 
 var classes = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "other"}
