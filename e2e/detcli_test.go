@@ -368,7 +368,7 @@ func TestDeterminedCLIChangePassword(t *testing.T) {
 	}
 
 	time.Sleep(cfg.PasswordChangeWindow + time.Second)
-	out, err := d.try("stolen-pw-4\nstolen-pw-4\n", "user", "change-password")
+	out, err := d.try("Stolen-pw-4\nStolen-pw-4\n", "user", "change-password")
 	if err == nil || !strings.Contains(out, "det user login "+name) {
 		t.Errorf("a change with a login older than %s: err %v, want it refused with what to do:\n%s", cfg.PasswordChangeWindow, err, out)
 	}
