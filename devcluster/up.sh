@@ -727,7 +727,11 @@ summary() {
   local ver
   ver=$(cd "$STATE" && runuser -u alice -- "$STATE/bin/apptainer" --version 2>&1) || ver="(apptainer does not run: $ver)"
   note "devcluster is up:"
-  sinfo -o '%10P %24N %8t %G' | sed 's/^/  /'
+  if ((ACCOUNTING)); then
+    sinfo -M all -o '%10P %24N %8t %G' | sed 's/^/  /'
+  else
+    sinfo -o '%10P %24N %8t %G' | sed 's/^/  /'
+  fi
   if [[ -n $IMAGE_SIF ]]; then
     note "  image:     $STATE/images/jupyterlab.sif -> $IMAGE_SIF"
   else
@@ -764,7 +768,13 @@ if ((WITH_IMAGE)); then start_sandbox; fi
     setup_associations
   fi
   start_slurm
-  if ((ACCOUNTING)); then setup_qos_limits; fi
+  if ((ACCOUNTING)); then
+    setup_qos_limits
+    # The second cluster: -M reaches a controller through slurmdbd.
+    bash "$REPO/devcluster/cluster2.sh" start
+  else
+    bash "$REPO/devcluster/cluster2.sh" stop
+  fi
 } 9>&-
 setup_apptainer
 if ((WITH_IMAGE)); then finish_image; fi
