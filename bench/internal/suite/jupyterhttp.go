@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/peers"
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
@@ -61,12 +61,12 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 			return err
 		}
 	}
-	bearer := []string{"Authorization: Bearer " + c.Token}
-	loads := map[string]load{
-		pBridge: {url: e.opts.master + path, headers: bearer},
-		pDirect: {url: "http://" + upstream + path, headers: []string{"Authorization: token " + j.Token}},
-		pNginx:  {url: "http://" + ngAddr + path, headers: bearer},
-		pCHP:    {url: "http://" + chpAddr + path, headers: bearer},
+	bearer := http.Header{"Authorization": {"Bearer " + c.Token}}
+	loads := map[string]load.Target{
+		pBridge: {URL: e.opts.master + path, Header: bearer},
+		pDirect: {URL: "http://" + upstream + path, Header: http.Header{"Authorization": {"token " + j.Token}}},
+		pNginx:  {URL: "http://" + ngAddr + path, Header: bearer},
+		pCHP:    {URL: "http://" + chpAddr + path, Header: bearer},
 	}
 	size := 0
 	for _, p := range pathOrder {
@@ -92,12 +92,9 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 	return nil
 }
 
-func getSize(ctx context.Context, l load) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.url, nil)
-	for _, h := range l.headers {
-		k, v, _ := bytes.Cut([]byte(h), []byte(": "))
-		req.Header.Set(string(k), string(v))
-	}
+func getSize(ctx context.Context, l load.Target) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+	req.Header = l.Header.Clone()
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err
@@ -106,10 +103,10 @@ func getSize(ctx context.Context, l load) (int, error) {
 	var v map[string]any
 	dec := json.NewDecoder(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: HTTP %d", l.url, resp.StatusCode)
+		return 0, fmt.Errorf("GET %s: HTTP %d", l.URL, resp.StatusCode)
 	}
 	if err := dec.Decode(&v); err != nil {
-		return 0, fmt.Errorf("GET %s: %w", l.url, err)
+		return 0, fmt.Errorf("GET %s: %w", l.URL, err)
 	}
 	return int(dec.InputOffset()), nil
 }

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/wsbench"
 )
 
 // idleFigures are one path's resident memory with idle websockets open:
@@ -122,7 +122,7 @@ func (e *env) idleRamp(ctx context.Context, px *proxies, p string, few, many int
 		}
 	}
 	url, h := wsURL(px.base[p]), px.header(p)
-	first, err := wsbench.OpenIdle(url, h, few)
+	first, err := load.OpenIdle(url, h, few)
 	if err != nil {
 		return f, err
 	}
@@ -131,7 +131,7 @@ func (e *env) idleRamp(ctx context.Context, px *proxies, p string, few, many int
 	if f.few, err = proc.RSS(pid); err != nil {
 		return f, err
 	}
-	more, err := wsbench.OpenIdle(url, h, many-few)
+	more, err := load.OpenIdle(url, h, many-few)
 	if err != nil {
 		return f, err
 	}

@@ -65,11 +65,6 @@ func (px *proxies) header(p string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + tok}}
 }
 
-// auth is header(p) as wrk's -H arguments.
-func (px *proxies) auth(p string) []string {
-	return []string{"Authorization: " + px.header(p).Get("Authorization")}
-}
-
 // setupProxies starts the backend, a benchmark bridge routed to it, nginx
 // and configurable-http-proxy, once per run.
 func (e *env) setupProxies(ctx context.Context) (*proxies, error) {

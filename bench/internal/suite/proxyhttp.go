@@ -7,39 +7,32 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/det-slurm/bridge/bench/internal/latency"
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/wrk"
 )
-
-// load is one wrk measurement target.
-type load struct {
-	url     string
-	headers []string
-}
 
 // matrix runs wrk on every path for every connection count and returns
 // three rows per count: req/s, p50 and p99. With strict, errors on the
 // bridge or direct path mean the setup is broken; otherwise they are noted.
-func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load, conns []int, strict bool, rounds int, dur time.Duration) ([]report.Row, error) {
+func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []string, loads map[string]load.Target, conns []int, strict bool, rounds int, dur time.Duration) ([]report.Row, error) {
 	var rows []report.Row
 	for _, c := range conns {
 		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", keyPrefix, c), Label: fmt.Sprintf("%s, %s: req/s", label, connLabel(c)), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
 		p50 := report.Row{Key: fmt.Sprintf("%s.c%d.p50", keyPrefix, c), Label: fmt.Sprintf("%s, %s: p50", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
 		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", keyPrefix, c), Label: fmt.Sprintf("%s, %s: p99", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-		ls := make([]load, len(paths))
+		ls := make([]load.Target, len(paths))
 		for i, p := range paths {
 			ls[i] = loads[p]
 		}
-		res, err := e.rounds(ctx, ls, c, rounds, dur)
+		res, err := wrkRounds(ctx, ls, c, rounds, dur)
 		if err != nil {
 			return nil, err
 		}
 		for i, p := range paths {
 			r := res[i]
 			e.logf("%-6s %-28s %5d conns: %9.0f req/s  p50 %8s  p99 %8s  errors %d", p, label, c, r.RPS, r.P50, r.P99, r.Errors)
-			if r.Requests == 0 || float64(r.Errors) > 0.01*float64(r.Requests) {
+			if r.Bad() {
 				msg := fmt.Sprintf("%s via %s at %d connections: %d errors in %d requests", label, p, c, r.Errors, r.Requests)
 				if strict && strictPath(p) {
 					return nil, fmt.Errorf("%s", msg)
@@ -55,26 +48,19 @@ func (e *env) matrix(ctx context.Context, keyPrefix, label string, paths []strin
 	return rows, nil
 }
 
-// rounds loads each of ls in turn, rounds times for dur, and returns for
-// each the median of its rounds (req/s, p50 and p99 each on its own) and
-// the sums of requests and errors: a burst of other work on the machine
-// then spoils one round, not a figure.
-func (e *env) rounds(ctx context.Context, ls []load, conns, rounds int, dur time.Duration) ([]wrk.Result, error) {
-	all := make([][]wrk.Result, len(ls))
-	for r := 0; r < rounds; r++ {
+// wrkRounds loads each of ls in turn with wrk, rounds times for dur, and
+// returns the medians of each one's rounds.
+func wrkRounds(ctx context.Context, ls []load.Target, conns, rounds int, dur time.Duration) ([]load.Result, error) {
+	return load.Rounds(rounds, func() ([]load.Result, error) {
+		out := make([]load.Result, len(ls))
 		for i, l := range ls {
-			res, err := wrk.Run(ctx, l.url, conns, dur, l.headers)
-			if err != nil {
+			var err error
+			if out[i], err = load.Wrk(ctx, l.URL, conns, dur, l.Header); err != nil {
 				return nil, err
 			}
-			all[i] = append(all[i], res)
 		}
-	}
-	out := make([]wrk.Result, len(ls))
-	for i, rs := range all {
-		out[i] = wrk.Median(rs)
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -88,7 +74,7 @@ func (e *env) cpuPerRequest(ctx context.Context, px *proxies, paths []string) (r
 	job := report.Row{Key: "http.static.1k.c32.jobcpu", Label: "1 KiB, 32 conns: CPU per request of the job's end", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
 	for _, p := range paths {
 		t0, j0 := proc.TreeCPU(px.pid[p]), proc.TreeCPU(px.jobPid)
-		r, err := wrk.Run(ctx, px.base[p]+"1k", 32, 2*e.plan.dur, px.auth(p))
+		r, err := load.Wrk(ctx, px.base[p]+"1k", 32, 2*e.plan.dur, px.header(p))
 		if err != nil {
 			return row, job, err
 		}
@@ -128,9 +114,9 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 		defer syscall.Kill(pid, syscall.SIGCONT)
 	}
 	time.Sleep(2 * time.Second) // let the last wrk run's work drain
-	var ts []latency.Target
+	var ts []load.Target
 	for _, p := range interleaved {
-		ts = append(ts, latency.Target{Name: p, URL: px.base[p] + "1k", Header: px.header(p)})
+		ts = append(ts, load.Target{Name: p, URL: px.base[p] + "1k", Header: px.header(p)})
 	}
 	var rows []report.Row
 	for _, m := range []struct {
@@ -141,7 +127,9 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 		{"http.paired.1k.c1", "1 KiB, 1 conn, interleaved", 1, 0},
 		{fmt.Sprintf("http.paired.1k.c%d", latConns), fmt.Sprintf("1 KiB, %d conns at %.0f req/s, interleaved", latConns, e.plan.latRate), latConns, e.plan.latRate},
 	} {
-		st, err := latency.Rounds(ctx, ts, m.conns, m.rate, e.plan.latDur, e.plan.latRounds)
+		st, err := load.Rounds(e.plan.latRounds, func() ([]load.Result, error) {
+			return load.Interleaved(ctx, ts, m.conns, m.rate, e.plan.latDur/time.Duration(max(e.plan.latRounds, 1)))
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -150,7 +138,7 @@ func (e *env) pairedLatency(ctx context.Context, px *proxies) ([]report.Row, err
 		for i, p := range interleaved {
 			s := st[i]
 			e.logf("%-6s %-36s: %6d requests  p50 %8s  p99 %8s  errors %d", p, m.label, s.Requests, s.P50, s.P99, s.Errors)
-			if s.Requests == 0 || float64(s.Errors) > 0.01*float64(s.Requests) {
+			if s.Bad() {
 				msg := fmt.Sprintf("%s via %s: %d errors in %d requests", m.label, p, s.Errors, s.Requests)
 				if strictPath(p) {
 					return nil, fmt.Errorf("%s", msg)
@@ -178,15 +166,15 @@ func proxyHTTP(ctx context.Context, e *env) error {
 	}
 	paths := withTunnel(httpOrder)
 	for _, p := range paths { // warm up connection pools and Node's JIT
-		if _, err := wrk.Run(ctx, px.base[p]+"1k", 32, time.Second, px.auth(p)); err != nil {
+		if _, err := load.Wrk(ctx, px.base[p]+"1k", 32, time.Second, px.header(p)); err != nil {
 			return err
 		}
 	}
 	var rows []report.Row
 	for _, size := range []struct{ name, label string }{{"1k", "1 KiB"}, {"1m", "1 MiB"}} {
-		loads := map[string]load{}
+		loads := map[string]load.Target{}
 		for _, p := range paths {
-			loads[p] = load{url: px.base[p] + size.name, headers: px.auth(p)}
+			loads[p] = load.Target{URL: px.base[p] + size.name, Header: px.header(p)}
 		}
 		r, err := e.matrix(ctx, "http.static."+size.name, size.label, paths, loads, e.plan.conns, true, e.plan.rounds, e.plan.dur)
 		if err != nil {
@@ -248,7 +236,7 @@ func proxyHTTP(ctx context.Context, e *env) error {
 func (e *env) profileBridge(ctx context.Context, px *proxies, p, size string, conns int) error {
 	name := fmt.Sprintf("%s-%s-c%d", p, size, conns)
 	top, err := e.cpuProfile(ctx, px.pprof[p], name, func() error {
-		_, err := wrk.Run(ctx, px.base[p]+size, conns, e.plan.profile+time.Second, px.auth(p))
+		_, err := load.Wrk(ctx, px.base[p]+size, conns, e.plan.profile+time.Second, px.header(p))
 		return err
 	})
 	if err != nil {

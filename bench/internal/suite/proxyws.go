@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/wsbench"
 )
 
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "ws" }
@@ -25,11 +25,11 @@ func proxyWS(ctx context.Context, e *env) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		lat, err := wsbench.Echo(wsURL(px.base[p]), px.header(p), e.plan.wsEcho/10, e.plan.wsEcho)
+		lat, err := load.Echo(wsURL(px.base[p]), px.header(p), e.plan.wsEcho/10, e.plan.wsEcho)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		rate, err := wsbench.Throughput(wsURL(px.base[p]), px.header(p), 1<<20, e.plan.wsMsgs)
+		rate, err := load.Throughput(wsURL(px.base[p]), px.header(p), 1<<20, e.plan.wsMsgs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/proxy"
@@ -27,12 +28,12 @@ func (e *env) beforeAfter(rows ...report.Row) { e.ba = append(e.ba, rows...) }
 
 // abRows measures url a (now) and b (with the change) alternately with
 // wrk at each connection count.
-func (e *env) abRows(ctx context.Context, key, label string, a, b load, conns []int) ([]report.Row, error) {
+func (e *env) abRows(ctx context.Context, key, label string, a, b load.Target, conns []int) ([]report.Row, error) {
 	var rows []report.Row
 	for _, c := range conns {
 		rps := report.Row{Key: fmt.Sprintf("%s.c%d.rps", key, c), Label: fmt.Sprintf("%s, %s: req/s", label, connLabel(c)), Unit: "req/s", Kind: report.Rate, Values: map[string]float64{}}
 		p99 := report.Row{Key: fmt.Sprintf("%s.c%d.p99", key, c), Label: fmt.Sprintf("%s, %s: p99", label, connLabel(c)), Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-		res, err := e.rounds(ctx, []load{a, b}, c, e.plan.rounds, e.plan.dur)
+		res, err := wrkRounds(ctx, []load.Target{a, b}, c, e.plan.rounds, e.plan.dur)
 		if err != nil {
 			return nil, err
 		}
@@ -57,8 +58,8 @@ func (e *env) tryBigBuffers(ctx context.Context, px *proxies) error {
 	if err := proc.WaitPort(ctx, big, 10*time.Second); err != nil {
 		return err
 	}
-	a := load{url: px.base[pBare] + "1m"}
-	b := load{url: "http://" + big + px.path + "1m"}
+	a := load.Target{URL: px.base[pBare] + "1m"}
+	b := load.Target{URL: "http://" + big + px.path + "1m"}
 	rows, err := e.abRows(ctx, "ba.buffer.1m", "256 KiB copy buffer: 1 MiB", a, b, []int{1, 32})
 	if err != nil {
 		return err

@@ -1,33 +1,25 @@
-// Package wrk runs the wrk HTTP load generator and reads its report:
-// requests per second, latency percentiles and errors.
-package wrk
+package load
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// Result is what one wrk run measured.
-type Result struct {
-	RPS      float64
-	P50, P99 time.Duration
-	Requests int
-	Errors   int // non-2xx/3xx answers plus socket errors
-}
-
-// Run loads url with conns connections on one thread for d, sending the
-// given headers ("Name: value").
-func Run(ctx context.Context, url string, conns int, d time.Duration, headers []string) (Result, error) {
+// Wrk loads url with wrk, conns connections on one thread for d, sending
+// the given headers, and reads its report.
+func Wrk(ctx context.Context, url string, conns int, d time.Duration, h http.Header) (Result, error) {
 	args := []string{"-t1", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", max(1, int(d.Seconds()))), "--latency", "--timeout", "10s"}
-	for _, h := range headers {
-		args = append(args, "-H", h)
+	for k, vs := range h {
+		for _, v := range vs {
+			args = append(args, "-H", k+": "+v)
+		}
 	}
 	args = append(args, url)
 	ctx, cancel := context.WithTimeout(ctx, d+30*time.Second)
@@ -36,7 +28,7 @@ func Run(ctx context.Context, url string, conns int, d time.Duration, headers []
 	if err != nil {
 		return Result{}, fmt.Errorf("wrk %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
-	return Parse(string(out))
+	return ParseWrk(string(out))
 }
 
 var (
@@ -47,8 +39,8 @@ var (
 	reSockErr = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
 )
 
-// Parse reads the report wrk --latency prints.
-func Parse(out string) (Result, error) {
+// ParseWrk reads the report wrk --latency prints.
+func ParseWrk(out string) (Result, error) {
 	var r Result
 	m := reRPS.FindStringSubmatch(out)
 	if m == nil {
@@ -91,27 +83,4 @@ func toDuration(v float64, unit string) time.Duration {
 		return time.Duration(v * float64(time.Millisecond))
 	}
 	return time.Duration(v * float64(time.Second))
-}
-
-// Median combines runs of the same load: the median of each of req/s,
-// p50 and p99, and the sums of requests and errors.
-func Median(rs []Result) Result {
-	if len(rs) == 0 {
-		return Result{}
-	}
-	var out Result
-	rps := make([]float64, len(rs))
-	p50 := make([]time.Duration, len(rs))
-	p99 := make([]time.Duration, len(rs))
-	for i, r := range rs {
-		rps[i], p50[i], p99[i] = r.RPS, r.P50, r.P99
-		out.Requests += r.Requests
-		out.Errors += r.Errors
-	}
-	sort.Float64s(rps)
-	sort.Slice(p50, func(i, j int) bool { return p50[i] < p50[j] })
-	sort.Slice(p99, func(i, j int) bool { return p99[i] < p99[j] })
-	m := len(rs) / 2
-	out.RPS, out.P50, out.P99 = rps[m], p50[m], p99[m]
-	return out
 }

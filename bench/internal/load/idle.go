@@ -1,4 +1,4 @@
-package wsbench
+package load
 
 import (
 	"net/http"
