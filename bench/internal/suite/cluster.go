@@ -15,6 +15,7 @@ import (
 	"github.com/det-slurm/bridge/bench/internal/cluster"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // cpuNotebook is the notebook config of every notebook the suite starts:
@@ -33,6 +34,10 @@ const directPool = "cpu-direct"
 func clusterPhases(ctx context.Context, e *env) error {
 	if !e.locked {
 		return nil // noted when the lock was not had
+	}
+	cfg, err := siteconfig.Load(filepath.Join(e.opts.repo, "site-configs", "devcluster.yaml"))
+	if err != nil {
+		return fmt.Errorf("the dev cluster's site config: %w", err)
 	}
 	c := client.New(e.opts.master, "")
 	if _, err := c.Login(ctx, "determined", ""); err != nil {
@@ -60,11 +65,11 @@ func clusterPhases(ctx context.Context, e *env) error {
 	if err != nil {
 		return fmt.Errorf("a notebook in pool %s for the Jupyter rows: %w", directPool, err)
 	}
-	if err := jupyterHTTP(ctx, e, c, direct); err != nil {
+	if err := jupyterHTTP(ctx, e, cfg, c, direct); err != nil {
 		return err
 	}
 	nbs.kill(direct)
-	return controllerLoad(ctx, e, nbs)
+	return controllerLoad(ctx, e, cfg.Interval, nbs)
 }
 
 // timeToNotebook times `det notebook start` to the first 200 from the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/det-slurm/bridge/bench/internal/cluster"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/bench/internal/sdiag"
-	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // patternPeriod is how often batchspawner asks Slurm about each job.
@@ -22,12 +20,8 @@ const patternPeriod = 30 * time.Second
 // 1, 10 and 50 of the suite's notebooks live, while, as another POSIX
 // user, one squeue -j per notebook every 30 s (batchspawner's pattern)
 // runs against the same jobs; sdiag's per-user counts tell them apart.
-func controllerLoad(ctx context.Context, e *env, nbs *mine) error {
+func controllerLoad(ctx context.Context, e *env, interval time.Duration, nbs *mine) error {
 	env := cluster.Env(e.opts.repo)
-	interval := time.Second
-	if cfg, err := siteconfig.Load(filepath.Join(e.opts.repo, "site-configs", "devcluster.yaml")); err == nil {
-		interval = cfg.Interval
-	}
 	sec := report.Section{Title: "5. Controller load (sdiag RPCs per minute)", Columns: []string{pBridge, "squeue -j per notebook / 30 s"}, Compare: true}
 	var last sdiag.Stats
 	for _, n := range e.plan.loadN {

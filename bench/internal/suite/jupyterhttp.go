@@ -14,6 +14,7 @@ import (
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/client"
+	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // benchNotebook is the file whose /api/contents the Jupyter rows fetch:
@@ -33,8 +34,8 @@ func benchNotebook() map[string]any {
 // jupyterHTTP loads a running notebook's /api/contents/bench.ipynb
 // through the dev cluster's det-bridge, directly, and through nginx and
 // configurable-http-proxy started in front of that Jupyter.
-func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error {
-	j, err := cluster.FindJupyter(id)
+func jupyterHTTP(ctx context.Context, e *env, cfg *siteconfig.Config, c *client.Client, id string) error {
+	j, err := cluster.FindJupyter(filepath.Join(cfg.JobStorageRoot, e.opts.posixUser, id))
 	if err != nil {
 		return err
 	}
