@@ -10,7 +10,7 @@ import (
 const dataMarker = "<!-- bench-data "
 
 // Markdown renders r; prev (nil for none) supplies the previous column,
-// prevName names the file it came from.
+// prevName names the run it came from.
 func Markdown(r *Results, prev map[string]float64, prevName string) string {
 	var b strings.Builder
 	kind := "full run"
@@ -31,9 +31,16 @@ func Markdown(r *Results, prev map[string]float64, prevName string) string {
 		b.WriteString("\n")
 	}
 	if len(r.Findings) > 0 {
-		b.WriteString("## Findings and profiles\n\n")
+		b.WriteString("## Findings\n\n")
 		for _, f := range r.Findings {
-			b.WriteString(strings.TrimSpace(f) + "\n\n")
+			fmt.Fprintf(&b, "- %s\n", f)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Profiles) > 0 {
+		b.WriteString("## Profiles\n\n")
+		for _, p := range r.Profiles {
+			b.WriteString(strings.TrimSpace(p) + "\n\n")
 		}
 	}
 	data, _ := json.Marshal(r.Data())
@@ -103,7 +110,7 @@ func writeSection(b *strings.Builder, s Section, prev map[string]float64) {
 			}
 		}
 		p := "—"
-		if v, ok := prev[row.Key+"."+s.Columns[0]]; ok {
+		if v, ok := prev[row.Key.Cell(s.Columns[0])]; ok {
 			p = Format(v, row.Unit)
 		}
 		cells = append(cells, p)

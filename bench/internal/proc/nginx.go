@@ -1,13 +1,9 @@
-// Package peers starts the reverse proxies the bridge is compared with:
-// nginx (upstream keepalive, websocket upgrade) and configurable-http-proxy.
-package peers
+package proc
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/det-slurm/bridge/bench/internal/proc"
 )
 
 // nginxConf proxies everything on listen to the backend, keeping 256 idle
@@ -52,7 +48,7 @@ http {
 // Nginx starts nginx on listen in front of upstream (host:port), its
 // files in dir. auth is the Authorization value sent upstream ("" to pass
 // the client's).
-func Nginx(dir, listen, upstream, auth string) (*proc.Proc, error) {
+func Nginx(dir, listen, upstream, auth string) (*Proc, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -65,6 +61,6 @@ func Nginx(dir, listen, upstream, auth string) (*proc.Proc, error) {
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return nil, err
 	}
-	return proc.Start("nginx", filepath.Join(dir, "nginx.log"), nil,
+	return Start("nginx", filepath.Join(dir, "nginx.log"), nil,
 		"nginx", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", path, "-g", "daemon off;")
 }

@@ -1,6 +1,4 @@
-// Package sdiag reads the controller's RPC counters from Slurm's sdiag:
-// counts by message type and by user, and resets them.
-package sdiag
+package cluster
 
 import (
 	"bufio"
@@ -12,7 +10,7 @@ import (
 	"strings"
 )
 
-// Stats are the RPC counts since the last reset.
+// Stats are the controller's RPC counts (sdiag) since the last reset.
 type Stats struct {
 	ByType map[string]int
 	ByUser map[string]int
@@ -38,8 +36,8 @@ var (
 	reUser = regexp.MustCompile(`^\s+(\S+)\s+\(\s*\d+\)\s+count:(\d+)`)
 )
 
-// Parse reads sdiag's output.
-func Parse(out string) (Stats, error) {
+// ParseSdiag reads sdiag's output.
+func ParseSdiag(out string) (Stats, error) {
 	s := Stats{ByType: map[string]int{}, ByUser: map[string]int{}}
 	section := ""
 	seen := false
@@ -73,19 +71,19 @@ func Parse(out string) (Stats, error) {
 	return s, nil
 }
 
-// Read runs sdiag with env (SLURM_CONF) and parses it.
-func Read(ctx context.Context, env []string) (Stats, error) {
+// ReadSdiag runs sdiag with env (SLURM_CONF) and parses it.
+func ReadSdiag(ctx context.Context, env []string) (Stats, error) {
 	cmd := exec.CommandContext(ctx, "sdiag")
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return Stats{}, fmt.Errorf("sdiag: %w: %s", err, out)
 	}
-	return Parse(string(out))
+	return ParseSdiag(string(out))
 }
 
-// Reset zeroes the counters (sdiag -r; root or SlurmUser only).
-func Reset(ctx context.Context, env []string) error {
+// ResetSdiag zeroes the counters (sdiag -r; root or SlurmUser only).
+func ResetSdiag(ctx context.Context, env []string) error {
 	cmd := exec.CommandContext(ctx, "sdiag", "-r")
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {

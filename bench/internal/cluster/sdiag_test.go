@@ -1,16 +1,16 @@
-package sdiag
+package cluster
 
 import (
 	"os"
 	"testing"
 )
 
-func TestParse(t *testing.T) {
+func TestParseSdiagSdiag(t *testing.T) {
 	data, err := os.ReadFile("testdata/sdiag.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Parse(string(data))
+	s, err := ParseSdiag(string(data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +28,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestParseNoStats(t *testing.T) {
-	if _, err := Parse("sdiag: error: Unable to contact slurm controller\n"); err == nil {
+func TestParseSdiagNoStats(t *testing.T) {
+	if _, err := ParseSdiag("sdiag: error: Unable to contact slurm controller\n"); err == nil {
 		t.Fatal("want an error")
 	}
 }

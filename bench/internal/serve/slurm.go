@@ -1,4 +1,4 @@
-package benchbridge
+package serve
 
 import (
 	"context"

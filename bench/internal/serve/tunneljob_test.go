@@ -1,4 +1,4 @@
-package tunneljob
+package serve
 
 import (
 	"bufio"
@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bench/internal/backend"
-	"github.com/det-slurm/bridge/bench/internal/benchbridge"
 	"github.com/det-slurm/bridge/tunnel"
 )
 
@@ -28,7 +26,7 @@ func benchBridge(t *testing.T, n int, secret string) (string, string) {
 	done := make(chan error, 1)
 	r, w := io.Pipe()
 	go func() {
-		done <- benchbridge.Run(ctx, benchbridge.Options{Dir: dir, Listen: "127.0.0.1:0", TokenFile: filepath.Join(dir, "token"),
+		done <- RunBridge(ctx, BridgeOptions{Dir: dir, Listen: "127.0.0.1:0", TokenFile: filepath.Join(dir, "token"),
 			Tunnels: n, TunnelSecret: secret, Out: w})
 		w.Close()
 	}()
@@ -71,7 +69,7 @@ func get(t *testing.T, url, token string) (int, string) {
 // bridge, as the suite's tunnel path does, and fetches the backend
 // through each task's route.
 func TestTunnelsThroughTheBridge(t *testing.T) {
-	be := httptest.NewServer(backend.Handler())
+	be := httptest.NewServer(Backend())
 	defer be.Close()
 	url, token := benchBridge(t, 2, "s3cret")
 
@@ -79,7 +77,7 @@ func TestTunnelsThroughTheBridge(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, Options{Bridge: url, Secret: "s3cret", Backend: strings.TrimPrefix(be.URL, "http://"), N: 2,
+		done <- RunTunnelJob(ctx, TunnelJobOptions{Bridge: url, Secret: "s3cret", Backend: strings.TrimPrefix(be.URL, "http://"), N: 2,
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Out: w})
 		w.Close()
 	}()
@@ -88,8 +86,8 @@ func TestTunnelsThroughTheBridge(t *testing.T) {
 		t.Fatalf("tunnel-job printed %q (%v); it returned %v", line, err, <-done)
 	}
 	for i := range 2 {
-		code, body := get(t, url+"/proxy/"+benchbridge.TunnelTaskID(i)+"/1k", token)
-		if code != http.StatusOK || len(body) != backend.Small {
+		code, body := get(t, url+"/proxy/"+TunnelTaskID(i)+"/1k", token)
+		if code != http.StatusOK || len(body) != Small {
 			t.Fatalf("task %d: HTTP %d, %d bytes: %.200s", i, code, len(body), body)
 		}
 	}
@@ -103,7 +101,7 @@ func TestTunnelsThroughTheBridge(t *testing.T) {
 // is the real one: a wrong secret is refused for good.
 func TestWrongSecretRefused(t *testing.T) {
 	url, _ := benchBridge(t, 1, "right")
-	err := Run(context.Background(), Options{Bridge: url, Secret: "wrong", Backend: "127.0.0.1:1", N: 1,
+	err := RunTunnelJob(context.Background(), TunnelJobOptions{Bridge: url, Secret: "wrong", Backend: "127.0.0.1:1", N: 1,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	var re *tunnel.RefusedError
 	if !errors.As(err, &re) || re.Status != http.StatusForbidden {

@@ -1,45 +1,42 @@
-// Package tunneljob plays the jobs' end of tunnels for the benchmarks: for
-// each of a benchmark bridge's seeded tunnel-mode notebooks it keeps the
-// tunnel open with tunnel.Dialer.Run, as det-launcher does, and joins
-// every connection the bridge opens through it to a new TCP connection to
-// the benchmark backend. det-launcher joins them to Jupyter's Unix socket
-// instead; the copying is the same.
-package tunneljob
+package serve
 
 import (
 	"context"
 	"fmt"
+	"github.com/det-slurm/bridge/tunnel"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"sync"
 	"time"
-
-	"github.com/det-slurm/bridge/bench/internal/benchbridge"
-	"github.com/det-slurm/bridge/tunnel"
 )
 
-// Options configure Run.
-type Options struct {
+// TunnelJobOptions configure RunTunnelJob.
+type TunnelJobOptions struct {
 	Bridge  string // the bridge's URL, as a job's callback_url
-	Secret  string // base of the tasks' secrets (benchbridge.TunnelSecret)
+	Secret  string // base of the tasks' secrets (TunnelSecret)
 	Backend string // host:port every stream is joined to
-	First   int    // the first task's number (benchbridge.TunnelTaskID)
+	First   int    // the first task's number (TunnelTaskID)
 	N       int    // how many tasks, from First
 	Log     *slog.Logger
 	Out     io.Writer // gets the Ready line; nil means stdout
 }
 
-// Ready is the line Run prints on stdout, followed by the number of
+// Ready is the line RunTunnelJob prints on stdout, followed by the number of
 // tunnels, once every tunnel is open.
 const Ready = "tunnels open "
 
-// Run opens the tunnels of tasks First … First+N-1, one session and one
+// RunTunnelJob plays the jobs' end of a benchmark bridge's seeded
+// tunnel-mode notebooks: it keeps their tunnels open with
+// tunnel.Dialer.Run, as det-launcher does, and joins every connection the
+// bridge opens through one to a new TCP connection to the benchmark
+// backend (det-launcher joins them to Jupyter's Unix socket; the copying
+// is the same). It opens the tunnels of tasks First … First+N-1, one session and one
 // TCP connection each, prints Ready once all are open and keeps them open
 // (dialling again after a loss) until ctx ends. It returns the first error
 // of a tunnel that could not be opened.
-func Run(ctx context.Context, o Options) error {
+func RunTunnelJob(ctx context.Context, o TunnelJobOptions) error {
 	if o.N < 1 {
 		return fmt.Errorf("tunnel-job: no tunnels asked for")
 	}
@@ -53,8 +50,8 @@ func Run(ctx context.Context, o Options) error {
 	var open sync.WaitGroup
 	open.Add(o.N)
 	for i := o.First; i < o.First+o.N; i++ {
-		d := &tunnel.Dialer{URL: o.Bridge, TaskID: benchbridge.TunnelTaskID(i), Secret: benchbridge.TunnelSecret(o.Secret, i),
-			Log: log.With("task_id", benchbridge.TunnelTaskID(i))}
+		d := &tunnel.Dialer{URL: o.Bridge, TaskID: TunnelTaskID(i), Secret: TunnelSecret(o.Secret, i),
+			Log: log.With("task_id", TunnelTaskID(i))}
 		go func() {
 			if err := d.Run(ctx, Splice(o.Backend, log), open.Done, time.Minute); err != nil {
 				errs <- fmt.Errorf("tunnel of task %s: %w", d.TaskID, err)

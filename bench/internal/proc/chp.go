@@ -1,21 +1,19 @@
-package peers
+package proc
 
 import (
 	"net"
 	"path/filepath"
-
-	"github.com/det-slurm/bridge/bench/internal/proc"
 )
 
 // CHP starts configurable-http-proxy (from bench/node_modules) on listen
 // with target as its default route. auth, when set, is sent upstream as
 // the Authorization header.
-func CHP(benchDir, logDir, listen, target, auth string) (*proc.Proc, error) {
+func CHP(benchDir, logDir, listen, target, auth string) (*Proc, error) {
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, err
 	}
-	api, err := proc.FreePort()
+	api, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -26,6 +24,6 @@ func CHP(benchDir, logDir, listen, target, auth string) (*proc.Proc, error) {
 	if auth != "" {
 		args = append(args, "--custom-header", "Authorization:"+auth)
 	}
-	return proc.Start("configurable-http-proxy", filepath.Join(logDir, "chp.log"),
+	return Start("configurable-http-proxy", filepath.Join(logDir, "chp.log"),
 		[]string{"CONFIGPROXY_AUTH_TOKEN=bench"}, args...)
 }

@@ -1,6 +1,4 @@
-// Package backend is the fast static server the proxy benchmarks put
-// behind each proxy: fixed 1 KiB and 1 MiB bodies and a websocket echo.
-package backend
+package serve
 
 import (
 	"bytes"
@@ -12,16 +10,17 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Sizes of the static bodies, by the last path segment that asks for them.
+// Sizes of the backend's static bodies, by the last path segment that asks for them.
 const (
 	Small = 1 << 10
 	Large = 1 << 20
 )
 
-// Handler answers any path ending in /1k or /1m with that many bytes from
+// Backend is the fast static server the proxy benchmarks put behind each
+// proxy. It answers any path ending in /1k or /1m with that many bytes from
 // memory, and any path ending in /ws with a websocket that echoes every
 // message. Paths keep whatever prefix a proxy forwards (/proxy/<id>/...).
-func Handler() http.Handler {
+func Backend() http.Handler {
 	small := bytes.Repeat([]byte("a"), Small)
 	large := bytes.Repeat([]byte("b"), Large)
 	up := websocket.Upgrader{

@@ -1,11 +1,15 @@
-// Package benchbridge runs a real bridge.Server (SQLite store, REST API,
-// proxy with auth and activity tracking) on loopback for the benchmarks,
-// with a fake Slurm of one node and a pprof endpoint beside it. Its
-// routes: one set by hand to the benchmark backend (the bridge dials it,
-// as in direct mode), and any number of seeded running notebooks in
-// tunnel mode, whose jobs (on the fake node at 127.0.0.1) must dial the
-// bridge's tunnel route with their secrets, as det-launcher does.
-package benchbridge
+// Package serve is the processes the benchmark suite starts and measures
+// (benchrun's subcommands): the static backend; a real bridge.Server
+// (SQLite store, REST API, proxy with auth and activity tracking) on
+// loopback with a fake Slurm of one node and a pprof endpoint beside it;
+// the jobs' end of that bridge's tunnels; and a bare ReverseProxy.
+//
+// The bridge's routes: one set by hand to the benchmark backend (the
+// bridge dials it, as in direct mode), and any number of seeded running
+// notebooks in tunnel mode, whose jobs (on the fake node at 127.0.0.1)
+// must dial the bridge's tunnel route with their secrets, as det-launcher
+// does.
+package serve
 
 import (
 	"context"
@@ -35,8 +39,8 @@ const RouteID = "b0b0b0b0-0000-4000-8000-00000000bench"
 // JupyterToken is the token the proxy injects upstream on RouteID.
 const JupyterToken = "bench-jupyter-token"
 
-// Options configure Run.
-type Options struct {
+// BridgeOptions configure RunBridge.
+type BridgeOptions struct {
 	Dir       string // a fresh folder for the database and job folders
 	Listen    string // e.g. 127.0.0.1:0
 	Pprof     string // address of the pprof server; "" for none
@@ -55,9 +59,9 @@ type Options struct {
 	Out io.Writer
 }
 
-// Run serves until ctx ends. The bound address is printed on stdout as
+// RunBridge serves until ctx ends. The bound address is printed on stdout as
 // "listening <addr>" once requests are accepted.
-func Run(ctx context.Context, o Options) error {
+func RunBridge(ctx context.Context, o BridgeOptions) error {
 	st, err := store.Open(filepath.Join(o.Dir, "bridge.db"))
 	if err != nil {
 		return err
