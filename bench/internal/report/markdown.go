@@ -38,10 +38,7 @@ func Markdown(r *Results, prev map[string]float64, prevName string) string {
 		b.WriteString("\n")
 	}
 	if len(r.Profiles) > 0 {
-		b.WriteString("## Profiles\n\n")
-		for _, p := range r.Profiles {
-			b.WriteString(strings.TrimSpace(p) + "\n\n")
-		}
+		fmt.Fprintf(&b, "Profiles, in profiles/ (`go tool pprof -top bin FILE`): %s.\n\n", strings.Join(r.Profiles, ", "))
 	}
 	data, _ := json.Marshal(r.Data())
 	fmt.Fprintf(&b, "%s%s -->\n", dataMarker, data)

@@ -60,10 +60,8 @@ type Results struct {
 	Sections []Section
 	Targets  []Target
 	Notes    []string
-	// Findings are lines computed from the figures; Profiles are Markdown
-	// blocks (the top of each profile taken).
-	Findings []string
-	Profiles []string
+	Findings []string // lines computed from the figures
+	Profiles []string // the profiles' files (in profiles/, beside the results)
 }
 
 // Data flattens every figure to its key, for the next run to compare.

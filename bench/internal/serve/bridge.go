@@ -51,10 +51,6 @@ type BridgeOptions struct {
 	// (TunnelTaskID(0) ...), their secrets made from TunnelSecret.
 	Tunnels      int
 	TunnelSecret string
-	// LogLevel, when set (debug, info, warn, error), sends the bridge's
-	// log at that level to stderr; unset, it logs nothing, so logging
-	// costs the benchmarks nothing.
-	LogLevel string
 	// Out gets the "listening" line; nil means stdout.
 	Out io.Writer
 }
@@ -95,11 +91,8 @@ func RunBridge(ctx context.Context, o BridgeOptions) error {
 	if err != nil {
 		return err
 	}
-	log, err := logger(o.LogLevel)
-	if err != nil {
-		return err
-	}
-	srv := bridge.New(cfg, st, cluster(jobs), log)
+	// The bridge logs nothing: logging costs the benchmarks nothing.
+	srv := bridge.New(cfg, st, cluster(jobs), slog.New(slog.DiscardHandler))
 	// As det-bridge starts: the tunnel tasks' routes from the store, the
 	// pools from sinfo, one reconcile with squeue.
 	if err := srv.Start(ctx); err != nil {
@@ -121,17 +114,6 @@ func RunBridge(ctx context.Context, o BridgeOptions) error {
 	}
 	fmt.Fprintf(out, "listening %s\n", l.Addr())
 	return srv.Serve(ctx, l, nil)
-}
-
-func logger(level string) (*slog.Logger, error) {
-	if level == "" {
-		return slog.New(slog.NewTextHandler(io.Discard, nil)), nil
-	}
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log level %q: %w", level, err)
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
 // config is a minimal valid site config for a bridge that never submits.

@@ -32,7 +32,6 @@ func Main(ctx context.Context, cmd string, args []string) error {
 	fs.StringVar(&b.TokenFile, "token-file", "", "bridge: where to write the user token")
 	fs.IntVar(&b.Tunnels, "tunnels", 0, "bridge: running notebooks in tunnel mode to store first")
 	fs.StringVar(&b.TunnelSecret, "tunnel-secret", "", "bridge: base of the tunnel notebooks' secrets")
-	fs.StringVar(&b.LogLevel, "log", "", "bridge: log at this level (debug, info, warn, error) to stderr; default none")
 	var t TunnelJobOptions
 	fs.StringVar(&t.Bridge, "bridge", "", "tunnel-job: the bridge's URL (a job's callback_url)")
 	fs.StringVar(&t.Secret, "secret", "", "tunnel-job: base of the tasks' secrets (the bridge's -tunnel-secret)")

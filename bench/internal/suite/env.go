@@ -109,8 +109,6 @@ func (e *env) logf(format string, args ...any) {
 
 func (e *env) note(s string) { e.res.Notes = append(e.res.Notes, s) }
 
-func (e *env) profile(s string) { e.res.Profiles = append(e.res.Profiles, s) }
-
 func (e *env) section(s report.Section) { e.res.Sections = append(e.res.Sections, s) }
 
 // newRow is a row without figures yet.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -55,22 +54,22 @@ func (e *env) cpuProfile(ctx context.Context, addr, name string, load func() err
 	if g.err != nil {
 		return fmt.Errorf("CPU profile: %w", g.err)
 	}
-	return e.keepProfile(ctx, "CPU profile", name, g.data, "-cum", 26)
+	return e.keepProfile(name, g.data)
 }
 
 // heapProfile saves the heap profile, after a collection, of the process
-// of the pprof server at addr and keeps its top by memory in use.
+// of the pprof server at addr.
 func (e *env) heapProfile(ctx context.Context, addr, name string) error {
 	data, err := pprofGet(ctx, addr, "/debug/pprof/heap?gc=1")
 	if err != nil {
 		return fmt.Errorf("heap profile: %w", err)
 	}
-	return e.keepProfile(ctx, "Heap profile (in use)", name, data, "-sample_index=inuse_space", 16)
+	return e.keepProfile(name, data)
 }
 
 // keepProfile saves a profile under the results folder's profiles/ and
-// adds the top n lines of `go tool pprof -top` to the results.
-func (e *env) keepProfile(ctx context.Context, what, name string, data []byte, opt string, n int) error {
+// names it in the results.
+func (e *env) keepProfile(name string, data []byte) error {
 	dir := filepath.Join(e.opts.out, "profiles")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -79,18 +78,8 @@ func (e *env) keepProfile(ctx context.Context, what, name string, data []byte, o
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return err
 	}
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", opt, "-nodecount=60", e.exe, path).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("go tool pprof: %w\n%s", err, out)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if f, _, _ := strings.Cut(l, ":"); strings.TrimSpace(l) != "" && f != "File" && f != "Build ID" && f != "Type" && f != "Time" {
-			lines = append(lines, l)
-		}
-	}
 	e.logf("profile %s saved to %s", name, path)
-	e.profile(fmt.Sprintf("### %s: %s\n\n```\n%s\n```", what, name, strings.Join(lines[:min(len(lines), n)], "\n")))
+	e.res.Profiles = append(e.res.Profiles, filepath.Base(path))
 	return nil
 }
 

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
-	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 )
 
@@ -97,14 +96,13 @@ func Run(ctx context.Context, args []string) error {
 	all := []phase{
 		{"http", proxyHTTP}, {"ws", proxyWS}, {"memory", idleMemory}, {"api", apiScale}, {"cluster", clusterPhases},
 	}
-	var broken, other []string
+	var broken []string
 	for _, p := range all {
 		if !strings.Contains(","+o.phases+",", ","+p.name+",") {
 			continue
 		}
 		e.logf("== %s", p.name)
 		t0 := time.Now()
-		c0, cpuErr := proc.ReadCPU(os.Getpid())
 		if err := p.run(ctx, e); err != nil {
 			e.logf("%s: BROKEN: %v", p.name, err)
 			e.keep = true
@@ -112,17 +110,11 @@ func Run(ctx context.Context, args []string) error {
 			first, _, _ := strings.Cut(err.Error(), "\n")
 			e.note(fmt.Sprintf("Phase %s failed: %s", p.name, first))
 		}
-		if c1, err := proc.ReadCPU(os.Getpid()); err == nil && cpuErr == nil {
-			share := max(0, 100*((c1.Busy-c0.Busy)-(c1.Tree-c0.Tree))/(time.Since(t0).Seconds()*float64(runtime.NumCPU())))
-			other = append(other, fmt.Sprintf("%s %.0f%%", p.name, share))
-			e.logf("%s took %s; other work on the machine: %.0f%% of the CPUs", p.name, time.Since(t0).Round(time.Second), share)
-		}
+		e.logf("%s took %s", p.name, time.Since(t0).Round(time.Second))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	e.note("CPU used by anything but the suite's own processes during each phase, as a share of all CPUs: " + strings.Join(other, ", ") +
-		" (in the cluster phase the dev cluster's det-bridge, Slurm and the notebooks' Jupyter count here too).")
 	if err := e.finish(); err != nil {
 		return err
 	}
