@@ -22,15 +22,6 @@ func (s Stats) JobInfo() int {
 	return s.ByType["REQUEST_JOB_INFO"] + s.ByType["REQUEST_JOB_INFO_SINGLE"]
 }
 
-// Total is the number of RPCs of every type.
-func (s Stats) Total() int {
-	n := 0
-	for _, c := range s.ByType {
-		n += c
-	}
-	return n
-}
-
 var (
 	reType = regexp.MustCompile(`^\s+([A-Z_0-9]+)\s+\(\s*\d+\)\s+count:(\d+)`)
 	reUser = regexp.MustCompile(`^\s+(\S+)\s+\(\s*\d+\)\s+count:(\d+)`)
