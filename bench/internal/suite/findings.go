@@ -61,12 +61,12 @@ func findings(d map[string]float64) []string {
 	})
 	for _, p := range goPaths {
 		add(func(f *figs) string {
-			return fmt.Sprintf("per idle websocket, %s: %.2f KiB of RSS (target ≤ 16 KiB) = %.1f goroutines with %.2f KiB of stacks, %.2f KiB of Go heap, "+
-				"and the rest", p, f.v(kIdleManyPer, p), f.v(kIdleGoroutines, p), f.v(kIdleStack, p), f.v(kIdleHeap, p))
+			return fmt.Sprintf("per idle websocket, %s: %.2f KiB of RSS (target ≤ 16 KiB); in its runtime %.1f goroutines, %.2f KiB of stacks, %.2f KiB of heap",
+				p, f.v(kIdleManyPer, p), f.v(kIdleGoroutines, p), f.v(kIdleStack, p), f.v(kIdleHeap, p))
 		})
 	}
 	add(func(f *figs) string {
-		return fmt.Sprintf("per idle tunnel: %.2f KiB of RSS (target ≤ 64 KiB) = %.1f goroutines with %.2f KiB of stacks, %.2f KiB of Go heap, and the rest",
+		return fmt.Sprintf("per idle tunnel: %.2f KiB of RSS (target ≤ 64 KiB); in the bridge's runtime %.1f goroutines, %.2f KiB of stacks, %.2f KiB of heap",
 			f.v(kTunPer, pTunnel), f.v(kTunGoroutines, pTunnel), f.v(kTunStack, pTunnel), f.v(kTunHeap, pTunnel))
 	})
 	return out

@@ -1,7 +1,11 @@
 package suite
 
 import (
+	"math"
+	"os"
 	"testing"
+
+	"github.com/det-slurm/bridge/bench/internal/report"
 )
 
 // Every target's inputs are figures the smoke plan measures: a key or
@@ -45,5 +49,20 @@ func TestJudge(t *testing.T) {
 	if len(got) != 3 || got["target.rps_vs_chp"] != 2 || met["target.rps_vs_chp"] ||
 		got["target.p99_added_c32"] != 0.3 || !met["target.p99_added_c32"] || got["target.ctl_per_tick"] != -1 || met["target.ctl_per_tick"] {
 		t.Fatalf("got %v, met %v", got, met)
+	}
+}
+
+// The targets computed from the figures of the committed results are the
+// ones those results report: the keys still name today's table's rows.
+func TestTargetsOfLatestResults(t *testing.T) {
+	md, err := os.ReadFile("../../results/latest.md")
+	if err != nil {
+		t.Skip("no results/latest.md")
+	}
+	d := report.ParseData(string(md))
+	for _, j := range judge(targetsFor(planFor(false)), d) {
+		if want, ok := d[j.Key]; !ok || !j.Known || math.Abs(j.Value-want) > 1e-9*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s: computed %v (known %v), the results say %v", j.Key, j.Value, j.Known, want)
+		}
 	}
 }
