@@ -1,6 +1,7 @@
 // Package cluster is what the benchmarks do on the local Slurm cluster:
 // hold the lock everyone who uses it shares, find a notebook's Jupyter,
-// and measure the floor (sbatch of a plain Jupyter job).
+// measure the floor (sbatch of a plain Jupyter job) and count the
+// controller's RPCs (sdiag).
 package cluster
 
 import (

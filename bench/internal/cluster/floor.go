@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/det-slurm/bridge/bench/internal/proc"
 )
 
 // Floor measures the least time a notebook can take on this cluster: an
@@ -31,7 +32,7 @@ type Floor struct {
 
 const floorScript = `#!/bin/sh
 exec %s exec --bind %s:/run/determined/workdir --pwd /run/determined/workdir %s \
-  jupyter-lab --no-browser --ip=127.0.0.1 --port=%d --ServerApp.token=%s \
+  jupyter-lab --no-browser --ip=127.0.0.1 --port=%s --ServerApp.token=%s \
   --ServerApp.base_url=/floor/ --ServerApp.root_dir=/run/determined/workdir --ServerApp.open_browser=False
 `
 
@@ -52,11 +53,12 @@ func (f *Floor) Run(ctx context.Context, within time.Duration) (time.Duration, e
 	if err := os.Mkdir(work, 0o700); err != nil {
 		return 0, err
 	}
-	port, err := freePort()
+	addr, err := proc.FreePort()
 	if err != nil {
 		return 0, err
 	}
-	tok := randomHex(16)
+	_, port, _ := net.SplitHostPort(addr)
+	tok := rand.Text()
 	script := filepath.Join(dir, "floor.sh")
 	if err := os.WriteFile(script, []byte(fmt.Sprintf(floorScript, f.Apptainer, work, f.Image, port, tok)), 0o755); err != nil {
 		return 0, err
@@ -76,7 +78,7 @@ func (f *Floor) Run(ctx context.Context, within time.Duration) (time.Duration, e
 	}
 	jobID, _, _ := strings.Cut(strings.TrimSpace(string(out)), ";")
 	defer f.cancel(jobID)
-	url := fmt.Sprintf("http://127.0.0.1:%d/floor/api/status", port)
+	url := "http://" + addr + "/floor/api/status"
 	if err := WaitOK(ctx, url, "token "+tok, within); err != nil {
 		log, _ := os.ReadFile(filepath.Join(dir, "out.log"))
 		return 0, fmt.Errorf("floor job %s: %w; its output:\n%s", jobID, err, log)
@@ -113,19 +115,4 @@ func WaitOK(ctx context.Context, url, auth string, within time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

@@ -1,141 +1,59 @@
 package cluster
 
 import (
-	"bytes"
+	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
+	"regexp"
 	"strconv"
-	"strings"
+
+	"github.com/det-slurm/bridge/bridge/jobdir"
+	"github.com/det-slurm/bridge/jobspec"
 )
 
-// Jupyter is a notebook server of a bridge task found on this host: its
-// process, the TCP port the task's launcher holds for it on the node
-// (Jupyter itself listens on a private Unix socket behind that port), and
-// its token.
+// Jupyter is a direct-mode notebook's Jupyter as seen from the node: the
+// TCP port its launcher holds for it (Jupyter itself listens on a private
+// Unix socket behind that port) and its token.
 type Jupyter struct {
-	Pid   int
 	Port  int
 	Token string
 }
 
-// FindJupyter finds the Jupyter server of a bridge task among this host's
-// processes (its base URL names the task), reads its token from the config
-// file its command line names, and finds the port that its launcher (the
-// det-launcher above it) listens on. It needs root.
-func FindJupyter(taskID string) (Jupyter, error) {
-	want := "base_url=/proxy/" + taskID + "/"
-	dirs, _ := filepath.Glob("/proc/[0-9]*")
-	for _, d := range dirs {
-		args := cmdline(d)
-		if !strings.Contains(strings.Join(args, " "), want) || !isJupyter(args) {
-			continue
-		}
-		j := Jupyter{}
-		j.Pid, _ = strconv.Atoi(filepath.Base(d))
-		for _, a := range args {
-			if v, ok := strings.CutPrefix(a, "--config="); ok {
-				tok, err := configToken(v)
-				if err != nil {
-					return j, err
-				}
-				j.Token = tok
-			}
-		}
-		launcher := ancestor(j.Pid, func(args []string) bool {
-			return len(args) > 1 && strings.Contains(filepath.Base(args[0]), "det-launcher") && args[1] == "run"
-		})
-		if launcher == 0 {
-			return j, fmt.Errorf("no det-launcher above Jupyter (pid %d)", j.Pid)
-		}
-		port, err := listenPort(launcher)
-		if err != nil {
-			return j, fmt.Errorf("the port of det-launcher (pid %d): %w", launcher, err)
-		}
-		j.Port = port
-		if j.Token == "" {
-			return j, fmt.Errorf("jupyter (pid %d) has no --config= file with its token", j.Pid)
-		}
-		return j, nil
-	}
-	return Jupyter{}, fmt.Errorf("no Jupyter process with %s on this host", want)
-}
+// portLine is det-launcher's log line, in the job's output.log, that
+// names the port it holds.
+var portLine = regexp.MustCompile(`msg="starting notebook server" .*\bport=(\d+)`)
 
-func cmdline(procDir string) []string {
-	raw, err := os.ReadFile(filepath.Join(procDir, "cmdline"))
+// FindJupyter reads the token from the task's spec (task.json in its job
+// folder dir, as the bridge wrote it) and the port from the launcher's
+// log in output.log, both through jobdir.Open, which follows no link.
+func FindJupyter(dir string) (Jupyter, error) {
+	data, err := jobdir.ReadFile(dir, "task.json", 1<<20)
 	if err != nil {
-		return nil
+		return Jupyter{}, fmt.Errorf("read the task's spec: %w", err)
 	}
-	return strings.Split(strings.TrimSuffix(string(raw), "\x00"), "\x00")
-}
-
-// configToken reads the token from the launcher's Jupyter config file.
-func configToken(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	var spec jobspec.Spec
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return Jupyter{}, fmt.Errorf("read the task's spec %s/task.json: %w", dir, err)
+	}
+	if spec.ProxyMode != jobspec.ProxyModeDirect || spec.JupyterToken == "" {
+		return Jupyter{}, fmt.Errorf("task %s is in proxy mode %q with token set %v: want a direct-mode notebook",
+			spec.TaskID, spec.ProxyMode, spec.JupyterToken != "")
+	}
+	f, err := jobdir.Open(dir, "output.log")
 	if err != nil {
-		return "", fmt.Errorf("read Jupyter's config file: %w", err)
+		return Jupyter{}, fmt.Errorf("read the job's output: %w", err)
 	}
-	var c struct{ ServerApp struct{ Token string } }
-	if err := json.Unmarshal(data, &c); err != nil {
-		return "", fmt.Errorf("read Jupyter's config file %s: %w", path, err)
-	}
-	return c.ServerApp.Token, nil
-}
-
-// ancestor returns the nearest process above pid whose command line
-// matches, or 0.
-func ancestor(pid int, match func([]string) bool) int {
-	for i := 0; i < 32 && pid > 1; i++ {
-		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-		if err != nil {
-			return 0
-		}
-		_, rest, _ := bytes.Cut(status, []byte("\nPPid:"))
-		line, _, _ := bytes.Cut(rest, []byte("\n"))
-		pid, _ = strconv.Atoi(strings.TrimSpace(string(line)))
-		if match(cmdline(fmt.Sprintf("/proc/%d", pid))) {
-			return pid
-		}
-	}
-	return 0
-}
-
-// listenPort returns the TCP port a process listens on, from its socket
-// descriptors and the kernel's table of TCP sockets.
-func listenPort(pid int) (int, error) {
-	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
-	inodes := map[string]bool{}
-	for _, fd := range fds {
-		if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, "socket:[") {
-			inodes[strings.TrimSuffix(strings.TrimPrefix(l, "socket:["), "]")] = true
-		}
-	}
-	for _, table := range []string{"tcp", "tcp6"} {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/net/%s", pid, table))
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] { // 0A: LISTEN
-				continue
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if m := portLine.FindStringSubmatch(sc.Text()); m != nil {
+			port, err := strconv.Atoi(m[1])
+			if err != nil || port <= 0 {
+				return Jupyter{}, fmt.Errorf("the launcher's port in %s/output.log: %q", dir, m[1])
 			}
-			_, hexPort, _ := strings.Cut(f[1], ":")
-			port, err := strconv.ParseUint(hexPort, 16, 16)
-			if err == nil {
-				return int(port), nil
-			}
+			return Jupyter{Port: port, Token: spec.JupyterToken}, nil
 		}
 	}
-	return 0, fmt.Errorf("no listening TCP socket")
-}
-
-func isJupyter(args []string) bool {
-	for _, a := range args[:min(len(args), 3)] {
-		if strings.Contains(filepath.Base(a), "jupyter") {
-			return true
-		}
-	}
-	return false
+	return Jupyter{}, fmt.Errorf("no %q line with the launcher's port in %s/output.log", "starting notebook server", dir)
 }

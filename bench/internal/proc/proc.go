@@ -1,5 +1,5 @@
 // Package proc starts the processes a benchmark needs (the backend, the
-// benchmark bridge, the peers), waits for their ports, reads their memory
+// benchmark bridge, and the peers: nginx and configurable-http-proxy), waits for their ports, reads their memory
 // and stops exactly the processes it started.
 package proc
 

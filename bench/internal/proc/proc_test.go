@@ -17,14 +17,6 @@ func TestParseVmRSS(t *testing.T) {
 	}
 }
 
-func TestParseBusy(t *testing.T) {
-	stat := "cpu  100 5 50 1000 20 1 2 3 0 0\ncpu0 50 2 25 500 10 0 1 1 0 0\n"
-	got, err := parseBusy(stat)
-	if err != nil || got != 1.58 { // 100+5+50+3 ticks
-		t.Fatalf("got %v, %v", got, err)
-	}
-}
-
 func TestParseProcCPU(t *testing.T) {
 	stat := "1234 (det bridge) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 10 5 20 0 9 0 100 1000 200 18446744073709551615"
 	if got := parseProcCPU(stat); got != 3.15 { // (250+50+10+5)/100

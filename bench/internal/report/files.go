@@ -1,31 +1,24 @@
 package report
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 )
 
-// Previous finds the newest results file in dir other than skip and
-// returns its figures and its name; nil when there is none.
-func Previous(dir, skip string) (map[string]float64, string) {
-	names, _ := filepath.Glob(filepath.Join(dir, "20*.md"))
-	sort.Strings(names)
-	for i := len(names) - 1; i >= 0; i-- {
-		if filepath.Base(names[i]) == skip {
-			continue
-		}
-		data, err := os.ReadFile(names[i])
-		if err != nil {
-			continue
-		}
-		if m := ParseData(string(data)); m != nil {
-			return m, filepath.Base(names[i])
-		}
+// Previous reads the figures of the run dir/latest.md holds and its
+// title; nil when there is none.
+func Previous(dir string) (map[string]float64, string) {
+	data, err := os.ReadFile(filepath.Join(dir, "latest.md"))
+	if err != nil {
+		return nil, ""
 	}
-	return nil, ""
+	title, _, _ := strings.Cut(string(data), "\n")
+	return ParseData(string(data)), strings.TrimPrefix(title, "# Benchmarks ")
 }
 
 // ParseData reads the figures a results file carries; nil if none.
@@ -46,13 +39,43 @@ func ParseData(md string) map[string]float64 {
 	return m
 }
 
-// Write saves the results as dir/<name> and dir/latest.md.
-func Write(dir, name, md string) error {
+// Write saves md as dir/latest.md and appends one row to dir/history.csv:
+// the header cols first when the file is new; under an older header, the
+// row follows the file's columns (values of columns it lacks are left
+// out, columns it has that the row lacks stay empty).
+func Write(dir, md string, cols []string, row map[string]string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(md), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "latest.md"), []byte(md), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "latest.md"), []byte(md), 0o644)
+	path := filepath.Join(dir, "history.csv")
+	var records [][]string
+	if f, err := os.Open(path); err == nil {
+		head, err := csv.NewReader(f).Read()
+		f.Close()
+		if err != nil {
+			return err
+		}
+		cols = head
+	} else if errors.Is(err, fs.ErrNotExist) {
+		records = append(records, cols)
+	} else {
+		return err
+	}
+	rec := make([]string, len(cols))
+	for i, c := range cols {
+		rec[i] = row[c]
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	if err := w.WriteAll(append(records, rec)); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -10,7 +10,7 @@ import (
 const dataMarker = "<!-- bench-data "
 
 // Markdown renders r; prev (nil for none) supplies the previous column,
-// prevName names the file it came from.
+// prevName names the run it came from.
 func Markdown(r *Results, prev map[string]float64, prevName string) string {
 	var b strings.Builder
 	kind := "full run"
@@ -31,10 +31,14 @@ func Markdown(r *Results, prev map[string]float64, prevName string) string {
 		b.WriteString("\n")
 	}
 	if len(r.Findings) > 0 {
-		b.WriteString("## Findings and profiles\n\n")
+		b.WriteString("## Findings\n\n")
 		for _, f := range r.Findings {
-			b.WriteString(strings.TrimSpace(f) + "\n\n")
+			fmt.Fprintf(&b, "- %s\n", f)
 		}
+		b.WriteString("\n")
+	}
+	if len(r.Profiles) > 0 {
+		fmt.Fprintf(&b, "Profiles, in profiles/ (`go tool pprof -top bin FILE`): %s.\n\n", strings.Join(r.Profiles, ", "))
 	}
 	data, _ := json.Marshal(r.Data())
 	fmt.Fprintf(&b, "%s%s -->\n", dataMarker, data)
@@ -103,7 +107,7 @@ func writeSection(b *strings.Builder, s Section, prev map[string]float64) {
 			}
 		}
 		p := "—"
-		if v, ok := prev[row.Key+"."+s.Columns[0]]; ok {
+		if v, ok := prev[row.Key.Cell(s.Columns[0])]; ok {
 			p = Format(v, row.Unit)
 		}
 		cells = append(cells, p)

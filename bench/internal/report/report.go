@@ -1,6 +1,6 @@
-// Package report holds the benchmark figures and writes them as a
-// Markdown file with the peers' ratios, the targets and the figures of
-// the previous run beside them.
+// Package report holds the benchmark figures and writes them: latest.md
+// (tables with the peers' ratios, the targets and the previous run's
+// figures beside them) and a row of history.csv per run.
 package report
 
 import (
@@ -16,9 +16,15 @@ const (
 	Plain               // no comparison
 )
 
+// Key names a row of figures; a figure's data key is Key + "." + column.
+type Key string
+
+// Cell is the data key of the figure of row k in column col.
+func (k Key) Cell(col string) string { return string(k) + "." + col }
+
 // Row is one measure across the columns of its section.
 type Row struct {
-	Key    string // stable id; a cell's data key is Key + "." + column
+	Key    Key
 	Label  string
 	Unit   string // "req/s", "us", "MB/s", "MiB", "s", "ms", "RPC/min", "count"
 	Kind   Kind
@@ -35,9 +41,9 @@ type Section struct {
 	Notes   []string
 }
 
-// Target is one of the goals, judged on this run's figures.
+// Target is one goal, judged on this run's figures.
 type Target struct {
-	Key    string // data key of Value, for the previous run's figure
+	Key    string // data key of Value, for the previous run's figure and history.csv
 	Name   string
 	Figure string // what was measured, in words
 	Value  float64
@@ -54,8 +60,8 @@ type Results struct {
 	Sections []Section
 	Targets  []Target
 	Notes    []string
-	// Findings are Markdown blocks: profiles, causes, before/after.
-	Findings []string
+	Findings []string // lines computed from the figures
+	Profiles []string // the profiles' files (in profiles/, beside the results)
 }
 
 // Data flattens every figure to its key, for the next run to compare.
@@ -64,7 +70,7 @@ func (r *Results) Data() map[string]float64 {
 	for _, s := range r.Sections {
 		for _, row := range s.Rows {
 			for c, v := range row.Values {
-				out[row.Key+"."+c] = v
+				out[row.Key.Cell(c)] = v
 			}
 		}
 	}

@@ -18,14 +18,16 @@ func sample() *Results {
 				{Key: "http.1k.c32.p99", Label: "p99", Unit: "us", Kind: Latency, Values: map[string]float64{"bridge": 1500, "direct": 900}},
 			},
 		}},
-		Targets: []Target{{Key: "target.x", Name: "x", Figure: "bridge ÷ direct", Value: 0.5, Want: "≥ 0.9", Known: true}},
+		Targets:  []Target{{Key: "target.x", Name: "x", Figure: "bridge ÷ direct", Value: 0.5, Want: "≥ 0.9", Known: true}},
+		Findings: []string{"bridge ÷ direct: 0.5"},
 	}
 }
 
 func TestMarkdownComparesAndRoundTrips(t *testing.T) {
 	prev := map[string]float64{"http.1k.c32.rps.bridge": 9000, "target.x": 0.4}
-	md := Markdown(sample(), prev, "old.md")
-	for _, want := range []string{"0.50×", "0.67×", "+600 µs", "10,000", "9,000", "| x | bridge ÷ direct | 0.5 | ≥ 0.9 | not met | 0.4 |", "Targets: 0 of 1 met"} {
+	md := Markdown(sample(), prev, "old")
+	for _, want := range []string{"0.50×", "0.67×", "+600 µs", "10,000", "9,000", "| x | bridge ÷ direct | 0.5 | ≥ 0.9 | not met | 0.4 |",
+		"Targets: 0 of 1 met", "Previous: old.", "- bridge ÷ direct: 0.5"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -36,20 +38,25 @@ func TestMarkdownComparesAndRoundTrips(t *testing.T) {
 	}
 }
 
-func TestPreviousSkipsCurrentAndTakesNewest(t *testing.T) {
+func TestWriteLatestAndHistory(t *testing.T) {
 	dir := t.TempDir()
-	r := sample()
-	md := Markdown(r, nil, "")
-	for _, n := range []string{"20261101T000000Z.md", "20261102T000000Z.md", "20261103T000000Z.md"} {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(md), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, name := Previous(dir, "20261103T000000Z.md"); name != "20261102T000000Z.md" {
-		t.Fatalf("previous = %q", name)
-	}
-	if m, name := Previous(t.TempDir(), ""); m != nil || name != "" {
+	if m, title := Previous(dir); m != nil || title != "" {
 		t.Fatal("empty folder: want no previous")
+	}
+	md := Markdown(sample(), nil, "")
+	if err := Write(dir, md, []string{"timestamp", "x"}, map[string]string{"timestamp": "t1", "x": "0.5"}); err != nil {
+		t.Fatal(err)
+	}
+	// A later run with another column keeps the file's columns.
+	if err := Write(dir, md, []string{"timestamp", "x", "y"}, map[string]string{"timestamp": "t2", "y": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "history.csv"))
+	if string(data) != "timestamp,x\nt1,0.5\nt2,\n" {
+		t.Fatalf("history.csv:\n%s", data)
+	}
+	if m, title := Previous(dir); m["target.x"] != 0.5 || title != "2026-11-26 23:00:00 UTC" {
+		t.Fatalf("previous = %v, %q", m, title)
 	}
 }
 

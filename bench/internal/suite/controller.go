@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/sdiag"
-	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // patternPeriod is how often batchspawner asks Slurm about each job.
@@ -22,14 +19,10 @@ const patternPeriod = 30 * time.Second
 // 1, 10 and 50 of the suite's notebooks live, while, as another POSIX
 // user, one squeue -j per notebook every 30 s (batchspawner's pattern)
 // runs against the same jobs; sdiag's per-user counts tell them apart.
-func controllerLoad(ctx context.Context, e *env, nbs *mine) error {
+func controllerLoad(ctx context.Context, e *env, interval time.Duration, nbs *mine) error {
 	env := cluster.Env(e.opts.repo)
-	interval := time.Second
-	if cfg, err := siteconfig.Load(filepath.Join(e.opts.repo, "site-configs", "devcluster.yaml")); err == nil {
-		interval = cfg.Interval
-	}
-	sec := report.Section{Title: "5. Controller load (sdiag RPCs per minute)", Columns: []string{pBridge, "squeue -j per notebook / 30 s"}, Compare: true}
-	var last sdiag.Stats
+	sec := report.Section{Title: "5. Controller load (sdiag RPCs per minute)", Columns: []string{pBridge, cSqueue}, Compare: true}
+	var last cluster.Stats
 	for _, n := range e.plan.loadN {
 		if err := nbs.start(ctx, n); err != nil {
 			return err
@@ -38,12 +31,12 @@ func controllerLoad(ctx context.Context, e *env, nbs *mine) error {
 		if err != nil {
 			return err
 		}
-		if err := sdiag.Reset(ctx, env); err != nil {
+		if err := cluster.ResetSdiag(ctx, env); err != nil {
 			return err
 		}
 		t0 := time.Now()
 		calls := squeuePattern(ctx, env, e.opts.patternUser, jobs, e.plan.window)
-		st, err := sdiag.Read(ctx, env)
+		st, err := cluster.ReadSdiag(ctx, env)
 		if err != nil {
 			return err
 		}
@@ -55,11 +48,11 @@ func controllerLoad(ctx context.Context, e *env, nbs *mine) error {
 		e.logf("%s: bridge %.0f job-info RPCs/min (%.0f all); pattern %d squeue calls, %.0f RPCs/min",
 			label, bridgeJob, bridgeAll, calls, float64(st.ByUser[e.opts.patternUser])*perMin)
 		sec.Rows = append(sec.Rows,
-			report.Row{Key: fmt.Sprintf("ctl.n%d.jobinfo", n), Label: label + ": job-info RPCs/min", Unit: "RPC/min", Kind: report.Rate,
-				Values: map[string]float64{pBridge: bridgeJob, "squeue -j per notebook / 30 s": float64(calls) * perMin}},
-			report.Row{Key: fmt.Sprintf("ctl.n%d.all", n), Label: label + ": all RPCs/min", Unit: "RPC/min", Kind: report.Rate,
-				Values: map[string]float64{pBridge: bridgeAll, "squeue -j per notebook / 30 s": float64(st.ByUser[e.opts.patternUser]) * perMin}},
-			report.Row{Key: fmt.Sprintf("ctl.n%d.pertick", n), Label: label + ": bridge job-info RPCs per reconcile tick", Unit: "count", Kind: report.Plain,
+			report.Row{Key: ctlKey(n, sJobInfo), Label: label + ": job-info RPCs/min", Unit: "RPC/min", Kind: report.Rate,
+				Values: map[string]float64{pBridge: bridgeJob, cSqueue: float64(calls) * perMin}},
+			report.Row{Key: ctlKey(n, sAllRPC), Label: label + ": all RPCs/min", Unit: "RPC/min", Kind: report.Rate,
+				Values: map[string]float64{pBridge: bridgeAll, cSqueue: float64(st.ByUser[e.opts.patternUser]) * perMin}},
+			report.Row{Key: ctlKey(n, sPerTick), Label: label + ": bridge job-info RPCs per reconcile tick", Unit: "count", Kind: report.Plain,
 				Values: map[string]float64{pBridge: bridgeJob / (time.Minute.Seconds() / interval.Seconds())}},
 		)
 	}
@@ -143,7 +136,7 @@ func squeuePattern(ctx context.Context, env []string, user string, jobs []string
 	return n
 }
 
-func typesLine(st sdiag.Stats) string {
+func typesLine(st cluster.Stats) string {
 	var parts []string
 	for t, c := range st.ByType {
 		parts = append(parts, fmt.Sprintf("%s %d", t, c))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/proc"
@@ -11,7 +12,7 @@ import (
 )
 
 // plan is how much each phase does: the full run fits 10 minutes on two
-// cores, the smoke run about 2.
+// cores, the smoke run about 3.
 type plan struct {
 	dur        time.Duration // one wrk run
 	rounds     int           // wrk runs per figure, taking turns with the other paths
@@ -48,20 +49,18 @@ func planFor(smoke bool) plan {
 
 // env is what the phases share.
 type env struct {
-	opts     options
-	plan     plan
-	work     string // temporary folder, removed at the end
-	exe      string // this program, for the backend and bridge subcommands
-	res      report.Results
-	procs    []*proc.Proc
-	px       *proxies // started by the first phase that needs them
-	pxErr    error
-	ba       []report.Row        // before/after rows of the proposed changes
-	locked   bool                // the cluster lock is held
-	profiles map[string][]string // top lines of each CPU profile, by name
-	listKiB  int                 // size of the notebook list answer
-	keep     bool                // keep the work folder (its logs) for a look after a failure
-	nofile   uint64              // the open files limit of the suite and its processes
+	opts   options
+	plan   plan
+	work   string // temporary folder, removed at the end
+	exe    string // this program, for the serve subcommands
+	res    report.Results
+	procs  []*proc.Proc
+	px     *proxies // started by the first phase that needs them
+	pxErr  error
+	ba     []report.Row // before/after rows of the proposed changes
+	locked bool         // the cluster lock is held
+	keep   bool         // keep the work folder (its logs) for a look after a failure
+	nofile uint64       // the open files limit of the suite and its processes
 }
 
 func newEnv(o options) (*env, error) {
@@ -83,9 +82,9 @@ func newEnv(o options) (*env, error) {
 }
 
 // start runs a process and stops it when the suite ends.
-func (e *env) start(name string, env []string, argv ...string) (*proc.Proc, string, error) {
+func (e *env) start(name string, argv ...string) (*proc.Proc, string, error) {
 	logPath := filepath.Join(e.work, name+".log")
-	p, err := proc.Start(name, logPath, env, argv...)
+	p, err := proc.Start(name, logPath, nil, argv...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -110,12 +109,16 @@ func (e *env) logf(format string, args ...any) {
 
 func (e *env) note(s string) { e.res.Notes = append(e.res.Notes, s) }
 
-func (e *env) finding(s string) { e.res.Findings = append(e.res.Findings, s) }
-
 func (e *env) section(s report.Section) { e.res.Sections = append(e.res.Sections, s) }
 
-// value returns a figure already measured in this run.
-func (e *env) value(key string) (float64, bool) {
-	v, ok := e.res.Data()[key]
-	return v, ok
+// newRow is a row without figures yet.
+func newRow(k report.Key, label, unit string, kind report.Kind) report.Row {
+	return report.Row{Key: k, Label: label, Unit: unit, Kind: kind, Values: map[string]float64{}}
+}
+
+// spread is the median, fastest and slowest of repeated timings, in unit.
+func spread(d []time.Duration, unit time.Duration) map[string]float64 {
+	s := slices.Sorted(slices.Values(d))
+	f := func(x time.Duration) float64 { return float64(x) / float64(unit) }
+	return map[string]float64{"median": f(s[len(s)/2]), "fastest": f(s[0]), "slowest": f(s[len(s)-1])}
 }

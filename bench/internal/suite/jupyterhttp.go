@@ -1,7 +1,6 @@
 package suite
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,7 @@ import (
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
-	"github.com/det-slurm/bridge/bench/internal/peers"
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 	"github.com/det-slurm/bridge/client"
@@ -30,11 +29,13 @@ func benchNotebook() map[string]any {
 	return map[string]any{"nbformat": 4, "nbformat_minor": 5, "metadata": map[string]any{}, "cells": cells}
 }
 
-// jupyterHTTP loads a running notebook's /api/contents/bench.ipynb
-// through the dev cluster's det-bridge, directly, and through nginx and
-// configurable-http-proxy started in front of that Jupyter.
-func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error {
-	j, err := cluster.FindJupyter(id)
+// jupyterHTTP loads the running direct-mode notebook id's
+// /api/contents/bench.ipynb through the dev cluster's det-bridge,
+// directly (the port its launcher holds; token and port from its job
+// folder jobDir), and through nginx and configurable-http-proxy started in
+// front of that port.
+func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id, jobDir string) error {
+	j, err := cluster.FindJupyter(jobDir)
 	if err != nil {
 		return err
 	}
@@ -45,13 +46,13 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 	}
 	upstream := fmt.Sprintf("127.0.0.1:%d", j.Port)
 	ngAddr, _ := proc.FreePort()
-	ng, err := peers.Nginx(filepath.Join(e.work, "nginx-jupyter"), ngAddr, upstream, "token "+j.Token)
+	ng, err := proc.Nginx(filepath.Join(e.work, "nginx-jupyter"), ngAddr, upstream, "token "+j.Token)
 	if err != nil {
 		return err
 	}
 	defer ng.Stop()
 	chpAddr, _ := proc.FreePort()
-	chp, err := peers.CHP(filepath.Join(e.opts.repo, "bench"), filepath.Join(e.work, "nginx-jupyter"), chpAddr, "http://"+upstream, "token "+j.Token)
+	chp, err := proc.CHP(filepath.Join(e.opts.repo, "bench"), filepath.Join(e.work, "nginx-jupyter"), chpAddr, "http://"+upstream, "token "+j.Token)
 	if err != nil {
 		return err
 	}
@@ -61,55 +62,49 @@ func jupyterHTTP(ctx context.Context, e *env, c *client.Client, id string) error
 			return err
 		}
 	}
-	bearer := []string{"Authorization: Bearer " + c.Token}
-	loads := map[string]load{
-		pBridge: {url: e.opts.master + path, headers: bearer},
-		pDirect: {url: "http://" + upstream + path, headers: []string{"Authorization: token " + j.Token}},
-		pNginx:  {url: "http://" + ngAddr + path, headers: bearer},
-		pCHP:    {url: "http://" + chpAddr + path, headers: bearer},
+	bearer := http.Header{"Authorization": {"Bearer " + c.Token}}
+	loads := []load.Target{
+		{URL: e.opts.master + path, Header: bearer},
+		{URL: "http://" + upstream + path, Header: http.Header{"Authorization": {"token " + j.Token}}},
+		{URL: "http://" + ngAddr + path, Header: bearer},
+		{URL: "http://" + chpAddr + path, Header: bearer},
 	}
 	size := 0
-	for _, p := range pathOrder {
-		n, err := getSize(ctx, loads[p])
-		if err != nil {
-			return fmt.Errorf("%s path to Jupyter: %w", p, err)
+	for i, l := range loads {
+		if size, err = getSize(ctx, l); err != nil {
+			return fmt.Errorf("%s path to Jupyter: %w", pathOrder[i], err)
 		}
-		size = n
 	}
 	label := fmt.Sprintf("Jupyter /api/contents (%.1f KiB)", float64(size)/1024)
-	rows, err := e.matrix(ctx, "http.jupyter", label, pathOrder, loads, e.plan.jupyterCs, false, 1, e.plan.jupyterDur)
+	rows, err := e.matrix(ctx, kJupyter, label, pathOrder, loads, e.plan.jupyterCs, false, 1, e.plan.jupyterDur)
 	if err != nil {
 		return err
 	}
 	e.section(report.Section{
 		Title: "1b. Proxy, HTTP: real Jupyter backend", Columns: pathOrder, Compare: true, Rows: rows,
-		Notes: []string{"The notebook is a real JupyterLab in a Slurm job on the dev cluster (pool " + directPool + ", in direct proxy mode). bridge = the dev cluster's running det-bridge " +
-			"(the real path: its store, auth, activity tracking and the port's proof); direct = that Jupyter through the port its launcher holds on the node " +
-			"(spliced to Jupyter's Unix socket), with its own token; nginx and CHP are started in front of that port " +
-			"for this table, injecting the token as the bridge does. GET of a 20-cell notebook's contents (JSON), one wrk run of " +
-			e.plan.jupyterDur.String() + " per cell: Jupyter, not the proxies, sets these figures."},
+		Notes: []string{"A real JupyterLab in a Slurm job on the dev cluster (pool " + directPool + ", direct proxy mode). bridge = the dev " +
+			"cluster's det-bridge; direct = that Jupyter through the port its launcher holds, with its own token; nginx and CHP in front of " +
+			"that port, injecting the token. GET of a 20-cell notebook's contents, one wrk run of " + e.plan.jupyterDur.String() + " per cell."},
 	})
 	return nil
 }
 
-func getSize(ctx context.Context, l load) (int, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.url, nil)
-	for _, h := range l.headers {
-		k, v, _ := bytes.Cut([]byte(h), []byte(": "))
-		req.Header.Set(string(k), string(v))
-	}
+// getSize GETs l's JSON answer and returns its size.
+func getSize(ctx context.Context, l load.Target) (int, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, l.URL, nil)
+	req.Header = l.Header.Clone()
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET %s: HTTP %d", l.URL, resp.StatusCode)
+	}
 	var v map[string]any
 	dec := json.NewDecoder(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET %s: HTTP %d", l.url, resp.StatusCode)
-	}
 	if err := dec.Decode(&v); err != nil {
-		return 0, fmt.Errorf("GET %s: %w", l.url, err)
+		return 0, fmt.Errorf("GET %s: %w", l.URL, err)
 	}
 	return int(dec.InputOffset()), nil
 }

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/det-slurm/bridge/bench/internal/load"
 	"github.com/det-slurm/bridge/bench/internal/report"
-	"github.com/det-slurm/bridge/bench/internal/wsbench"
 )
 
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "ws" }
@@ -18,18 +18,18 @@ func proxyWS(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	p50 := report.Row{Key: "ws.echo.p50", Label: "64 B echo round trip: p50", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-	p99 := report.Row{Key: "ws.echo.p99", Label: "64 B echo round trip: p99", Unit: "us", Kind: report.Latency, Values: map[string]float64{}}
-	mbs := report.Row{Key: "ws.1m.mbs", Label: "1 MiB messages echoed: MB/s", Unit: "MB/s", Kind: report.Rate, Values: map[string]float64{}}
+	p50 := newRow(kEchoP50, "64 B echo round trip: p50", "us", report.Latency)
+	p99 := newRow(kEchoP99, "64 B echo round trip: p99", "us", report.Latency)
+	mbs := newRow(kWS1m, "1 MiB messages echoed: MB/s", "MB/s", report.Rate)
 	for _, p := range withTunnel(pathOrder) {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		lat, err := wsbench.Echo(wsURL(px.base[p]), px.header(p), e.plan.wsEcho/10, e.plan.wsEcho)
+		lat, err := load.Echo(wsURL(px.base[p]), px.header(p), e.plan.wsEcho/10, e.plan.wsEcho)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
-		rate, err := wsbench.Throughput(wsURL(px.base[p]), px.header(p), 1<<20, e.plan.wsMsgs)
+		rate, err := load.Throughput(wsURL(px.base[p]), px.header(p), 1<<20, e.plan.wsMsgs)
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
@@ -37,17 +37,11 @@ func proxyWS(ctx context.Context, e *env) error {
 		p50.Values[p], p99.Values[p], mbs.Values[p] = us(lat.P50), us(lat.P99), rate
 	}
 	how := fmt.Sprintf("One connection each: %d echoed 64-byte text messages one at a time (after %d warm-up), then %d binary 1 MiB messages "+
-		"streamed through the echo (writer ahead of the reader); MB/s = 10^6 payload bytes echoed per second.", e.plan.wsEcho, e.plan.wsEcho/10, e.plan.wsMsgs)
+		"streamed through the echo; MB/s = 10^6 payload bytes echoed per second.", e.plan.wsEcho, e.plan.wsEcho/10, e.plan.wsMsgs)
 	rows := []report.Row{p50, p99, mbs}
-	e.section(report.Section{
-		Title: "2. Proxy, websocket: echo on the static backend", Columns: pathOrder, Compare: true,
-		Rows: pick(rows, pathOrder), Notes: []string{how},
-	})
-	e.section(report.Section{
-		Title: "2b. Proxy, websocket: tunnel mode vs direct mode", Columns: tunnelOrder, Compare: true,
-		Rows: pick(rows, tunnelOrder), Notes: []string{tunnelNote, how},
-	})
+	e.section(report.Section{Title: "2. Proxy, websocket: echo on the static backend", Columns: pathOrder, Compare: true,
+		Rows: pick(rows, pathOrder), Notes: []string{how}})
+	e.section(report.Section{Title: "2b. Proxy, websocket: tunnel mode vs direct mode", Columns: tunnelOrder, Compare: true,
+		Rows: pick(rows, tunnelOrder), Notes: []string{tunnelNote, how}})
 	return nil
 }
-
-func mib(b int64) float64 { return float64(b) / (1 << 20) }

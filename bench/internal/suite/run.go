@@ -1,3 +1,7 @@
+// Package suite runs the benchmark phases (proxy HTTP and websocket
+// against the peers, memory, API scale, and on the dev cluster time to
+// notebook, Jupyter through the proxies and controller load), judges the
+// targets and writes the results.
 package suite
 
 import (
@@ -5,16 +9,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/det-slurm/bridge/bench/internal/cluster"
-	"github.com/det-slurm/bridge/bench/internal/proc"
 	"github.com/det-slurm/bridge/bench/internal/report"
 )
 
@@ -38,7 +44,8 @@ type phase struct {
 	run  func(ctx context.Context, e *env) error
 }
 
-func runSuite(ctx context.Context, args []string) error {
+// Run runs the suite with the "run" subcommand's flags.
+func Run(ctx context.Context, args []string) error {
 	var o options
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.BoolVar(&o.smoke, "smoke", os.Getenv("BENCH_SMOKE") != "", "short run that only checks the suite works")
@@ -48,7 +55,7 @@ func runSuite(ctx context.Context, args []string) error {
 	fs.StringVar(&o.lock, "lock", "/tmp/det-cluster.lock", "lock file shared by everyone who uses the dev cluster")
 	fs.StringVar(&o.posixUser, "posix-user", "alice", "POSIX user the dev cluster's jobs run as")
 	fs.StringVar(&o.patternUser, "pattern-user", "bob", "POSIX user the squeue-per-notebook comparison runs as")
-	fs.DurationVar(&o.lockWait, "lock-wait", 5*time.Minute, "how long to wait for the cluster lock")
+	fs.DurationVar(&o.lockWait, "lock-wait", 5*time.Minute, "how long to try for the cluster lock (0: once, as flock -n)")
 	fs.StringVar(&o.phases, "phases", "http,ws,memory,api,cluster", "phases to run, comma-separated")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -89,38 +96,82 @@ func runSuite(ctx context.Context, args []string) error {
 	all := []phase{
 		{"http", proxyHTTP}, {"ws", proxyWS}, {"memory", idleMemory}, {"api", apiScale}, {"cluster", clusterPhases},
 	}
-	var broken, other []string
+	var broken []string
 	for _, p := range all {
 		if !strings.Contains(","+o.phases+",", ","+p.name+",") {
 			continue
 		}
 		e.logf("== %s", p.name)
 		t0 := time.Now()
-		c0, cpuErr := proc.ReadCPU(os.Getpid())
 		if err := p.run(ctx, e); err != nil {
 			e.logf("%s: BROKEN: %v", p.name, err)
 			e.keep = true
 			broken = append(broken, fmt.Sprintf("%s: %v", p.name, err))
-			e.note(fmt.Sprintf("Phase %s failed: %v", p.name, oneLine(err)))
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			e.note(fmt.Sprintf("Phase %s failed: %s", p.name, first))
 		}
-		if c1, err := proc.ReadCPU(os.Getpid()); err == nil && cpuErr == nil {
-			share := 100 * ((c1.Busy - c0.Busy) - (c1.Tree - c0.Tree)) / (time.Since(t0).Seconds() * float64(runtime.NumCPU()))
-			other = append(other, fmt.Sprintf("%s %.0f%%", p.name, max(share, 0)))
-			e.logf("%s took %s; other work on the machine: %.0f%% of the CPUs", p.name, time.Since(t0).Round(time.Second), max(share, 0))
-		}
+		e.logf("%s took %s", p.name, time.Since(t0).Round(time.Second))
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	e.note("CPU used by anything but the suite's own processes during each phase, as a share of all CPUs: " + strings.Join(other, ", ") +
-		". A few percent is the system itself; more means other work competed with the measurements (in the cluster phase the dev " +
-		"cluster's det-bridge, Slurm and the notebooks' Jupyter count here too).")
 	if err := e.finish(); err != nil {
 		return err
 	}
 	if len(broken) > 0 {
 		return errors.New("broken phases:\n  " + strings.Join(broken, "\n  "))
 	}
+	return nil
+}
+
+// raiseOpenFiles sets the soft limit of open files to the hard one, for
+// this process and the ones it starts (Go raises its own limit but not
+// its children's): a proxy holds two descriptors per idle websocket.
+func raiseOpenFiles() (uint64, error) {
+	var l syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("read the open files limit: %w", err)
+	}
+	l.Cur = l.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
+		return 0, fmt.Errorf("raise the open files limit to %d: %w", l.Max, err)
+	}
+	return l.Cur, nil
+}
+
+// finish judges the targets, computes the findings and writes latest.md
+// and a row of history.csv.
+func (e *env) finish() error {
+	e.res.Duration = time.Since(e.res.Started)
+	if len(e.ba) > 0 {
+		e.section(report.Section{
+			Title: "7. Before/after: the proposed changes, tried from bench/", Columns: []string{cChange, cNow}, Compare: true, Rows: e.ba,
+			Notes: []string{"Each change is tried from bench/ in the same run, taking turns with the code as it is: the buffer size is an " +
+				"A/B of the bare httputil.ReverseProxy with proxy.DefaultTransport() (32 KiB is proxy.New's size)."},
+		})
+	}
+	sort.SliceStable(e.res.Sections, func(i, j int) bool {
+		return sectionOrder(e.res.Sections[i].Title) < sectionOrder(e.res.Sections[j].Title)
+	})
+	data := e.res.Data()
+	e.res.Targets = judge(targetsFor(e.plan), data)
+	e.res.Findings = findings(data)
+	prev, prevTitle := report.Previous(e.opts.out)
+	md := report.Markdown(&e.res, prev, prevTitle)
+	cols := []string{"timestamp", "commit"}
+	row := map[string]string{"timestamp": e.res.Started.UTC().Format(time.RFC3339), "commit": commit(e.opts.repo)}
+	for _, t := range e.res.Targets {
+		id := strings.TrimPrefix(t.Key, "target.")
+		cols = append(cols, id)
+		if t.Known {
+			row[id] = strconv.FormatFloat(math.Round(t.Value*100)/100, 'f', -1, 64)
+		}
+	}
+	if err := report.Write(e.opts.out, md, cols, row); err != nil {
+		return fmt.Errorf("write results: %w", err)
+	}
+	fmt.Println(md)
+	e.logf("results: %s and a row of %s", filepath.Join(e.opts.out, "latest.md"), filepath.Join(e.opts.out, "history.csv"))
 	return nil
 }
 
@@ -131,49 +182,27 @@ func sectionOrder(title string) string {
 	return fmt.Sprintf("%04s%s", digits, num[len(digits):])
 }
 
-func oneLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+// commit is the short hash of HEAD, with "+dirty" when files outside
+// bench/ differ from it.
+func commit(repo string) string {
+	c := strings.TrimSpace(output(repo, "git", "rev-parse", "--short", "HEAD"))
+	if strings.TrimSpace(output(repo, "git", "status", "--porcelain", "--", ".", ":!bench")) != "" {
+		c += "+dirty"
 	}
-	return s
-}
-
-// finish evaluates the targets and writes the results files.
-func (e *env) finish() error {
-	e.res.Duration = time.Since(e.res.Started)
-	if len(e.ba) > 0 {
-		e.section(report.Section{
-			Title: "7. Before/after: the proposed changes, tried from bench/", Columns: []string{cChange, cNow}, Compare: true, Rows: e.ba,
-			Notes: []string{"proxy/ and bridge/ are not changed by the suite; each change is tried from bench/ in the same run, taking turns with the " +
-				"code as it is: the buffer size is an A/B of the bare httputil.ReverseProxy with proxy.DefaultTransport() (32 KiB is proxy.New's size)."},
-		})
-	}
-	sort.SliceStable(e.res.Sections, func(i, j int) bool {
-		return sectionOrder(e.res.Sections[i].Title) < sectionOrder(e.res.Sections[j].Title)
-	})
-	e.res.Targets = targets(e)
-	e.explain(e.res.Targets)
-	name := e.res.Started.UTC().Format("20060102T150405Z") + ".md"
-	prev, prevName := report.Previous(e.opts.out, name)
-	md := report.Markdown(&e.res, prev, prevName)
-	if err := report.Write(e.opts.out, name, md); err != nil {
-		return fmt.Errorf("write results: %w", err)
-	}
-	fmt.Println(md)
-	e.logf("results: %s (and latest.md)", filepath.Join(e.opts.out, name))
-	return nil
+	return c
 }
 
 // machineNote says what ran: the commit, the machine and the tools.
 func machineNote(repo string) string {
-	commit := strings.TrimSpace(output(repo, "git", "rev-parse", "--short", "HEAD"))
-	dirty := strings.TrimSpace(output(repo, "git", "status", "--porcelain", "--", ".", ":!bench"))
-	if dirty != "" {
-		commit += fmt.Sprintf(" plus %d uncommitted changes outside bench/", len(strings.Split(dirty, "\n")))
+	mem := "?"
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb float64
+		if _, err := fmt.Sscanf(string(data), "MemTotal: %f kB", &kb); err == nil {
+			mem = fmt.Sprintf("%.0f", kb/(1<<20))
+		}
 	}
-	return fmt.Sprintf("Code: %s. Machine: %d CPUs, %s, Linux %s. Tools: %s, nginx %s, wrk %s, Node %s.",
-		commit, runtime.NumCPU(), memTotal(), strings.TrimSpace(output("", "uname", "-r")), runtime.Version(),
+	return fmt.Sprintf("Code: %s. Machine: %d CPUs, %s GiB, Linux %s. Tools: %s, nginx %s, wrk %s, Node %s.",
+		commit(repo), runtime.NumCPU(), mem, strings.TrimSpace(output("", "uname", "-r")), runtime.Version(),
 		nginxVersion(), version("debian/", "wrk", "-v"), nodeVersion())
 }
 
@@ -184,14 +213,17 @@ func output(dir string, argv ...string) string {
 	return string(out)
 }
 
-func memTotal() string {
-	data, _ := os.ReadFile("/proc/meminfo")
-	for _, l := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == "MemTotal:" {
-			var kb float64
-			fmt.Sscan(f[1], &kb)
-			return fmt.Sprintf("%.0f GiB", kb/(1<<20))
+// version runs a command and returns the first word of its output that
+// contains what, without it, or "?".
+func version(what string, argv ...string) string {
+	for _, f := range strings.Fields(output("", argv...)) {
+		if strings.Contains(f, what) {
+			return strings.TrimPrefix(strings.TrimPrefix(f, what), "v")
 		}
 	}
-	return "? GiB"
+	return "?"
 }
+
+func nginxVersion() string { return version("nginx/", "nginx", "-v") }
+
+func nodeVersion() string { return version("v", "node", "--version") }

@@ -15,11 +15,3 @@ func TestSectionOrder(t *testing.T) {
 		}
 	}
 }
-
-func TestPct(t *testing.T) {
-	for in, want := range map[string]float64{"36.70%": 36.7, "0%": 0, "?": 0, "100%": 100} {
-		if got := pct(in); got != want {
-			t.Errorf("pct(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
