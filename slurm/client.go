@@ -78,6 +78,10 @@ type CLI struct {
 	Env []string
 	// Timeout bounds each command; zero means 15 s.
 	Timeout time.Duration
+	// Cluster, when set, is the Slurm cluster every command is sent to
+	// (-M Cluster), through the slurmdbd the local slurm.conf names; ""
+	// is the local cluster, with no -M.
+	Cluster string
 
 	// marker returns squeue's record marker; nil means newMarker (tests
 	// set a fixed one).
@@ -100,10 +104,16 @@ func (c *CLI) run(ctx context.Context, cmd Cmd) ([]byte, error) {
 	if cmd.Env == nil {
 		cmd.Env = c.Env
 	}
-	return c.Runner.Run(ctx, cmd)
+	if c.Cluster == "" {
+		return c.Runner.Run(ctx, cmd)
+	}
+	cmd.Args = append([]string{"-M", c.Cluster}, cmd.Args...)
+	out, err := c.Runner.Run(ctx, cmd)
+	return DropClusterHeaders(out), err
 }
 
-// Submit runs sbatch --parsable and returns the job id.
+// Submit runs sbatch --parsable and returns the job id (sbatch -M prints
+// "id;cluster").
 func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 	args := append([]string{"--parsable"}, r.Args...)
 	args = append(args, r.Script)

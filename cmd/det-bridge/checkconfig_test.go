@@ -114,7 +114,7 @@ func TestCheckConfigAgainstSlurm(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			asked := 0
-			o := checkConfigOptions{file: cfg, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+			o := checkConfigOptions{file: cfg, nodes: func(context.Context, *siteconfig.Config, string) ([]slurm.Node, error) {
 				asked++
 				return c.nodes, c.err
 			}}
@@ -130,7 +130,7 @@ func TestCheckConfigAgainstSlurm(t *testing.T) {
 			}
 		})
 	}
-	offline := checkConfigOptions{file: cfg, offline: true, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+	offline := checkConfigOptions{file: cfg, offline: true, nodes: func(context.Context, *siteconfig.Config, string) ([]slurm.Node, error) {
 		t.Error("offline asked Slurm")
 		return nil, nil
 	}}
