@@ -28,6 +28,9 @@ type Job struct {
 	TimeLeft time.Duration
 	User     string
 	QOS      string
+	// Cluster is the Slurm cluster the job is in, where the caller that
+	// asked knows it ("" the local one); this package never sets it.
+	Cluster string
 	// Err is set when Slurm's record of the job could not be read: only
 	// ID is known, and the job's state is unknown this time (it is not
 	// gone).

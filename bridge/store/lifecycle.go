@@ -84,7 +84,7 @@ func addTokenIssued(ctx context.Context, tx *sql.Tx) error {
 }
 
 // addTaskCluster is migration 16: the Slurm cluster of each task's job;
-// tasks stored before it are the local cluster's ('').
+// tasks stored before it are the local cluster's (”).
 func addTaskCluster(ctx context.Context, tx *sql.Tx) error {
 	return addColumns(ctx, tx, "tasks", []column{{"cluster", "TEXT NOT NULL DEFAULT ''"}})
 }
