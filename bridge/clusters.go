@@ -81,6 +81,9 @@ func (s *Server) clusterNodes(ctx context.Context, cluster string) ([]slurm.Node
 		}
 		return nil, err
 	}
+	for i := range nodes {
+		nodes[i].Cluster = cluster
+	}
 	if c.nodes == nil {
 		c.nodes, c.at = map[string][]slurm.Node{}, map[string]time.Time{}
 	}

@@ -75,6 +75,16 @@ func TestClusterRouting(t *testing.T) {
 	if n := h.get(nbA.ID); n.State != api.StateQueued {
 		t.Fatalf("A's notebook after B's kill: %+v", n)
 	}
+	var agents api.GetAgentsResponse
+	h.do("GET", "/api/v1/agents", nil, &agents, 200)
+	if !slices.ContainsFunc(agents.Agents, func(a api.Agent) bool { return a.ID == "c2-gpu01" }) {
+		t.Errorf("agents %+v lack c2-gpu01", agents.Agents)
+	}
+	for _, a := range agents.Agents {
+		if want := a.ID == "c2-gpu01"; want != slices.Equal(a.ResourcePools, []string{"gpu2"}) {
+			t.Errorf("agent %s in pools %v", a.ID, a.ResourcePools)
+		}
+	}
 	var tasks api.GetTasksResponse
 	h.do("GET", "/api/v1/tasks", nil, &tasks, 200)
 	if sum := tasks.AllocationIDToSummary[api.AllocationID(nbA.ID)]; sum.Cluster != "local" {

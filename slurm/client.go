@@ -52,6 +52,9 @@ type Node struct {
 	GPUsUsed         int
 	GPUType          string
 	State            string
+	// Cluster is the Slurm cluster of the node, where the caller that
+	// asked knows it ("" the local one); this package never sets it.
+	Cluster string
 }
 
 // DefaultPartition is the partition marked default in sinfo, or "".
