@@ -113,6 +113,9 @@ type AllocationSummary struct {
 	Resources      []ResourcesSummary `json:"resources"`
 	SchedulerType  string             `json:"schedulerType"`
 	Username       string             `json:"username"`
+	// Cluster is the bridge's own: the Slurm cluster of the task's job on
+	// a site of several (as Notebook.Cluster).
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // ResourcesSummary is where an allocation runs (Determined's
@@ -282,7 +285,12 @@ type ResourcePool struct {
 	Accelerator                  string            `json:"accelerator,omitempty"`
 	Stats                        QueueStats        `json:"stats"`
 
-	// The bridge's own.
+	// The bridge's own. Cluster is the Slurm cluster of the partition on
+	// a site of several (as Notebook.Cluster); SlurmStale says the
+	// bridge's view of that cluster is stale (its controller does not
+	// answer), so the counts are its last known.
+	Cluster          string `json:"cluster,omitempty"`
+	SlurmStale       bool   `json:"slurmStale,omitempty"`
 	Partition        string `json:"partition"`
 	GPUType          string `json:"gpuType,omitempty"`
 	NodesUp          int    `json:"nodesUp"`

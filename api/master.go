@@ -27,8 +27,18 @@ type Master struct {
 
 	// BridgeVersion is the bridge's own build.
 	BridgeVersion string `json:"bridgeVersion"`
-	// Slurm is absent from /info.
-	Slurm *SlurmStatus `json:"slurm,omitempty"`
+	// Slurm is absent from /info. On a site of several clusters it is
+	// stale when any cluster's view is, and SlurmClusters has each
+	// cluster's; SlurmClusters is absent where there is one.
+	Slurm         *SlurmStatus    `json:"slurm,omitempty"`
+	SlurmClusters []ClusterStatus `json:"slurmClusters,omitempty"`
+}
+
+// ClusterStatus is the bridge's view of one Slurm cluster; Name is
+// "local" for the login node's own.
+type ClusterStatus struct {
+	Name string `json:"name"`
+	SlurmStatus
 }
 
 // SlurmStatus says whether the bridge's view of Slurm is current.

@@ -57,10 +57,14 @@ type Notebook struct {
 
 	// SlurmJobID is the Slurm job, once it is submitted.
 	SlurmJobID string `json:"slurmJobId,omitempty"`
-	Slots      int    `json:"slots"`
-	Node       string `json:"node,omitempty"`
-	Reason     string `json:"reason,omitempty"`
-	ExitCode   *int   `json:"exitCode,omitempty"`
+	// Cluster is the Slurm cluster of the job, on a site of several
+	// (siteconfig's clusters:; "local" for the login node's own); absent
+	// where there is one.
+	Cluster  string `json:"cluster,omitempty"`
+	Slots    int    `json:"slots"`
+	Node     string `json:"node,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	ExitCode *int   `json:"exitCode,omitempty"`
 	// EstimatedStart is Slurm's estimate while QUEUED, when it has one.
 	EstimatedStart *time.Time `json:"estimatedStart,omitempty"`
 	// TimeRemainingSeconds is the walltime left while running; absent

@@ -78,7 +78,7 @@ func (s *Server) abortQueued(ctx context.Context, t *store.Task, jobID string, c
 	log := s.log.With("task_id", t.ID, "job_id", jobID)
 	log.Error("the submit failed after Slurm queued the job; cancelling the job", "err", cause)
 	s.abandoned.add(t.ID)
-	if err := s.slurm.Cancel(ctx, jobID); err != nil {
+	if err := s.slurmOf(t.Cluster).Cancel(ctx, jobID); err != nil {
 		log.Warn("cancel the job of a failed submit; the orphan sweep tries again", "err", err)
 	}
 	reason := fmt.Sprintf("the bridge could not record Slurm job %s, so it cancelled the job: %v", jobID, cause)
@@ -98,7 +98,7 @@ func (s *Server) abortQueued(ctx context.Context, t *store.Task, jobID string, c
 // was running (the kill has ended the task already).
 func (s *Server) killedQueued(ctx context.Context, t *store.Task, jobID string) error {
 	ctx = context.WithoutCancel(ctx)
-	if err := s.slurm.Cancel(ctx, jobID); err != nil {
+	if err := s.slurmOf(t.Cluster).Cancel(ctx, jobID); err != nil {
 		s.abandoned.add(t.ID) // the orphan sweep tries again
 		s.log.Warn("cancel the job of a notebook killed while it was queued", "task_id", t.ID, "job_id", jobID, "err", err)
 	}

@@ -41,12 +41,12 @@ func (s *Server) agents(ctx context.Context, u *store.User, parts agentParts) ([
 	return out, nil
 }
 
-// poolsOfNode names the pools whose partitions hold node n, in the site
-// config's order.
+// poolsOfNode names the pools whose partitions hold node n (on its
+// cluster), in the site config's order.
 func (s *Server) poolsOfNode(n slurm.Node) []string {
 	var pools []string
 	for _, p := range s.cfg.ResourcePools {
-		if slices.Contains(n.Partitions, p.Partition) {
+		if p.Cluster == n.Cluster && slices.Contains(n.Partitions, p.Partition) {
 			pools = append(pools, p.Name)
 		}
 	}

@@ -142,9 +142,10 @@ type Server struct {
 	// running the site's unmunge.
 	decodeMunge func(ctx context.Context, cred string) ([]byte, error)
 
-	nodesMu   sync.Mutex
-	nodes     []slurm.Node
-	nodesTime time.Time
+	// others are the Slurm of the site's other clusters, by name
+	// (clusters.go); nodes caches each cluster's node list.
+	others map[string]Slurm
+	nodes  clusterNodes
 
 	// imageRunner runs `det-launcher check-image`; nil means
 	// slurm.ExecRunner{}.
@@ -215,7 +216,7 @@ func (s *Server) Start(ctx context.Context) error {
 		s.setRoute(t)
 		s.routes.Touch(t.ID) // idle time counts from now: the proxy saw nothing while the bridge was down
 	}
-	nodes, err := s.refreshNodes(ctx)
+	nodes, err := s.nodesByCluster(ctx)
 	if err != nil {
 		return fmt.Errorf("ask Slurm for its partitions (is slurmctld running and SLURM_CONF right?): %w", err)
 	}
@@ -265,9 +266,7 @@ func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
 	}()
 	go every(ctx, usagePrune, nil, s.pruneUsage)
 	go every(ctx, orphanSweep, nil, func(ctx context.Context) {
-		if !s.view.status().Stale {
-			s.sweepOrphans(ctx)
-		}
+		s.sweepClusters(ctx, func(cl string) bool { return !s.view.clusterStatus(cl).Stale })
 	})
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -283,11 +282,10 @@ func (s *Server) Serve(ctx context.Context, l, metricsL net.Listener) error {
 	return nil
 }
 
-// refreshNodes returns Slurm's node list, asked for at most once per
-// nodesAndLiveTasks returns Slurm's nodes (from the cached view) and the
-// live tasks: what the agent and pool lists are made of.
+// nodesAndLiveTasks returns the nodes of every cluster (from the cached
+// views) and the live tasks: what the agent list is made of.
 func (s *Server) nodesAndLiveTasks(ctx context.Context) ([]slurm.Node, []*store.Task, error) {
-	nodes, err := s.refreshNodes(ctx)
+	nodes, err := s.allNodes(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ask Slurm for its nodes: %w", err)
 	}
@@ -296,24 +294,6 @@ func (s *Server) nodesAndLiveTasks(ctx context.Context) ([]slurm.Node, []*store.
 		return nil, nil, fmt.Errorf("list live tasks: %w", err)
 	}
 	return nodes, live, nil
-}
-
-// capacity interval.
-func (s *Server) refreshNodes(ctx context.Context) ([]slurm.Node, error) {
-	s.nodesMu.Lock()
-	defer s.nodesMu.Unlock()
-	if s.nodes != nil && time.Since(s.nodesTime) < s.cfg.Capacity {
-		return s.nodes, nil
-	}
-	nodes, err := s.slurm.Nodes(ctx)
-	if err != nil {
-		if s.nodes != nil {
-			return s.nodes, nil
-		}
-		return nil, err
-	}
-	s.nodes, s.nodesTime = nodes, time.Now()
-	return nodes, nil
 }
 
 // every runs fn each interval, and whenever kick (may be nil) fires,

@@ -41,6 +41,8 @@ type fakeSlurm struct {
 	limits map[string]slurm.Limit
 	setErr error
 	sets   []time.Duration
+	// nodes, when set, are the nodes Nodes lists instead of the default.
+	nodes []slurm.Node
 }
 
 func (f *fakeSlurm) Submit(_ context.Context, r slurm.SubmitRequest) (string, error) {
@@ -104,6 +106,9 @@ func (f *fakeSlurm) SetTimeLimit(_ context.Context, id string, limit time.Durati
 	return nil
 }
 func (f *fakeSlurm) Nodes(context.Context) ([]slurm.Node, error) {
+	if f.nodes != nil {
+		return f.nodes, nil
+	}
 	return []slurm.Node{
 		{Name: "r1-gpu01-ib", Partitions: []string{"gpu"}, Addr: "10.0.0.1", GPUs: 4, GPUType: "a100"},
 		{Name: "cpu1", Partitions: []string{"cpu"}, Addr: "10.0.0.3"},
@@ -129,6 +134,13 @@ func newHarness(t testing.TB) *harness {
 // proxy_mode.
 func newHarnessWith(t testing.TB, extra string) *harness {
 	t.Helper()
+	return newHarnessSetup(t, extra, "", nil)
+}
+
+// newHarnessSetup is newHarnessWith with more pools (YAML list entries)
+// and a setup that runs on the server before it starts.
+func newHarnessSetup(t testing.TB, extra, pools string, setup func(*Server)) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	if !strings.Contains(extra, "proxy_mode:") {
 		extra += "\nproxy_mode: direct\n"
@@ -144,6 +156,7 @@ default_images: {cpu: /images/site.sif}
 task_container_defaults:
   environment:
     environment_variables: ["SITE=1"]
+default_aux_pool: cpu
 resource_pools:
   - name: gpu
     partition: gpu
@@ -152,8 +165,7 @@ resource_pools:
       notebook_idle_type: activity
   - name: cpu
     partition: cpu
-default_aux_pool: cpu
-`
+` + pools
 	cfg, err := siteconfig.Parse([]byte(yaml), dir)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +179,9 @@ default_aux_pool: cpu
 	fs := &fakeSlurm{jobs: map[string]slurm.Job{}, limits: map[string]slurm.Limit{}, submit: func(slurm.SubmitRequest) (string, error) { return "101", nil }}
 	s := New(cfg, st, fs, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	s.lookupPosix = testAccounts
+	if setup != nil {
+		setup(s)
+	}
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

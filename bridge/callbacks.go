@@ -56,7 +56,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("port %d out of range", req.Port))
 		return
 	}
-	jobs, err := s.slurm.Query(r.Context(), []string{t.JobID})
+	jobs, err := s.slurmOf(t.Cluster).Query(r.Context(), []string{t.JobID})
 	if err != nil {
 		writeError(w, http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: "+err.Error())
 		return
@@ -77,7 +77,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host := ""
-	if nodes, err := s.refreshNodes(r.Context()); err == nil {
+	if nodes, err := s.clusterNodes(r.Context(), t.Cluster); err == nil {
 		for _, n := range nodes {
 			if n.Name == req.Node {
 				host = n.Addr

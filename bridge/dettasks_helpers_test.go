@@ -39,11 +39,22 @@ func (h *harness) running(id, node string) {
 	}
 }
 
-// useNodes makes the bridge's cached sinfo view these nodes.
+// useNodes makes the bridge's cached sinfo view of the local cluster
+// these nodes.
 func (h *harness) useNodes(nodes []slurm.Node) {
-	h.srv.nodesMu.Lock()
-	defer h.srv.nodesMu.Unlock()
-	h.srv.nodes, h.srv.nodesTime = nodes, time.Now()
+	h.useClusterNodes("", nodes)
+}
+
+// useClusterNodes makes the bridge's cached sinfo view of a cluster these
+// nodes.
+func (h *harness) useClusterNodes(cluster string, nodes []slurm.Node) {
+	c := &h.srv.nodes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nodes == nil {
+		c.nodes, c.at = map[string][]slurm.Node{}, map[string]time.Time{}
+	}
+	c.nodes[cluster], c.at[cluster] = nodes, time.Now()
 }
 
 // getJSON GETs path (status 200 expected) and decodes the body generically.

@@ -106,7 +106,7 @@ func (s *Server) extend(ctx context.Context, t *store.Task, by, who string) (*ap
 	if pool.MaxExtensions > 0 && cur.Extensions >= pool.MaxExtensions {
 		return nil, badRequest("max_extensions: %s %s has been extended %d times, as often as pool %s allows", t.Type, t.ID, cur.Extensions, pool.Name)
 	}
-	lim, err := s.slurm.TimeLimit(ctx, t.JobID)
+	lim, err := s.slurmOf(t.Cluster).TimeLimit(ctx, t.JobID)
 	switch {
 	case errors.Is(err, slurm.ErrJobGone):
 		return nil, &userError{code: http.StatusConflict, msg: fmt.Sprintf("Slurm no longer knows job %s of %s %s", t.JobID, t.Type, t.ID), err: err}
@@ -126,7 +126,7 @@ func (s *Server) extend(ctx context.Context, t *store.Task, by, who string) (*ap
 		return nil, badRequest("max_walltime: %s more would make the time limit %s, above pool %s's max_walltime of %s (%s)",
 			minutesText(add), slurm.FormatTimeLimit(want), pool.Name, slurm.FormatTimeLimit(pool.MaxWalltimeLimit), room)
 	}
-	if err := s.raiseLimit(ctx, t.JobID, want); err != nil {
+	if err := s.raiseLimit(ctx, s.slurmOf(t.Cluster), t.JobID, want); err != nil {
 		return nil, err
 	}
 	n, err := s.store.AddExtension(ctx, t.ID, fmt.Sprintf("time limit raised by %s, from %s to %s, at the request of %s (%s)",
@@ -143,8 +143,8 @@ func (s *Server) extend(ctx context.Context, t *store.Task, by, who string) (*ap
 }
 
 // raiseLimit sets a job's time limit and reads it back.
-func (s *Server) raiseLimit(ctx context.Context, jobID string, want time.Duration) error {
-	if err := s.slurm.SetTimeLimit(ctx, jobID, want); err != nil {
+func (s *Server) raiseLimit(ctx context.Context, sl Slurm, jobID string, want time.Duration) error {
+	if err := sl.SetTimeLimit(ctx, jobID, want); err != nil {
 		msg := "Slurm refused to raise the time limit of job " + jobID + ": " + err.Error()
 		var ce *slurm.CommandError
 		if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "denied") {
@@ -152,7 +152,7 @@ func (s *Server) raiseLimit(ctx context.Context, jobID string, want time.Duratio
 		}
 		return &userError{code: http.StatusBadGateway, msg: msg, err: err}
 	}
-	back, err := s.slurm.TimeLimit(ctx, jobID)
+	back, err := sl.TimeLimit(ctx, jobID)
 	if err != nil {
 		return &userError{code: http.StatusBadGateway, msg: "the time limit of job " + jobID + " was set, but cannot be read back from Slurm: " + err.Error(), err: err}
 	}
@@ -173,12 +173,12 @@ func extensionCount(n int, pool *siteconfig.Pool) string {
 // refreshJob reads a task's job again, so the API shows its new time
 // remaining at once, and the walltime warning moves with the new end.
 func (s *Server) refreshJob(ctx context.Context, t *store.Task) {
-	jobs, err := s.slurm.Query(ctx, []string{t.JobID})
+	jobs, err := s.slurmOf(t.Cluster).Query(ctx, []string{t.JobID})
 	if err != nil {
 		return // the next tick reads it
 	}
 	if j, ok := jobs[t.JobID]; ok && j.Err == nil {
-		s.view.setJob(t.ID, j)
+		s.view.setJob(t.Cluster, t.ID, j)
 		if j.TimeLeft >= walltimeWarning {
 			s.view.unwarn(t.ID)
 		}

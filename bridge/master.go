@@ -5,6 +5,8 @@ import (
 	"net/url"
 
 	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // Version is the bridge's version, set at build time.
@@ -43,10 +45,30 @@ func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.master())
 }
 
-// handleMaster describes the bridge and its view of Slurm.
+// handleMaster describes the bridge and its view of Slurm: on a site of
+// several clusters, each cluster's, and overall stale when any is.
 func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
 	m := s.master()
 	st := s.view.status().api()
+	if s.multiCluster() {
+		for _, cl := range s.clusters() {
+			cs := api.ClusterStatus{Name: siteconfig.ClusterLabel(cl), SlurmStatus: s.view.clusterStatus(cl).api()}
+			m.SlurmClusters = append(m.SlurmClusters, cs)
+			if cs.Stale && !st.Stale {
+				st = cs.SlurmStatus
+				st.Error = cs.Name + ": " + st.Error
+			}
+		}
+	}
 	m.Slurm = &st
 	writeJSON(w, http.StatusOK, m)
+}
+
+// clusterOf is a task's cluster as the API shows it: absent on a site of
+// one cluster.
+func (s *Server) clusterOf(t *store.Task) string {
+	if !s.multiCluster() {
+		return ""
+	}
+	return siteconfig.ClusterLabel(t.Cluster)
 }

@@ -27,7 +27,7 @@ func (s *Server) toAPI(t *store.Task) api.Notebook {
 		ID: t.ID, Description: t.Description, State: t.State, StartTime: t.RegisteredTime.UTC(), Username: t.Owner,
 		ResourcePool: t.Pool, JobID: t.ID, WorkspaceID: api.DefaultWorkspaceID, ServiceAddress: "/proxy/" + t.ID + "/",
 		SlurmJobID: t.JobID, Slots: t.Slots, Node: t.Node, Reason: t.Reason, ExitCode: t.ExitCode,
-		Restarts: t.Restarts, Extensions: t.Extensions, Replaces: t.Replaces,
+		Restarts: t.Restarts, Extensions: t.Extensions, Replaces: t.Replaces, Cluster: s.clusterOf(t),
 	}
 	if !t.PreemptedTime.IsZero() {
 		at := t.PreemptedTime.UTC()

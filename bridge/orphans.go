@@ -58,10 +58,24 @@ func (a *abandoned) swept(cancelled map[string]bool) {
 	}
 }
 
-// Orphans lists the pending or running jobs that carry a bridge job name
-// but whose task the store does not know, or knows as ended.
+// Orphans lists, on every cluster, the pending or running jobs that carry
+// a bridge job name but whose task the store does not know, or knows as
+// ended or as another job's; each job's Cluster says where it is.
 func (s *Server) Orphans(ctx context.Context) ([]slurm.Job, error) {
-	jobs, err := s.slurm.Active(ctx)
+	var out []slurm.Job
+	for _, cl := range s.clusters() {
+		jobs, err := s.clusterOrphans(ctx, cl)
+		if err != nil {
+			return nil, clusterErr(cl, err)
+		}
+		out = append(out, jobs...)
+	}
+	return out, nil
+}
+
+// clusterOrphans lists one cluster's orphan jobs.
+func (s *Server) clusterOrphans(ctx context.Context, cl string) ([]slurm.Job, error) {
+	jobs, err := s.slurmOf(cl).Active(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -71,45 +85,70 @@ func (s *Server) Orphans(ctx context.Context) ([]slurm.Job, error) {
 		if id == "" || j.State == "COMPLETING" {
 			continue
 		}
+		j.Cluster = cl
 		t, err := s.store.GetTask(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			out = append(out, j)
 		case err != nil:
 			return nil, err
-		case api.Terminal(t.State) || t.JobID != j.ID:
+		case api.Terminal(t.State) || t.JobID != j.ID || t.Cluster != cl:
 			out = append(out, j)
 		}
 	}
 	return out, nil
 }
 
-// sweepOrphans reports unknown bridge jobs, and cancels those left by a
-// submit that failed half-way.
+// sweepOrphans sweeps every cluster.
 func (s *Server) sweepOrphans(ctx context.Context) {
-	orphans, err := s.Orphans(ctx)
-	if err != nil {
-		s.log.Warn("look for orphan jobs", "err", err)
-		return
+	s.sweepClusters(ctx, func(string) bool { return true })
+}
+
+// sweepClusters sweeps the clusters want picks; a sweep counts for the
+// abandoned tasks when at least one cluster listed its jobs.
+func (s *Server) sweepClusters(ctx context.Context, want func(cluster string) bool) {
+	cancelled, listed := map[string]bool{}, false
+	for _, cl := range s.clusters() {
+		if want(cl) && s.sweepClusterOrphans(ctx, cl, cancelled) {
+			listed = true
+		}
 	}
-	cancelled := map[string]bool{}
-	defer s.abandoned.swept(cancelled)
+	if listed {
+		s.abandoned.swept(cancelled)
+	}
+}
+
+// sweepClusterOrphans reports a cluster's unknown bridge jobs, and
+// cancels those left by a submit that failed half-way, adding their
+// tasks to cancelled. It reports whether the cluster listed its jobs.
+func (s *Server) sweepClusterOrphans(ctx context.Context, cl string, cancelled map[string]bool) bool {
+	log := s.log
+	if cl != "" {
+		log = log.With("cluster", cl)
+	}
+	orphans, err := s.clusterOrphans(ctx, cl)
+	if err != nil {
+		log.Warn("look for orphan jobs", "err", err)
+		return false
+	}
 	for _, j := range orphans {
 		if id := slurm.TaskIDOf(j.Name); s.abandoned.has(id) {
-			s.log.Info("cancelling the job of a submit that failed", "job_id", j.ID, "name", j.Name)
-			if err := s.slurm.Cancel(ctx, j.ID); err != nil {
-				s.log.Warn("cancel orphan job", "job_id", j.ID, "err", err)
+			log.Info("cancelling the job of a submit that failed", "job_id", j.ID, "name", j.Name)
+			if err := s.slurmOf(cl).Cancel(ctx, j.ID); err != nil {
+				log.Warn("cancel orphan job", "job_id", j.ID, "err", err)
 			} else {
 				cancelled[id] = true
 			}
 			continue
 		}
-		s.log.Warn("a job carries a bridge job name but no known task; `det-bridge orphans --cancel` cancels it",
+		log.Warn("a job carries a bridge job name but no known task; `det-bridge orphans --cancel` cancels it",
 			"job_id", j.ID, "name", j.Name, "user", j.User, "state", j.State)
 	}
+	return true
 }
 
-// CancelJob cancels a Slurm job by id (for `det-bridge orphans --cancel`).
-func (s *Server) CancelJob(ctx context.Context, jobID string) error {
-	return s.slurm.Cancel(ctx, jobID)
+// CancelJob cancels a Slurm job by cluster and id (for `det-bridge
+// orphans --cancel`).
+func (s *Server) CancelJob(ctx context.Context, cluster, jobID string) error {
+	return s.slurmOf(cluster).Cancel(ctx, jobID)
 }

@@ -5,10 +5,10 @@ import (
 	"github.com/det-slurm/bridge/slurm"
 )
 
-// setupPools settles the site's pools against Slurm's nodes (package
-// siteconfig) and puts them into the bridge's config.
-func (s *Server) setupPools(nodes []slurm.Node) error {
-	settled, err := siteconfig.SettlePools(s.cfg, nodes)
+// setupPools settles the site's pools against each cluster's nodes
+// (package siteconfig) and puts them into the bridge's config.
+func (s *Server) setupPools(nodes map[string][]slurm.Node) error {
+	settled, err := siteconfig.SettleClusterPools(s.cfg, nodes)
 	if err != nil {
 		return err
 	}

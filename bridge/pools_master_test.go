@@ -57,7 +57,7 @@ func TestSetupPools(t *testing.T) {
 		{Name: "g1", Partitions: []string{"gpu"}, GPUs: 4, GPUType: "a100"},
 		{Name: "c1", Partitions: []string{"cpu", "debug"}, Default: true},
 	}
-	if err := s.setupPools(nodes); err != nil {
+	if err := s.setupPools(map[string][]slurm.Node{"": nodes}); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(s.cfg.PoolNames(), " "); got != "cpu gpu long debug" {
@@ -77,7 +77,7 @@ func TestSetupPools(t *testing.T) {
 	}
 	bad := masterServer(t)
 	before := strings.Join(bad.cfg.PoolNames(), " ")
-	if err := bad.setupPools(nodes[1:]); err == nil || !strings.Contains(err.Error(), `partition "gpu" does not exist in Slurm`) {
+	if err := bad.setupPools(map[string][]slurm.Node{"": nodes[1:]}); err == nil || !strings.Contains(err.Error(), `partition "gpu" does not exist in Slurm`) {
 		t.Errorf("no partition gpu: %v", err)
 	}
 	if got := strings.Join(bad.cfg.PoolNames(), " "); got != before {

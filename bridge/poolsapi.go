@@ -1,12 +1,15 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/det-slurm/bridge/api"
+	"github.com/det-slurm/bridge/bridge/store"
 	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -30,13 +33,17 @@ func (s *Server) handlePools(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) poolsStatus(ctx context.Context) ([]api.ResourcePool, error) {
-	nodes, live, err := s.nodesAndLiveTasks(ctx)
+	nodes, live, err := s.poolNodesAndLiveTasks(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]api.ResourcePool, 0, len(s.cfg.ResourcePools))
 	for _, p := range s.cfg.ResourcePools {
-		rp := s.poolOf(p, nodes)
+		rp := s.poolOf(p, nodes[p.Cluster])
+		if s.multiCluster() {
+			rp.Cluster = siteconfig.ClusterLabel(p.Cluster)
+		}
+		rp.SlurmStale = s.view.clusterStatus(p.Cluster).Stale
 		for _, t := range live {
 			if t.Pool != p.Name {
 				continue
@@ -59,6 +66,31 @@ func (s *Server) poolsStatus(ctx context.Context) ([]api.ResourcePool, error) {
 		out = append(out, rp)
 	}
 	return out, nil
+}
+
+// poolNodesAndLiveTasks returns each cluster's nodes (from the cached
+// views) and the live tasks. A cluster that does not answer, and never
+// did, has no nodes (its pools show none); an error only when no cluster
+// answers.
+func (s *Server) poolNodesAndLiveTasks(ctx context.Context) (map[string][]slurm.Node, []*store.Task, error) {
+	by := map[string][]slurm.Node{}
+	var firstErr error
+	for _, cl := range s.clusters() {
+		nodes, err := s.clusterNodes(ctx, cl)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, clusterErr(cl, err))
+			continue
+		}
+		by[cl] = nodes
+	}
+	if len(by) == 0 {
+		return nil, nil, fmt.Errorf("ask Slurm for its nodes: %w", firstErr)
+	}
+	live, err := s.store.LiveTasks(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list live tasks: %w", err)
+	}
+	return by, live, nil
 }
 
 // poolOf is pool p and the capacity of its partition's nodes, as

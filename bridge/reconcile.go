@@ -17,68 +17,6 @@ import (
 	"github.com/det-slurm/bridge/slurm"
 )
 
-// reconcile asks Slurm about every live task in one call and moves each
-// task's state to match. A failed query changes nothing: the view is
-// marked stale and queries back off until the controller answers.
-func (s *Server) reconcile(ctx context.Context) {
-	now := time.Now()
-	if !s.view.due(now) {
-		return
-	}
-	live, err := s.store.LiveTasks(ctx)
-	if err != nil {
-		s.log.Error("reconcile: load tasks", "err", err)
-		return
-	}
-	s.forgetEnded(live, now)
-	var ids []string
-	for _, t := range live {
-		if t.JobID != "" {
-			ids = append(ids, t.JobID)
-		} else {
-			s.endHalfDone(ctx, t)
-		}
-	}
-	if len(ids) == 0 {
-		s.view.ok(now, nil)
-		return
-	}
-	s.view.begin(now)
-	jobs, err := s.slurm.Query(ctx, ids)
-	if err != nil {
-		if !s.view.status().Stale {
-			s.log.Warn("Slurm does not answer; keeping every task's state until it does", "err", err)
-		}
-		s.view.failed(now, err)
-		return
-	}
-	if st := s.view.status(); st.Stale {
-		s.log.Info("Slurm answers again", "down_for", now.Sub(st.Since).Round(time.Second))
-	}
-	byTask := make(map[string]slurm.Job, len(jobs))
-	for _, t := range live {
-		if j, ok := jobs[t.JobID]; ok && t.JobID != "" && j.Err == nil {
-			byTask[t.ID] = j
-		}
-	}
-	s.view.ok(now, byTask)
-	for _, t := range live {
-		if t.JobID == "" {
-			continue
-		}
-		job, known := jobs[t.JobID]
-		if known && job.Err != nil {
-			// Only this job's record did not read: its task keeps its
-			// state until one does.
-			s.log.Warn("cannot read Slurm's record of the job; the task keeps its state", "task_id", t.ID, "job_id", t.JobID, "err", job.Err)
-			continue
-		}
-		if err := s.apply(ctx, t, job, known); err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Error("reconcile task", "task_id", t.ID, "err", err)
-		}
-	}
-}
-
 // walltimeWarning is how long before its time limit a notebook's logs get
 // a warning.
 const walltimeWarning = 10 * time.Minute
@@ -88,7 +26,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 	if !known {
 		// squeue has forgotten the job: accounting knows how it ended, where
 		// the cluster keeps it; else the launcher's exit record tells.
-		state, _, err := s.slurm.Finished(ctx, t.JobID)
+		state, _, err := s.slurmOf(t.Cluster).Finished(ctx, t.JobID)
 		if err != nil && !errors.Is(err, slurm.ErrNoAccounting) {
 			s.log.Warn("sacct", "job_id", t.JobID, "err", err)
 		}
@@ -99,7 +37,7 @@ func (s *Server) apply(ctx context.Context, t *store.Task, job slurm.Job, known 
 		if active && s.view.cancelDue(t.ID, time.Now()) {
 			// The kill was asked for while the controller did not answer, or
 			// was lost: send it again.
-			if err := s.slurm.Cancel(ctx, t.JobID); err != nil {
+			if err := s.slurmOf(t.Cluster).Cancel(ctx, t.JobID); err != nil {
 				s.log.Warn("cancel job", "task_id", t.ID, "job_id", t.JobID, "err", err)
 			}
 		}
@@ -283,7 +221,7 @@ func (s *Server) stop(ctx context.Context, t *store.Task, reason, event string) 
 		return err
 	}
 	s.view.cancelDue(t.ID, time.Now())
-	if err := s.slurm.Cancel(ctx, t.JobID); err != nil {
+	if err := s.slurmOf(t.Cluster).Cancel(ctx, t.JobID); err != nil {
 		// The reconciler sends it again once the controller answers.
 		s.log.Warn("cancel job; will retry", "task_id", t.ID, "job_id", t.JobID, "err", err)
 		_ = s.store.AddEvent(ctx, t.ID, "Slurm did not answer the cancel; it is sent again once the controller answers")

@@ -8,26 +8,51 @@ import (
 	"github.com/det-slurm/bridge/slurm"
 )
 
-// slurmView is what the bridge last learned from Slurm: whether its view
-// is stale (the controller did not answer), and per task the facts that
-// are not worth a database write (estimated start, walltime left).
+// slurmView is what the bridge last learned from Slurm: per cluster,
+// whether its view is stale (the controller did not answer), and per task
+// the facts that are not worth a database write (estimated start,
+// walltime left).
 type slurmView struct {
-	mu        sync.Mutex
-	stale     bool
-	staleErr  string
-	since     time.Time // first failure of the current outage
-	lastOK    time.Time
-	failures  int
-	nextTry   time.Time
-	asking    time.Time // start of the query in flight; zero when none
+	mu sync.Mutex
+	// clusterHealth is the local cluster's; others holds the other
+	// clusters', by name.
+	clusterHealth
+	others    map[string]*clusterHealth
 	slowAfter time.Duration
-	jobs      map[string]slurm.Job // by task id
-	warned    map[string]bool      // walltime warning given
-	ends      map[string]time.Time // where each running job's end lay at the last tick
-	cancelled map[string]time.Time // last scancel sent for a TERMINATING task
+	jobs      map[string]map[string]slurm.Job // by cluster, then task id
+	warned    map[string]bool                 // walltime warning given
+	ends      map[string]time.Time            // where each running job's end lay at the last tick
+	cancelled map[string]time.Time            // last scancel sent for a TERMINATING task
 }
 
-// viewStatus is the bridge's view of the controller.
+// clusterHealth is how one cluster's controller has answered lately.
+type clusterHealth struct {
+	stale    bool
+	staleErr string
+	since    time.Time // first failure of the current outage
+	lastOK   time.Time
+	failures int
+	nextTry  time.Time
+	asking   time.Time // start of the query in flight; zero when none
+}
+
+// health returns a cluster's record; the caller holds v.mu.
+func (v *slurmView) health(cluster string) *clusterHealth {
+	if cluster == "" {
+		return &v.clusterHealth
+	}
+	if v.others == nil {
+		v.others = map[string]*clusterHealth{}
+	}
+	h, ok := v.others[cluster]
+	if !ok {
+		h = &clusterHealth{}
+		v.others[cluster] = h
+	}
+	return h
+}
+
+// viewStatus is the bridge's view of one cluster's controller.
 type viewStatus struct {
 	Stale  bool
 	Error  string
@@ -35,24 +60,28 @@ type viewStatus struct {
 	LastOK time.Time
 }
 
-// status reports the view; a query that has gone unanswered for longer
-// than slowAfter already makes it stale.
-func (v *slurmView) status() viewStatus {
+// status reports the local cluster's view.
+func (v *slurmView) status() viewStatus { return v.clusterStatus("") }
+
+// clusterStatus reports a cluster's view; a query that has gone
+// unanswered for longer than slowAfter already makes it stale.
+func (v *slurmView) clusterStatus(cluster string) viewStatus {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	st := viewStatus{Stale: v.stale, Error: v.staleErr, Since: v.since, LastOK: v.lastOK}
-	if !st.Stale && !v.asking.IsZero() && v.slowAfter > 0 && time.Since(v.asking) > v.slowAfter {
-		st.Stale, st.Since = true, v.asking
-		st.Error = "squeue has not answered for " + time.Since(v.asking).Round(time.Second).String()
+	h := v.health(cluster)
+	st := viewStatus{Stale: h.stale, Error: h.staleErr, Since: h.since, LastOK: h.lastOK}
+	if !st.Stale && !h.asking.IsZero() && v.slowAfter > 0 && time.Since(h.asking) > v.slowAfter {
+		st.Stale, st.Since = true, h.asking
+		st.Error = "squeue has not answered for " + time.Since(h.asking).Round(time.Second).String()
 	}
 	return st
 }
 
-// begin records that a query is in flight.
-func (v *slurmView) begin(now time.Time) {
+// begin records that a query of a cluster is in flight.
+func (v *slurmView) begin(cluster string, now time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.asking = now
+	v.health(cluster).asking = now
 }
 
 // api returns the status as the API shows it.
@@ -67,46 +96,55 @@ func (st viewStatus) api() api.SlurmStatus {
 	return out
 }
 
-// due reports whether a query should be tried now (backing off while the
-// controller fails).
-func (v *slurmView) due(now time.Time) bool {
+// due reports whether a cluster should be asked now (backing off while
+// its controller fails).
+func (v *slurmView) due(cluster string, now time.Time) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return !now.Before(v.nextTry)
+	return !now.Before(v.health(cluster).nextTry)
 }
 
-// failed records a failed query and backs off: 1 s, 2 s, 4 s ... 30 s.
-func (v *slurmView) failed(now time.Time, err error) {
+// failed records a failed query of a cluster and backs off: 1 s, 2 s,
+// 4 s ... 30 s. The cluster's tasks keep what the view knew of them.
+func (v *slurmView) failed(cluster string, now time.Time, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if !v.stale {
-		v.since = now
-		if !v.asking.IsZero() {
-			v.since = v.asking
+	h := v.health(cluster)
+	if !h.stale {
+		h.since = now
+		if !h.asking.IsZero() {
+			h.since = h.asking
 		}
 	}
-	v.asking = time.Time{}
-	v.stale, v.staleErr = true, err.Error()
-	v.failures++
-	back := time.Second << min(v.failures-1, 5)
-	v.nextTry = now.Add(min(back, 30*time.Second))
+	h.asking = time.Time{}
+	h.stale, h.staleErr = true, err.Error()
+	h.failures++
+	back := time.Second << min(h.failures-1, 5)
+	h.nextTry = now.Add(min(back, 30*time.Second))
 }
 
-// ok records a successful query and the jobs it returned.
-func (v *slurmView) ok(now time.Time, byTask map[string]slurm.Job) {
+// ok records a successful query of a cluster and the jobs it returned,
+// by task id.
+func (v *slurmView) ok(cluster string, now time.Time, byTask map[string]slurm.Job) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.stale, v.staleErr, v.failures, v.nextTry, v.lastOK = false, "", 0, time.Time{}, now
-	v.asking = time.Time{}
-	v.since = time.Time{}
-	v.jobs = byTask
+	*v.health(cluster) = clusterHealth{lastOK: now}
+	if v.jobs == nil {
+		v.jobs = map[string]map[string]slurm.Job{}
+	}
+	v.jobs[cluster] = byTask
 }
 
+// job is what the last look at Slurm saw of a task's job.
 func (v *slurmView) job(taskID string) (slurm.Job, bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	j, ok := v.jobs[taskID]
-	return j, ok
+	for _, jobs := range v.jobs {
+		if j, ok := jobs[taskID]; ok {
+			return j, true
+		}
+	}
+	return slurm.Job{}, false
 }
 
 // warnOnce reports true the first time it is called for a task.

@@ -158,7 +158,7 @@ func (s *Server) checkSlots(ctx context.Context, pool *siteconfig.Pool, slots in
 	if pool.MaxSlots > 0 && slots > pool.MaxSlots {
 		return badRequest("resources.slots: %d is more than pool %q allows per notebook (%d)", slots, pool.Name, pool.MaxSlots)
 	}
-	nodes, err := s.refreshNodes(ctx)
+	nodes, err := s.clusterNodes(ctx, pool.Cluster)
 	if err != nil {
 		return &userError{code: http.StatusServiceUnavailable, msg: "cannot reach Slurm to check the pool's nodes: " + err.Error(), err: err}
 	}
@@ -262,7 +262,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		State: api.StateQueued, Pool: pool.Name, Slots: slots, Config: string(cfgJSON),
 		JupyterToken: randomHex(24), Secret: randomHex(24), ProofKey: randomHex(32), ProxyMode: s.cfg.ProxyModeOf(pool),
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
-		Replaces: replaces, HasContext: len(contextTar) > 0,
+		Replaces: replaces, HasContext: len(contextTar) > 0, Cluster: pool.Cluster,
 	}
 	if err := s.store.InsertTask(ctx, t); err != nil {
 		return nil, err
@@ -285,7 +285,7 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		undo()
 		return nil, err
 	}
-	jobID, err := s.slurm.Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
+	jobID, err := s.slurmOf(t.Cluster).Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
 	if err != nil {
 		undo()
 		if slurm.ControllerTrouble(err) {

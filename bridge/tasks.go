@@ -49,8 +49,15 @@ func (s *Server) handleTasks(w http.ResponseWriter, r *http.Request) {
 	}
 	// Without Slurm's node list the tasks are still listed, with their
 	// nodes but no devices.
-	nodes, _ := s.refreshNodes(r.Context())
-	writeJSON(w, http.StatusOK, api.GetTasksResponse{AllocationIDToSummary: summaries(u, nodes, live)})
+	nodes, _ := s.allNodes(r.Context())
+	sums := summaries(u, nodes, live)
+	for _, t := range live {
+		if sum, ok := sums[api.AllocationID(t.ID)]; ok && s.multiCluster() {
+			sum.Cluster = s.clusterOf(t)
+			sums[sum.AllocationID] = sum
+		}
+	}
+	writeJSON(w, http.StatusOK, api.GetTasksResponse{AllocationIDToSummary: sums})
 }
 
 // summaries are the live tasks u may see as Determined's

@@ -85,13 +85,13 @@ func (s *Server) fromTaskNode(ctx context.Context, t *store.Task, remote string)
 		return http.StatusForbidden, fmt.Sprintf("cannot read the caller's address %q", remote)
 	}
 	ip = ip.Unmap()
-	if j, ok := s.view.job(t.ID); ok && j.Err == nil && len(j.Nodes) > 0 && s.nodesHave(ctx, j.Nodes, ip) {
+	if j, ok := s.view.job(t.ID); ok && j.Err == nil && len(j.Nodes) > 0 && s.nodesHave(ctx, t.Cluster, j.Nodes, ip) {
 		return 0, ""
 	}
 	if t.JobID == "" {
 		return http.StatusConflict, "the task has no Slurm job yet"
 	}
-	jobs, err := s.slurm.Query(ctx, []string{t.JobID})
+	jobs, err := s.slurmOf(t.Cluster).Query(ctx, []string{t.JobID})
 	if err != nil {
 		return http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: " + err.Error()
 	}
@@ -105,17 +105,18 @@ func (s *Server) fromTaskNode(ctx context.Context, t *store.Task, remote string)
 		return http.StatusServiceUnavailable, "cannot confirm the allocation with Slurm: " + job.NodesErr.Error()
 	case len(job.Nodes) == 0:
 		return http.StatusServiceUnavailable, fmt.Sprintf("job %s has no nodes yet (%s)", t.JobID, job.State)
-	case !s.nodesHave(ctx, job.Nodes, ip):
+	case !s.nodesHave(ctx, t.Cluster, job.Nodes, ip):
 		return http.StatusForbidden, fmt.Sprintf("%s is not an address of job %s's nodes (%s)", ip, t.JobID, job.NodeList)
 	}
 	return 0, ""
 }
 
-// nodesHave reports whether ip is an address of one of the named nodes:
+// nodesHave reports whether ip is an address of one of the named nodes of
+// a cluster:
 // Slurm's NodeAddr of each (its name when Slurm has none), resolved.
-func (s *Server) nodesHave(ctx context.Context, names []string, ip netip.Addr) bool {
+func (s *Server) nodesHave(ctx context.Context, cluster string, names []string, ip netip.Addr) bool {
 	addrs := map[string]string{}
-	if nodes, err := s.refreshNodes(ctx); err == nil {
+	if nodes, err := s.clusterNodes(ctx, cluster); err == nil {
 		for _, n := range nodes {
 			addrs[n.Name] = n.Addr
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/metrics"
 	"github.com/det-slurm/bridge/bridge/store"
+	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -64,10 +65,13 @@ func (s *Server) MetricsSnapshot(ctx context.Context) (metrics.Snapshot, error) 
 		return metrics.Snapshot{}, fmt.Errorf("list live tasks: %w", err)
 	}
 	snap := metrics.Snapshot{Pools: s.poolGPUs(live, time.Now()), Tasks: s.taskCounts(counts)}
-	st := s.view.status()
-	snap.SlurmStale = st.Stale
-	if !st.LastOK.IsZero() {
-		snap.SlurmAgeSeconds = time.Since(st.LastOK).Seconds()
+	for _, cl := range s.clusters() {
+		st := s.view.clusterStatus(cl)
+		v := metrics.SlurmView{Cluster: siteconfig.ClusterLabel(cl), Stale: st.Stale}
+		if !st.LastOK.IsZero() {
+			v.AgeSeconds = time.Since(st.LastOK).Seconds()
+		}
+		snap.Slurm = append(snap.Slurm, v)
 	}
 	snap.Tunnels = s.tunnels.Open()
 	return snap, nil

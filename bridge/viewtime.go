@@ -57,13 +57,16 @@ func (v *slurmView) restarted(taskID string) {
 
 // setJob puts a fresh record of a task's job in the view (after the
 // bridge changed the job, before the next tick).
-func (v *slurmView) setJob(taskID string, j slurm.Job) {
+func (v *slurmView) setJob(cluster, taskID string, j slurm.Job) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.jobs == nil {
-		v.jobs = map[string]slurm.Job{}
+		v.jobs = map[string]map[string]slurm.Job{}
 	}
-	v.jobs[taskID] = j
+	if v.jobs[cluster] == nil {
+		v.jobs[cluster] = map[string]slurm.Job{}
+	}
+	v.jobs[cluster][taskID] = j
 	delete(v.ends, taskID)
 }
 

@@ -28,7 +28,8 @@ func newListCmd(g *globals, k client.Kind) *cobra.Command {
 }
 
 // runList prints the tasks of a kind: a table (after a warning when the
-// bridge cannot reach Slurm), or JSON.
+// bridge cannot reach Slurm; with a Cluster column on a site of several
+// Slurm clusters), or JSON.
 func runList(ctx context.Context, o listOptions, c bridgeClient, con *console) error {
 	nbs, err := c.List(ctx, o.kind)
 	if err != nil {
@@ -37,9 +38,14 @@ func runList(ctx context.Context, o listOptions, c bridgeClient, con *console) e
 	if o.json {
 		return con.printJSON(nbs)
 	}
-	warnIfStale(ctx, c, con)
+	m := warnIfStale(ctx, c, con)
+	clusters := m != nil && len(m.SlurmClusters) > 1
 	tw := tabwriter.NewWriter(con.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode\tRemaining")
+	head := "Id\tOwner\tDescription\tRegistered Time\tState\tResource Pool\tSlots\tNode\tRemaining"
+	if clusters {
+		head = "Id\tOwner\tDescription\tRegistered Time\tState\tCluster\tResource Pool\tSlots\tNode\tRemaining"
+	}
+	fmt.Fprintln(tw, head)
 	for _, n := range nbs {
 		state := stateText(n)
 		if n.EstimatedStart != nil {
@@ -48,6 +54,9 @@ func runList(ctx context.Context, o listOptions, c bridgeClient, con *console) e
 		remaining := ""
 		if n.TimeRemainingSeconds != nil {
 			remaining = (time.Duration(*n.TimeRemainingSeconds) * time.Second).String()
+		}
+		if clusters {
+			state += "\t" + n.Cluster
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", n.ID, n.Username, n.Description,
 			n.StartTime.Local().Format("2006-01-02 15:04:05"), state, n.ResourcePool, n.Slots, n.Node, remaining)
@@ -68,16 +77,21 @@ func stateText(n api.Notebook) string {
 	return state
 }
 
-// warnIfStale tells the user when the bridge cannot reach Slurm, so the
-// states shown may be out of date.
-func warnIfStale(ctx context.Context, c bridgeClient, con *console) {
+// warnIfStale tells the user when the bridge cannot reach Slurm (one of
+// its clusters), so the states shown may be out of date. It returns the
+// bridge's description, nil when it could not be read.
+func warnIfStale(ctx context.Context, c bridgeClient, con *console) *api.Master {
 	m, err := c.MasterInfo(ctx)
-	if err != nil || m.Slurm == nil || !m.Slurm.Stale {
-		return
+	if err != nil {
+		return nil
+	}
+	if m.Slurm == nil || !m.Slurm.Stale {
+		return m
 	}
 	since := ""
 	if m.Slurm.Since != nil {
 		since = " since " + m.Slurm.Since.Local().Format("15:04:05")
 	}
 	fmt.Fprintf(con.ErrOut, "Warning: the bridge cannot reach Slurm%s (%s); states below may be out of date.\n", since, m.Slurm.Error)
+	return m
 }

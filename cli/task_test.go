@@ -122,3 +122,24 @@ func TestStateTextUnreachable(t *testing.T) {
 		t.Errorf("state %q", got)
 	}
 }
+
+// TestListClusters: on a site of several Slurm clusters the table has a
+// Cluster column; a stale cluster is named in the warning.
+func TestListClusters(t *testing.T) {
+	f := &fakeClient{
+		list: []api.Notebook{{ID: "abcd-1", State: api.StateRunning, ResourcePool: "gpu2", Slots: 1, Description: "x", Username: "determined", Cluster: "devcluster2"}},
+		master: api.Master{Slurm: &api.SlurmStatus{Stale: true, Error: "devcluster2: squeue: timed out"},
+			SlurmClusters: []api.ClusterStatus{{Name: "local"}, {Name: "devcluster2", SlurmStatus: api.SlurmStatus{Stale: true}}}},
+	}
+	con, out, errOut := testConsole("")
+	if err := runList(context.Background(), listOptions{kind: client.NotebookKind}, f, con); err != nil {
+		t.Fatal(err)
+	}
+	if r := rows(out.String()); len(r) != 2 || r[0] != "Id Owner Description Registered Time State Cluster Resource Pool Slots Node Remaining" ||
+		!strings.HasSuffix(r[1], " RUNNING devcluster2 gpu2 1") {
+		t.Errorf("table:\n%s", out.String())
+	}
+	if !strings.Contains(errOut.String(), "(devcluster2: squeue: timed out)") {
+		t.Errorf("warning %q", errOut.String())
+	}
+}

@@ -158,7 +158,17 @@ func proxyGet(t *testing.T, c *client.Client, id, path string) (int, string) {
 // `scontrol show job -d`.
 func jobGPUs(t *testing.T, jobID string) (string, []string) {
 	t.Helper()
-	out := run(t, "scontrol", "show", "job", "-d", jobID)
+	return jobGPUsOn(t, "", jobID)
+}
+
+// jobGPUsOn is jobGPUs for a job of a Slurm cluster ("" the local one).
+func jobGPUsOn(t *testing.T, slurmCluster, jobID string) (string, []string) {
+	t.Helper()
+	args := []string{"show", "job", "-d", jobID}
+	if slurmCluster != "" {
+		args = append([]string{"-M", slurmCluster}, args...)
+	}
+	out := run(t, "scontrol", args...)
 	m := regexp.MustCompile(`Nodes=(\S+) CPU_IDs=\S+ Mem=\S+ GRES=\S*\(IDX:([0-9,-]+)\)`).FindStringSubmatch(out)
 	if m == nil {
 		return "", nil

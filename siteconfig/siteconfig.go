@@ -61,21 +61,24 @@ type Config struct {
 	MinUID int `yaml:"min_uid"`
 	// InsecureEmptyDefaultPasswords lets admin and determined keep their
 	// empty passwords: for a test cluster only.
-	InsecureEmptyDefaultPasswords bool              `yaml:"insecure_empty_default_passwords"`
-	ContainerRuntime              Runtime           `yaml:"container_runtime"`
-	DefaultImages                 Images            `yaml:"default_images"`
-	AllowedBindPrefixes           []string          `yaml:"allowed_bind_prefixes"`
-	NotebookTimeout               string            `yaml:"notebook_timeout"`
-	MinIdleTimeout                string            `yaml:"min_idle_timeout"`
-	HeartbeatInterval             string            `yaml:"heartbeat_interval"`
-	ReconcileInterval             string            `yaml:"reconcile_interval"`
-	CapacityInterval              string            `yaml:"capacity_interval"`
-	AutoPools                     bool              `yaml:"auto_pools"`
-	TaskContainerDefaults         map[string]any    `yaml:"task_container_defaults"`
-	DefaultComputePool            string            `yaml:"default_compute_pool"`
-	DefaultAuxPool                string            `yaml:"default_aux_pool"`
-	ResourcePools                 []Pool            `yaml:"resource_pools"`
-	SlurmEnv                      map[string]string `yaml:"slurm_env"`
+	InsecureEmptyDefaultPasswords bool           `yaml:"insecure_empty_default_passwords"`
+	ContainerRuntime              Runtime        `yaml:"container_runtime"`
+	DefaultImages                 Images         `yaml:"default_images"`
+	AllowedBindPrefixes           []string       `yaml:"allowed_bind_prefixes"`
+	NotebookTimeout               string         `yaml:"notebook_timeout"`
+	MinIdleTimeout                string         `yaml:"min_idle_timeout"`
+	HeartbeatInterval             string         `yaml:"heartbeat_interval"`
+	ReconcileInterval             string         `yaml:"reconcile_interval"`
+	CapacityInterval              string         `yaml:"capacity_interval"`
+	AutoPools                     bool           `yaml:"auto_pools"`
+	TaskContainerDefaults         map[string]any `yaml:"task_container_defaults"`
+	DefaultComputePool            string         `yaml:"default_compute_pool"`
+	DefaultAuxPool                string         `yaml:"default_aux_pool"`
+	ResourcePools                 []Pool         `yaml:"resource_pools"`
+	// Clusters are the Slurm clusters besides the local one (the one the
+	// login node's slurm.conf names) that pools may name.
+	Clusters []Cluster         `yaml:"clusters"`
+	SlurmEnv map[string]string `yaml:"slurm_env"`
 	// AuditRetention is how long the audit trail keeps an entry ("365d",
 	// "2160h"); DefaultAuditRetention when unset.
 	AuditRetention string `yaml:"audit_retention"`
@@ -115,8 +118,11 @@ type Images struct {
 
 // Pool is a resource pool backed by one Slurm partition.
 type Pool struct {
-	Name        string `yaml:"name"`
-	Partition   string `yaml:"partition"`
+	Name      string `yaml:"name"`
+	Partition string `yaml:"partition"`
+	// Cluster is the Slurm cluster of the partition: "" for the local one,
+	// else a name of the site's clusters:.
+	Cluster     string `yaml:"cluster"`
 	Description string `yaml:"description"`
 	GPU         GPU    `yaml:"gpu"`
 	// SbatchArgs are given to every job of the pool (--account, --qos,
@@ -331,6 +337,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.checkPasswordChangeLoginWithin(); err != nil {
+		return err
+	}
+	if err := c.checkClusters(); err != nil {
 		return err
 	}
 	if len(c.ResourcePools) == 0 && !c.AutoPools {

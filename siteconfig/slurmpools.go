@@ -29,11 +29,24 @@ func (s SettledPools) Apply(c *Config) {
 	c.DefaultAuxPool = s.DefaultAux
 }
 
-// SettlePools checks c's pools against Slurm's nodes and settles them; c
-// is not changed. An error names the field at fault.
+// SettlePools checks c's pools against the local cluster's nodes and
+// settles them; c is not changed. An error names the field at fault.
 func SettlePools(c *Config, nodes []slurm.Node) (SettledPools, error) {
-	parts := partitionsOf(nodes)
-	pools, err := checkPartitions(c.ResourcePools, parts)
+	return SettleClusterPools(c, map[string][]slurm.Node{"": nodes})
+}
+
+// SettleClusterPools is SettlePools for a site of several clusters: each
+// pool is checked against its own cluster's nodes (byCluster, keyed by
+// cluster name, "" the local one). auto_pools and the default pools
+// follow the local cluster's partitions.
+func SettleClusterPools(c *Config, byCluster map[string][]slurm.Node) (SettledPools, error) {
+	parts := partitionsOf(byCluster[""])
+	pools, err := checkPartitions(c.ResourcePools, func(cluster string) map[string][]slurm.Node {
+		if cluster == "" {
+			return parts
+		}
+		return partitionsOf(byCluster[cluster])
+	})
 	if err != nil {
 		return SettledPools{}, err
 	}
@@ -44,7 +57,7 @@ func SettlePools(c *Config, nodes []slurm.Node) (SettledPools, error) {
 	if len(s.Pools) == 0 {
 		return SettledPools{}, errors.New("no resource pools: the site config lists none and Slurm reports no partitions")
 	}
-	s.DefaultCompute, s.DefaultAux = defaultPools(s.Pools, parts, slurm.DefaultPartition(nodes), s.DefaultCompute, s.DefaultAux)
+	s.DefaultCompute, s.DefaultAux = defaultPools(s.Pools, parts, slurm.DefaultPartition(byCluster[""]), s.DefaultCompute, s.DefaultAux)
 	return s, nil
 }
 
@@ -71,14 +84,20 @@ func partitionNames(parts map[string][]slurm.Node) []string {
 }
 
 // checkPartitions returns a copy of pools in which every pool's partition
-// exists and its slots_per_node matches its nodes' GPUs; a pool that
-// takes its GPUs from Slurm asks for GRES gpu when its nodes have some.
-func checkPartitions(pools []Pool, parts map[string][]slurm.Node) ([]Pool, error) {
+// exists in its cluster (partsOf) and its slots_per_node matches its
+// nodes' GPUs; a pool that takes its GPUs from Slurm asks for GRES gpu
+// when its nodes have some.
+func checkPartitions(pools []Pool, partsOf func(cluster string) map[string][]slurm.Node) ([]Pool, error) {
 	out := slices.Clone(pools)
 	for i, p := range out {
+		parts := partsOf(p.Cluster)
 		pn, ok := parts[p.Partition]
 		if !ok {
-			return nil, fmt.Errorf("resource_pools[%d] (pool %s): partition %q does not exist in Slurm (partitions: %s)", i, p.Name, p.Partition, strings.Join(partitionNames(parts), ", "))
+			where := "Slurm"
+			if p.Cluster != "" {
+				where = "Slurm cluster " + p.Cluster
+			}
+			return nil, fmt.Errorf("resource_pools[%d] (pool %s): partition %q does not exist in %s (partitions: %s)", i, p.Name, p.Partition, where, strings.Join(partitionNames(parts), ", "))
 		}
 		most := slurm.MaxGPUs(pn)
 		if p.GPUFromSlurm && most > 0 {
@@ -96,7 +115,7 @@ func checkPartitions(pools []Pool, parts map[string][]slurm.Node) ([]Pool, error
 func addPartitionPools(pools []Pool, parts map[string][]slurm.Node) ([]Pool, []string) {
 	var added []string
 	for _, name := range partitionNames(parts) {
-		if slices.ContainsFunc(pools, func(p Pool) bool { return p.Partition == name }) {
+		if slices.ContainsFunc(pools, func(p Pool) bool { return p.Partition == name && p.Cluster == "" }) {
 			continue
 		}
 		pool := Pool{Name: name, Partition: name, Description: "Slurm partition " + name}
@@ -115,7 +134,7 @@ func addPartitionPools(pools []Pool, parts map[string][]slurm.Node) ([]Pool, []s
 func defaultPools(pools []Pool, parts map[string][]slurm.Node, def, compute, aux string) (string, string) {
 	poolOf := ""
 	for _, p := range pools {
-		if p.Partition == def {
+		if p.Partition == def && p.Cluster == "" {
 			poolOf = p.Name
 			break
 		}

@@ -28,6 +28,9 @@ type Job struct {
 	TimeLeft time.Duration
 	User     string
 	QOS      string
+	// Cluster is the Slurm cluster the job is in, where the caller that
+	// asked knows it ("" the local one); this package never sets it.
+	Cluster string
 	// Err is set when Slurm's record of the job could not be read: only
 	// ID is known, and the job's state is unknown this time (it is not
 	// gone).
@@ -49,6 +52,9 @@ type Node struct {
 	GPUsUsed         int
 	GPUType          string
 	State            string
+	// Cluster is the Slurm cluster of the node, where the caller that
+	// asked knows it ("" the local one); this package never sets it.
+	Cluster string
 }
 
 // DefaultPartition is the partition marked default in sinfo, or "".
@@ -78,6 +84,10 @@ type CLI struct {
 	Env []string
 	// Timeout bounds each command; zero means 15 s.
 	Timeout time.Duration
+	// Cluster, when set, is the Slurm cluster every command is sent to
+	// (-M Cluster), through the slurmdbd the local slurm.conf names; ""
+	// is the local cluster, with no -M.
+	Cluster string
 
 	// marker returns squeue's record marker; nil means newMarker (tests
 	// set a fixed one).
@@ -100,10 +110,16 @@ func (c *CLI) run(ctx context.Context, cmd Cmd) ([]byte, error) {
 	if cmd.Env == nil {
 		cmd.Env = c.Env
 	}
-	return c.Runner.Run(ctx, cmd)
+	if c.Cluster == "" {
+		return c.Runner.Run(ctx, cmd)
+	}
+	cmd.Args = append([]string{"-M", c.Cluster}, cmd.Args...)
+	out, err := c.Runner.Run(ctx, cmd)
+	return DropClusterHeaders(out), err
 }
 
-// Submit runs sbatch --parsable and returns the job id.
+// Submit runs sbatch --parsable and returns the job id (sbatch -M prints
+// "id;cluster").
 func (c *CLI) Submit(ctx context.Context, r SubmitRequest) (string, error) {
 	args := append([]string{"--parsable"}, r.Args...)
 	args = append(args, r.Script)

@@ -71,16 +71,17 @@ func TestSnapshotGauges(t *testing.T) {
 	src := fixedSource{s: Snapshot{
 		Tasks:   []TaskCount{{Kind: "notebook", Pool: "gpu", State: "RUNNING", N: 2}},
 		Pools:   []PoolGPUs{{Pool: "gpu", Allocated: 3, Idle: 1}},
-		Tunnels: 2, SlurmStale: true, SlurmAgeSeconds: 12,
+		Tunnels: 2, Slurm: []SlurmView{{Cluster: "local", Stale: true, AgeSeconds: 12}, {Cluster: "devcluster2", AgeSeconds: 1}},
 	}}
 	m := New(src)
 	want := `
 # HELP det_bridge_gpus_idle GPUs held by notebooks and shells idle for more than half their idle timeout, by pool.
 # TYPE det_bridge_gpus_idle gauge
 det_bridge_gpus_idle{pool="gpu"} 1
-# HELP det_bridge_slurm_view_stale 1 when the bridge's last look at Slurm failed, else 0.
+# HELP det_bridge_slurm_view_stale 1 when the bridge's last look at a Slurm cluster failed, else 0, by cluster.
 # TYPE det_bridge_slurm_view_stale gauge
-det_bridge_slurm_view_stale 1
+det_bridge_slurm_view_stale{cluster="devcluster2"} 0
+det_bridge_slurm_view_stale{cluster="local"} 1
 # HELP det_bridge_tasks Notebooks and shells by kind, pool and state.
 # TYPE det_bridge_tasks gauge
 det_bridge_tasks{kind="notebook",pool="gpu",state="RUNNING"} 2

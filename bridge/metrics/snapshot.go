@@ -11,12 +11,19 @@ import (
 type Snapshot struct {
 	Tasks []TaskCount
 	Pools []PoolGPUs
-	// SlurmStale says the bridge's last look at Slurm failed;
-	// SlurmAgeSeconds is how old its last good look is.
-	SlurmStale      bool
-	SlurmAgeSeconds float64
+	// Slurm is the bridge's view of each Slurm cluster.
+	Slurm []SlurmView
 	// Tunnels is the number of notebooks whose tunnel is open.
 	Tunnels int
+}
+
+// SlurmView is the bridge's view of one cluster: Stale says its last look
+// failed, AgeSeconds how old its last good look is. Cluster is the
+// cluster's name from the site config, "local" for the login node's own.
+type SlurmView struct {
+	Cluster    string
+	Stale      bool
+	AgeSeconds float64
 }
 
 // TaskCount is how many tasks of one kind are in one state in one pool.
@@ -45,10 +52,12 @@ var (
 		[]string{"pool"}, nil)
 	idleGPUsDesc = prometheus.NewDesc(ns+"_gpus_idle", "GPUs held by notebooks and shells idle for more than half their idle timeout, by pool.",
 		[]string{"pool"}, nil)
-	staleDesc = prometheus.NewDesc(ns+"_slurm_view_stale", "1 when the bridge's last look at Slurm failed, else 0.", nil, nil)
-	ageDesc   = prometheus.NewDesc(ns+"_slurm_view_age_seconds", "Age of the bridge's last good look at Slurm.", nil, nil)
-	tunDesc   = prometheus.NewDesc(ns+"_tunnels_open", "Notebooks whose tunnel to the bridge is open.", nil, nil)
-	upDesc    = prometheus.NewDesc(ns+"_snapshot_ok", "1 when the bridge could read its state for this scrape, else 0.", nil, nil)
+	staleDesc = prometheus.NewDesc(ns+"_slurm_view_stale", "1 when the bridge's last look at a Slurm cluster failed, else 0, by cluster.",
+		[]string{"cluster"}, nil)
+	ageDesc = prometheus.NewDesc(ns+"_slurm_view_age_seconds", "Age of the bridge's last good look at a Slurm cluster, by cluster.",
+		[]string{"cluster"}, nil)
+	tunDesc = prometheus.NewDesc(ns+"_tunnels_open", "Notebooks whose tunnel to the bridge is open.", nil, nil)
+	upDesc  = prometheus.NewDesc(ns+"_snapshot_ok", "1 when the bridge could read its state for this scrape, else 0.", nil, nil)
 )
 
 // snapshotCollector turns a Snapshot into gauges at each scrape.
@@ -76,11 +85,13 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(gpusDesc, prometheus.GaugeValue, float64(p.Allocated), p.Pool)
 		ch <- prometheus.MustNewConstMetric(idleGPUsDesc, prometheus.GaugeValue, float64(p.Idle), p.Pool)
 	}
-	stale := 0.0
-	if s.SlurmStale {
-		stale = 1
+	for _, v := range s.Slurm {
+		stale := 0.0
+		if v.Stale {
+			stale = 1
+		}
+		ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, stale, v.Cluster)
+		ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, v.AgeSeconds, v.Cluster)
 	}
-	ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, stale)
-	ch <- prometheus.MustNewConstMetric(ageDesc, prometheus.GaugeValue, s.SlurmAgeSeconds)
 	ch <- prometheus.MustNewConstMetric(tunDesc, prometheus.GaugeValue, float64(s.Tunnels))
 }

@@ -83,6 +83,12 @@ func addTokenIssued(ctx context.Context, tx *sql.Tx) error {
 	return addColumns(ctx, tx, "tokens", []column{{"issued", "INTEGER NOT NULL DEFAULT 0"}})
 }
 
+// addTaskCluster is migration 16: the Slurm cluster of each task's job;
+// tasks stored before it are the local cluster's (”).
+func addTaskCluster(ctx context.Context, tx *sql.Tx) error {
+	return addColumns(ctx, tx, "tasks", []column{{"cluster", "TEXT NOT NULL DEFAULT ''"}})
+}
+
 // addColumns adds the columns that table does not have yet (so a database
 // whose user_version was set back migrates again).
 func addColumns(ctx context.Context, tx *sql.Tx, table string, cols []column) error {

@@ -142,6 +142,9 @@ var migrations = []string{
 	) WITHOUT ROWID;`,
 	// 15: when each token was made: addTokenIssued.
 	``,
+	// 16: the Slurm cluster of each task's job ('' the local one), as job
+	// ids repeat across clusters: addTaskCluster.
+	``,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
@@ -152,6 +155,7 @@ var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	9:  newClusterID,
 	12: addLifeColumns,
 	15: addTokenIssued,
+	16: addTaskCluster,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

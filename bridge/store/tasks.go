@@ -53,9 +53,12 @@ type Task struct {
 	// says it was launched with context files (context.tar.gz).
 	Replaces   string
 	HasContext bool
+	// Cluster is the Slurm cluster the job was submitted to ("" the
+	// local one); JobID is an id in that cluster.
+	Cluster string
 }
 
-const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, proxy_mode, " + lifeCols
+const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, proxy_mode, cluster, " + lifeCols
 
 // lifeCols are what a task went through: preemptions, extensions and the
 // task it relaunched.
@@ -78,7 +81,7 @@ func scanTask(row rowScanner) (*Task, error) {
 	var exit, ownerID sql.NullInt64
 	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
 		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey, &t.ProxyMode,
-		&t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
+		&t.Cluster, &t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -100,7 +103,7 @@ func scanListed(row rowScanner) (*Task, error) {
 	var t Task
 	var reg, preempted int64
 	var exit, ownerID sql.NullInt64
-	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Node, &reg, &exit,
+	if err := row.Scan(&t.ID, &t.Owner, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots, &t.JobID, &t.Cluster, &t.Node, &reg, &exit,
 		&t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID); err != nil {
 		return nil, err
 	}
@@ -130,10 +133,10 @@ func exitCode(v sql.NullInt64) *int {
 
 // InsertTask stores a new task.
 func (s *Store) InsertTask(ctx context.Context, t *Task) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		t.ID, t.Type, t.Owner, t.PosixUser, t.Description, t.State, t.Reason, t.Pool, t.Slots, t.Config, t.JobID,
 		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey, proxyMode(t.ProxyMode),
-		0, 0, 0, t.Replaces, t.HasContext)
+		t.Cluster, 0, 0, 0, t.Replaces, t.HasContext)
 	if err != nil {
 		return fmt.Errorf("insert task %s: %w", t.ID, err)
 	}
@@ -173,7 +176,7 @@ func (s *Store) TasksByPrefix(ctx context.Context, prefix string) ([]*Task, erro
 
 // listCols are the columns a list shows: not the config, the secrets or
 // the paths, which a list of thousands of tasks would read for nothing.
-const listCols = "id, owner, description, state, reason, pool, slots, job_id, node, registered_time, exit_code, " + lifeCols + ", " + ownerIDCol
+const listCols = "id, owner, description, state, reason, pool, slots, job_id, cluster, node, registered_time, exit_code, " + lifeCols + ", " + ownerIDCol
 
 // TaskFilter selects the tasks a list shows: those of type Type whose
 // owner is named in Owners or has a user id in OwnerIDs. With both empty,

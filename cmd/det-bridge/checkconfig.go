@@ -14,14 +14,16 @@ import (
 type checkConfigOptions struct {
 	file    string // the site config to check
 	offline bool   // ask Slurm nothing; missing paths are warnings
-	// nodes asks Slurm for its nodes; nil means slurmNodes (tests set a
-	// fake).
-	nodes func(context.Context, *siteconfig.Config) ([]slurm.Node, error)
+	// nodes asks a cluster's Slurm ("" the local one) for its nodes; nil
+	// means slurmNodes (tests set a fake).
+	nodes func(ctx context.Context, cfg *siteconfig.Config, cluster string) ([]slurm.Node, error)
 }
 
-// slurmNodes asks the site's Slurm for its nodes with sinfo.
-func slurmNodes(ctx context.Context, cfg *siteconfig.Config) ([]slurm.Node, error) {
-	return slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)).Nodes(ctx)
+// slurmNodes asks one of the site's clusters for its nodes with sinfo.
+func slurmNodes(ctx context.Context, cfg *siteconfig.Config, cluster string) ([]slurm.Node, error) {
+	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
+	cli.Cluster = cluster
+	return cli.Nodes(ctx)
 }
 
 func newCheckConfigCmd(g *globalOptions) *cobra.Command {
@@ -79,17 +81,24 @@ func runCheckConfig(ctx context.Context, o checkConfigOptions, s streams) error 
 	return nil
 }
 
-// checkPools checks the site's pools against Slurm's partitions, as the
-// bridge does when it starts.
+// checkPools checks the site's pools against each cluster's partitions,
+// as the bridge does when it starts.
 func checkPools(ctx context.Context, o checkConfigOptions, cfg *siteconfig.Config) error {
 	nodesOf := o.nodes
 	if nodesOf == nil {
 		nodesOf = slurmNodes
 	}
-	nodes, err := nodesOf(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("ask Slurm for its partitions: %w", err)
+	byCluster := map[string][]slurm.Node{}
+	for _, name := range cfg.ClusterNames() {
+		nodes, err := nodesOf(ctx, cfg, name)
+		if err != nil {
+			if name != "" {
+				return fmt.Errorf("ask Slurm cluster %s for its partitions: %w", name, err)
+			}
+			return fmt.Errorf("ask Slurm for its partitions: %w", err)
+		}
+		byCluster[name] = nodes
 	}
-	_, err = siteconfig.SettlePools(cfg, nodes)
+	_, err := siteconfig.SettleClusterPools(cfg, byCluster)
 	return err
 }

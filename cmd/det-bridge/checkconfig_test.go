@@ -114,7 +114,7 @@ func TestCheckConfigAgainstSlurm(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
 			asked := 0
-			o := checkConfigOptions{file: cfg, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+			o := checkConfigOptions{file: cfg, nodes: func(context.Context, *siteconfig.Config, string) ([]slurm.Node, error) {
 				asked++
 				return c.nodes, c.err
 			}}
@@ -130,11 +130,46 @@ func TestCheckConfigAgainstSlurm(t *testing.T) {
 			}
 		})
 	}
-	offline := checkConfigOptions{file: cfg, offline: true, nodes: func(context.Context, *siteconfig.Config) ([]slurm.Node, error) {
+	offline := checkConfigOptions{file: cfg, offline: true, nodes: func(context.Context, *siteconfig.Config, string) ([]slurm.Node, error) {
 		t.Error("offline asked Slurm")
 		return nil, nil
 	}}
 	if err := runCheckConfig(context.Background(), offline, streams{out: io.Discard, err: io.Discard}); err != nil {
 		t.Errorf("offline: %v", err)
+	}
+}
+
+// TestCheckConfigTwoClusters: each pool is checked against its own
+// cluster's partitions, and each cluster is asked once.
+func TestCheckConfigTwoClusters(t *testing.T) {
+	cfg := writeCheckableSite(t)
+	data, _ := os.ReadFile(cfg)
+	data = append(data, "  - {name: gpu2, cluster: c2, partition: gpu2}\nclusters:\n  - {name: c2}\n"...)
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	local := []slurm.Node{{Name: "g1", Partitions: []string{"gpu"}, GPUs: 4}, {Name: "c1", Partitions: []string{"cpu"}}}
+	for _, c := range []struct {
+		remote []slurm.Node
+		want   string
+	}{
+		{[]slurm.Node{{Name: "c2-gpu01", Partitions: []string{"gpu2"}}}, ""},
+		{[]slurm.Node{{Name: "c2-gpu01", Partitions: []string{"gpu"}}}, `resource_pools[2] (pool gpu2): partition "gpu2" does not exist in Slurm cluster c2 (partitions: gpu)`},
+	} {
+		var asked []string
+		o := checkConfigOptions{file: cfg, nodes: func(_ context.Context, _ *siteconfig.Config, cluster string) ([]slurm.Node, error) {
+			asked = append(asked, cluster)
+			if cluster == "c2" {
+				return c.remote, nil
+			}
+			return local, nil
+		}}
+		err := runCheckConfig(context.Background(), o, streams{out: io.Discard, err: io.Discard})
+		if strings.Join(asked, ",") != ",c2" {
+			t.Errorf("clusters asked: %q", asked)
+		}
+		if (c.want == "" && err != nil) || (c.want != "" && (err == nil || !strings.HasSuffix(err.Error(), c.want))) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
 	}
 }

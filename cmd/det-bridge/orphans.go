@@ -41,7 +41,7 @@ func newOrphansCmd(g *globalOptions) *cobra.Command {
 // tests.
 type orphanJobs interface {
 	Orphans(ctx context.Context) ([]slurm.Job, error)
-	CancelJob(ctx context.Context, jobID string) error
+	CancelJob(ctx context.Context, cluster, jobID string) error
 }
 
 // runOrphans lists the site's orphan jobs and, with cancel, cancels them.
@@ -72,7 +72,7 @@ func listOrphans(ctx context.Context, jobs orphanJobs, cancel bool, out io.Write
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "Job\tName\tUser\tState")
 	for _, j := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", j.ID, j.Name, j.User, j.State)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", jobLabel(j), j.Name, j.User, j.State)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -82,10 +82,19 @@ func listOrphans(ctx context.Context, jobs orphanJobs, cancel bool, out io.Write
 		return nil
 	}
 	for _, j := range list {
-		if err := jobs.CancelJob(ctx, j.ID); err != nil {
-			return fmt.Errorf("cancel job %s: %w", j.ID, err)
+		if err := jobs.CancelJob(ctx, j.Cluster, j.ID); err != nil {
+			return fmt.Errorf("cancel job %s: %w", jobLabel(j), err)
 		}
-		fmt.Fprintf(out, "Cancelled job %s.\n", j.ID)
+		fmt.Fprintf(out, "Cancelled job %s.\n", jobLabel(j))
 	}
 	return nil
+}
+
+// jobLabel names a job: its id, and its cluster unless it is the local
+// one.
+func jobLabel(j slurm.Job) string {
+	if j.Cluster == "" {
+		return j.ID
+	}
+	return j.ID + " on " + j.Cluster
 }

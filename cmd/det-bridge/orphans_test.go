@@ -19,7 +19,7 @@ type fakeOrphans struct {
 
 func (f *fakeOrphans) Orphans(context.Context) ([]slurm.Job, error) { return f.jobs, nil }
 
-func (f *fakeOrphans) CancelJob(_ context.Context, id string) error {
+func (f *fakeOrphans) CancelJob(_ context.Context, _, id string) error {
 	if f.cancelErr != nil {
 		return f.cancelErr
 	}

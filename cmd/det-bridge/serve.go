@@ -81,7 +81,9 @@ func runServe(ctx context.Context, o serveOptions, s streams) error {
 }
 
 // openBridge opens the site's database and makes the bridge on it, with
-// Slurm's commands counted in its metrics. The caller closes the store.
+// one Slurm CLI per cluster (-M <name> for the site's other clusters),
+// each with its commands counted in the bridge's metrics. The caller
+// closes the store.
 func openBridge(cfg *siteconfig.Config, log *slog.Logger) (*bridge.Server, *store.Store, error) {
 	st, err := store.Open(cfg.DBPath)
 	if err != nil {
@@ -90,5 +92,12 @@ func openBridge(cfg *siteconfig.Config, log *slog.Logger) (*bridge.Server, *stor
 	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
 	srv := bridge.New(cfg, st, cli, log.With("component", "bridge"))
 	cli.Runner = srv.Metrics().Runner(cli.Runner)
+	for _, cl := range cfg.Clusters {
+		// checkClusters admits only the CLI for now.
+		other := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
+		other.Cluster = cl.Name
+		other.Runner = srv.Metrics().Runner(other.Runner)
+		srv.SetClusterSlurm(cl.Name, other)
+	}
 	return srv, st, nil
 }

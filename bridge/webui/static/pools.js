@@ -36,8 +36,8 @@ export function poolsPage(main, app) {
       const values = [
         p.name + (tags.length ? ` (${tags.join(', ')})` : ''),
         p.description || '—',
-        p.partition,
-        `${p.nodesUp} of ${p.numAgents}`,
+        p.cluster ? `${p.partition} on ${p.cluster}` : p.partition,
+        `${p.nodesUp} of ${p.numAgents}` + (p.slurmStale ? ' (its Slurm cluster does not answer; last known)' : ''),
         p.gpusTotal ? `${p.gpusTotal - p.gpusUsed} of ${p.gpusTotal}${p.gpuType ? ` ${p.gpuType}` : ''}` : 'no GPUs',
         `${p.cpusTotal - p.cpusUsed} of ${p.cpusTotal}`,
         p.slotsPerAgent,

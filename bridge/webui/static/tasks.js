@@ -35,10 +35,12 @@ export function tasksPage(main, app) {
   const count = h('p', { class: 'count', id: 'task-count' });
   const body = h('tbody', { id: 'tasks-body' });
   const empty = h('p', { class: 'empty', id: 'tasks-empty' }, 'Loading…');
-  const headers = ['ID', 'Description', admin && 'Owner', 'State', 'Pool', 'Slots', 'Node', 'Age', 'Time left', 'Actions'].filter(Boolean);
+  const headers = ['ID', 'Description', admin && 'Owner', 'State', 'Cluster', 'Pool', 'Slots', 'Node', 'Age', 'Time left', 'Actions'].filter(Boolean);
+  // The Cluster column shows only on a site of several Slurm clusters:
+  // only there do notebooks carry a cluster.
   const table = h('table', { class: 'tasks', id: 'tasks-table' },
     h('caption', { class: 'visually-hidden' }, 'Notebooks'),
-    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col' }, t)))), body);
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col', class: t === 'Cluster' ? 'cluster' : null, hidden: t === 'Cluster' }, t)))), body);
 
   const dialog = launchDialog(app, (nb) => {
     notebooks = [nb, ...notebooks.filter((n) => n.id !== nb.id)];
@@ -147,6 +149,7 @@ export function tasksPage(main, app) {
       unreachable: h('span', { class: 'badge unreachable', hidden: true }, 'UNREACHABLE'),
       reason: h('div', { class: 'reason' }),
       start: h('div', { class: 'reason estimate' }),
+      cluster: h('td', { class: 'cluster', hidden: true }),
       pool: h('td', { class: 'pool' }),
       slots: h('td', { class: 'num slots' }),
       node: h('td', { class: 'node' }),
@@ -165,7 +168,7 @@ export function tasksPage(main, app) {
     c.tr.append(
       h('td', {}, h('code', { title: nb.id }, shortId(nb.id))), c.desc, c.owner || '',
       h('td', { class: 'state' }, c.badge, ' ', c.unreachable, c.reason, c.start, c.replaces),
-      c.pool, c.slots, c.node, c.age, c.left,
+      c.cluster, c.pool, c.slots, c.node, c.age, c.left,
       h('td', { class: 'actions' }, c.open, ' ', c.logs, ' ', c.extend, ' ', c.kill, ' ', c.relaunch),
     );
     return c;
@@ -187,6 +190,7 @@ export function tasksPage(main, app) {
     setText(c.reason, un ? `Unreachable since ${new Date(un.since).toLocaleTimeString()}: ${un.reason}` : (nb.reason || ''));
     const est = nb.estimatedStart ? new Date(nb.estimatedStart) : null;
     setText(c.start, est ? `Estimated start ${clock(est)}${est > now ? ` (in ${duration((est - now) / 1000)})` : ''}` : '');
+    setText(c.cluster, nb.cluster || '');
     setText(c.pool, nb.resourcePool);
     setText(c.slots, nb.slots);
     setText(c.node, nb.node || '—');
@@ -229,6 +233,8 @@ export function tasksPage(main, app) {
       prev = c.tr;
     }
     table.hidden = list.length === 0;
+    const clusters = notebooks.some((n) => n.cluster);
+    for (const el of table.querySelectorAll('.cluster')) el.hidden = !clusters;
     let msg = '';
     if (!loaded) msg = 'Loading…';
     else if (notebooks.length === 0) msg = 'No notebooks yet. Press “Launch JupyterLab” to start one.';

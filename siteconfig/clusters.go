@@ -1,0 +1,106 @@
+package siteconfig
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Slurm interfaces a cluster may be reached through.
+const (
+	SlurmInterfaceCLI  = "cli"
+	SlurmInterfaceREST = "rest"
+)
+
+// LocalClusterLabel names the login node's own cluster (a pool's cluster
+// "") where a name is needed: metrics labels and the API. A cluster of
+// clusters: may not take it.
+const LocalClusterLabel = "local"
+
+// Cluster is one more Slurm cluster the bridge submits to, besides the
+// one the login node's slurm.conf names.
+type Cluster struct {
+	// Name is the cluster's ClusterName, as `sbatch -M` takes it.
+	Name string `yaml:"name"`
+	// SlurmInterface is how the bridge talks to it: cli (the Slurm
+	// commands with -M <name>, the default); rest is not supported yet.
+	SlurmInterface string `yaml:"slurm_interface"`
+}
+
+// checkClusters validates clusters: and every pool's cluster:.
+func (c *Config) checkClusters() error {
+	known := map[string]bool{}
+	for i := range c.Clusters {
+		cl := &c.Clusters[i]
+		switch {
+		case cl.Name == "":
+			return fmt.Errorf("clusters[%d].name: required (the Slurm ClusterName, as -M takes it)", i)
+		case !validClusterName(cl.Name):
+			return fmt.Errorf("clusters[%d].name: %q is not a Slurm cluster name (letters, digits, - and _)", i, cl.Name)
+		case cl.Name == LocalClusterLabel || cl.Name == "all":
+			return fmt.Errorf("clusters[%d].name: %q is reserved; the login node's own cluster is not listed (its pools leave cluster empty)", i, cl.Name)
+		case known[cl.Name]:
+			return fmt.Errorf("clusters[%d].name: %q is listed twice", i, cl.Name)
+		}
+		known[cl.Name] = true
+		switch cl.SlurmInterface {
+		case "":
+			cl.SlurmInterface = SlurmInterfaceCLI
+		case SlurmInterfaceCLI:
+		case SlurmInterfaceREST:
+			return fmt.Errorf("clusters[%d].slurm_interface: %q is not supported yet; use %q", i, cl.SlurmInterface, SlurmInterfaceCLI)
+		default:
+			return fmt.Errorf("clusters[%d].slurm_interface: %q is neither %q nor %q", i, cl.SlurmInterface, SlurmInterfaceCLI, SlurmInterfaceREST)
+		}
+	}
+	for i, p := range c.ResourcePools {
+		if p.Cluster != "" && !known[p.Cluster] {
+			return fmt.Errorf("resource_pools[%d].cluster: pool %q names cluster %q, which clusters: does not list (known: %s)", i, p.Name, p.Cluster, c.clusterList())
+		}
+		for j, a := range p.SbatchArgs {
+			if strings.HasPrefix(a, "-M") || strings.HasPrefix(a, "--clusters") {
+				return fmt.Errorf("resource_pools[%d].sbatch_args[%d]: %q: the pool's cluster: says where its jobs go", i, j, a)
+			}
+		}
+	}
+	return nil
+}
+
+// clusterList names the clusters for an error: the local one first.
+func (c *Config) clusterList() string {
+	names := []string{`"" (the local cluster)`}
+	for _, cl := range c.Clusters {
+		names = append(names, cl.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// ClusterNames are the clusters the bridge serves: "" (the local one)
+// first, then those of clusters: in order.
+func (c *Config) ClusterNames() []string {
+	names := []string{""}
+	for _, cl := range c.Clusters {
+		names = append(names, cl.Name)
+	}
+	return names
+}
+
+// ClusterLabel is how a cluster is named where "" will not do: its name,
+// or LocalClusterLabel for the local one.
+func ClusterLabel(name string) string {
+	if name == "" {
+		return LocalClusterLabel
+	}
+	return name
+}
+
+func validClusterName(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
