@@ -6,7 +6,6 @@ import (
 
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/store"
-	"github.com/det-slurm/bridge/siteconfig"
 )
 
 // Version is the bridge's version, set at build time.
@@ -52,7 +51,7 @@ func (s *Server) handleMaster(w http.ResponseWriter, r *http.Request) {
 	st := s.view.status().api()
 	if s.multiCluster() {
 		for _, cl := range s.clusters() {
-			cs := api.ClusterStatus{Name: siteconfig.ClusterLabel(cl), SlurmStatus: s.view.clusterStatus(cl).api()}
+			cs := api.ClusterStatus{Name: s.cfg.ClusterLabel(cl), SlurmStatus: s.view.clusterStatus(cl).api()}
 			m.SlurmClusters = append(m.SlurmClusters, cs)
 			if cs.Stale && !st.Stale {
 				st = cs.SlurmStatus
@@ -70,5 +69,5 @@ func (s *Server) clusterOf(t *store.Task) string {
 	if !s.multiCluster() {
 		return ""
 	}
-	return siteconfig.ClusterLabel(t.Cluster)
+	return s.cfg.ClusterLabel(t.Cluster)
 }

@@ -41,7 +41,7 @@ func (s *Server) poolsStatus(ctx context.Context) ([]api.ResourcePool, error) {
 	for _, p := range s.cfg.ResourcePools {
 		rp := s.poolOf(p, nodes[p.Cluster])
 		if s.multiCluster() {
-			rp.Cluster = siteconfig.ClusterLabel(p.Cluster)
+			rp.Cluster = s.cfg.ClusterLabel(p.Cluster)
 		}
 		rp.SlurmStale = s.view.clusterStatus(p.Cluster).Stale
 		for _, t := range live {

@@ -365,7 +365,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		ProxyMode:        t.ProxyMode,
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
-		User: t.Owner, ResourcePool: t.Pool,
+		User: t.Owner, ResourcePool: t.Pool, Cluster: t.Cluster,
 	}
 	var files []jobdir.File
 	if len(contextTar) > 0 {

@@ -9,7 +9,6 @@ import (
 	"github.com/det-slurm/bridge/api"
 	"github.com/det-slurm/bridge/bridge/metrics"
 	"github.com/det-slurm/bridge/bridge/store"
-	"github.com/det-slurm/bridge/siteconfig"
 	"github.com/det-slurm/bridge/taskconfig"
 )
 
@@ -67,7 +66,7 @@ func (s *Server) MetricsSnapshot(ctx context.Context) (metrics.Snapshot, error) 
 	snap := metrics.Snapshot{Pools: s.poolGPUs(live, time.Now()), Tasks: s.taskCounts(counts)}
 	for _, cl := range s.clusters() {
 		st := s.view.clusterStatus(cl)
-		v := metrics.SlurmView{Cluster: siteconfig.ClusterLabel(cl), Stale: st.Stale}
+		v := metrics.SlurmView{Cluster: s.cfg.ClusterLabel(cl), Stale: st.Stale}
 		if !st.LastOK.IsZero() {
 			v.AgeSeconds = time.Since(st.LastOK).Seconds()
 		}

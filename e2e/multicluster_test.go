@@ -17,6 +17,7 @@ import (
 // The dev cluster's second Slurm cluster and its pool: partition gpu2,
 // node c2-gpu01 with two GPUs, registered in the same slurmdbd.
 const (
+	localCluster  = "devcluster" // the first cluster's ClusterName, which the bridge shows
 	secondCluster = "devcluster2"
 	secondPool    = "gpu2"
 )
@@ -63,7 +64,7 @@ func TestTwoClusters(t *testing.T) {
 	nbA := start(t, c, map[string]any{"resources": map[string]any{"slots": 1}})
 	nbB = waitState(t, c, nbB.ID, api.StateRunning, startWithin)
 	nbA = waitState(t, c, nbA.ID, api.StateRunning, startWithin)
-	if nbB.Cluster != secondCluster || nbA.Cluster != siteconfig.LocalClusterLabel {
+	if nbB.Cluster != secondCluster || nbA.Cluster != localCluster {
 		t.Errorf("clusters shown: %q for %s's notebook, %q for the local one's", nbB.Cluster, secondPool, nbA.Cluster)
 	}
 	nameA, nameB := slurm.JobName("notebook", nbA.ID), slurm.JobName("notebook", nbB.ID)
@@ -150,7 +151,7 @@ func TestSecondClusterOutage(t *testing.T) {
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		st := clusterStale(t, c)
 		if st[secondCluster] {
-			if st[siteconfig.LocalClusterLabel] {
+			if st[localCluster] {
 				t.Fatalf("the local cluster's view went stale with %s's controller: %v", secondCluster, st)
 			}
 			break
@@ -178,7 +179,7 @@ func TestSecondClusterOutage(t *testing.T) {
 				t.Fatalf("notebook %s (%s) is %s (%s) during %s's outage", id, nb.Cluster, nb.State, nb.Reason, secondCluster)
 			}
 		}
-		if st := clusterStale(t, c); st[siteconfig.LocalClusterLabel] {
+		if st := clusterStale(t, c); st[localCluster] {
 			t.Fatalf("the local cluster's view went stale during %s's outage: %v", secondCluster, st)
 		}
 	}

@@ -82,6 +82,10 @@ type Spec struct {
 	// pool, for Determined's DET_USER and DET_RESOURCE_POOL.
 	User         string `json:"user,omitempty"`
 	ResourcePool string `json:"resource_pool,omitempty"`
+	// Cluster is the Slurm cluster the job was submitted to with -M; ""
+	// for the login node's own. The launcher's own Slurm commands name it
+	// (the job's SLURM_CONF may be another cluster's).
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the

@@ -128,15 +128,20 @@ func parseScontrolJob(out string) slurmJob {
 	return j
 }
 
-// ownJob asks scontrol about the job this launcher runs in.
-func ownJob(ctx context.Context) (slurmJob, error) {
+// ownJob asks scontrol about the job this launcher runs in, on cluster
+// ("" for the login node's own).
+func ownJob(ctx context.Context, cluster string) (slurmJob, error) {
 	id := os.Getenv("SLURM_JOB_ID")
 	if id == "" {
 		return slurmJob{}, errors.New("not in a Slurm job (no SLURM_JOB_ID)")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "scontrol", "show", "job", "-o", id).Output()
+	args := []string{"show", "job", "-o", id}
+	if cluster != "" {
+		args = append([]string{"-M", cluster}, args...)
+	}
+	out, err := exec.CommandContext(ctx, "scontrol", args...).Output()
 	if err != nil {
 		return slurmJob{}, fmt.Errorf("scontrol show job %s: %w", id, err)
 	}
@@ -168,7 +173,7 @@ func (e *ending) onSignal(ctx context.Context, sig os.Signal) bool {
 	}
 	q := e.query
 	if q == nil {
-		q = ownJob
+		q = func(ctx context.Context) (slurmJob, error) { return ownJob(ctx, e.spec.Cluster) }
 	}
 	j, err := q(ctx)
 	// Slurm may signal a preempted job a moment before its record shows

@@ -3,6 +3,8 @@ package siteconfig
 import (
 	"fmt"
 	"strings"
+
+	"github.com/det-slurm/bridge/slurm"
 )
 
 // Slurm interfaces a cluster may be reached through.
@@ -12,7 +14,8 @@ const (
 )
 
 // LocalClusterLabel names the login node's own cluster (a pool's cluster
-// "") where a name is needed: metrics labels and the API. A cluster of
+// "") where a name is needed (metrics labels and the API) and Slurm did
+// not say its ClusterName (Config.LocalClusterName). A cluster of
 // clusters: may not take it.
 const LocalClusterLabel = "local"
 
@@ -34,7 +37,7 @@ func (c *Config) checkClusters() error {
 		switch {
 		case cl.Name == "":
 			return fmt.Errorf("clusters[%d].name: required (the Slurm ClusterName, as -M takes it)", i)
-		case !validClusterName(cl.Name):
+		case !slurm.ValidClusterName(cl.Name):
 			return fmt.Errorf("clusters[%d].name: %q is not a Slurm cluster name (letters, digits, - and _)", i, cl.Name)
 		case cl.Name == LocalClusterLabel || cl.Name == "all":
 			return fmt.Errorf("clusters[%d].name: %q is reserved; the login node's own cluster is not listed (its pools leave cluster empty)", i, cl.Name)
@@ -84,23 +87,15 @@ func (c *Config) ClusterNames() []string {
 	return names
 }
 
-// ClusterLabel is how a cluster is named where "" will not do: its name,
-// or LocalClusterLabel for the local one.
-func ClusterLabel(name string) string {
-	if name == "" {
-		return LocalClusterLabel
+// ClusterLabel is how a cluster is named where "" will not do: its name;
+// for the local one, LocalClusterName, or LocalClusterLabel when Slurm
+// did not say it.
+func (c *Config) ClusterLabel(name string) string {
+	switch {
+	case name != "":
+		return name
+	case c.LocalClusterName != "":
+		return c.LocalClusterName
 	}
-	return name
-}
-
-func validClusterName(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
+	return LocalClusterLabel
 }

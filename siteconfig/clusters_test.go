@@ -26,7 +26,7 @@ func TestClusters(t *testing.T) {
 	if names := c.ClusterNames(); len(names) != 2 || names[0] != "" || names[1] != "devcluster2" {
 		t.Fatalf("cluster names %q", names)
 	}
-	if ClusterLabel("") != "local" || ClusterLabel("devcluster2") != "devcluster2" {
+	if c.ClusterLabel("") != "local" || c.ClusterLabel("devcluster2") != "devcluster2" {
 		t.Fatal("labels")
 	}
 }

@@ -44,11 +44,11 @@ func TestDevclusterMaster(t *testing.T) {
 	same("default_aux_pool", own.DefaultAuxPool, det.DefaultAuxPool)
 	same("task_container_defaults", len(own.TaskContainerDefaults), len(det.TaskContainerDefaults))
 	same("notebook_timeout", own.NotebookTimeout, det.NotebookTimeout)
-	// A pool that sets proxy_mode, or is preemptible, says what a
-	// master.yaml cannot.
+	// A pool that sets proxy_mode, is preemptible, or is on another
+	// Slurm cluster says what a master.yaml cannot.
 	var expressible []Pool
 	for _, p := range own.ResourcePools {
-		if p.ProxyMode == "" && !p.Preemptible {
+		if p.ProxyMode == "" && !p.Preemptible && p.Cluster == "" {
 			expressible = append(expressible, p)
 		}
 	}

@@ -97,6 +97,10 @@ type Config struct {
 	AuditRetentionPeriod time.Duration `yaml:"-"`
 	// PasswordChangeWindow is PasswordChangeLoginWithin parsed.
 	PasswordChangeWindow time.Duration `yaml:"-"`
+	// LocalClusterName is the login node's own cluster's ClusterName, as
+	// Slurm says it (det-bridge asks at start on a site of several
+	// clusters); "" when unknown.
+	LocalClusterName string `yaml:"-"`
 
 	// Determined says, field by field, how a Determined master.yaml was
 	// mapped to this config; nil when the file is in the bridge's own

@@ -97,3 +97,18 @@ func TestDropClusterHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestParseClusterName reads ClusterName from scontrol show config, and
+// refuses a value -M could not take.
+func TestParseClusterName(t *testing.T) {
+	out := []byte("Configuration data as of 2026-11-29T15:00:00\nAccountingStorageBackupHost = (null)\nClusterName             = devcluster\nCompleteWait = 0 sec\n")
+	if name, err := ParseClusterName(out); err != nil || name != "devcluster" {
+		t.Errorf("got %q %v", name, err)
+	}
+	if _, err := ParseClusterName([]byte("ClusterName = a b\n")); err == nil {
+		t.Error("a name with a space was taken")
+	}
+	if _, err := ParseClusterName([]byte("SlurmUser = root\n")); err == nil {
+		t.Error("no ClusterName line, no error")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -90,6 +91,9 @@ func openBridge(cfg *siteconfig.Config, log *slog.Logger) (*bridge.Server, *stor
 		return nil, nil, err
 	}
 	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
+	if len(cfg.Clusters) > 0 {
+		nameLocalCluster(cfg, cli, log)
+	}
 	srv := bridge.New(cfg, st, cli, log.With("component", "bridge"))
 	cli.Runner = srv.Metrics().Runner(cli.Runner)
 	for _, cl := range cfg.Clusters {
@@ -100,4 +104,23 @@ func openBridge(cfg *siteconfig.Config, log *slog.Logger) (*bridge.Server, *stor
 		srv.SetClusterSlurm(cl.Name, other)
 	}
 	return srv, st, nil
+}
+
+// nameLocalCluster asks Slurm for the local cluster's ClusterName, which a
+// site of several clusters shows beside the others' names; without an
+// answer it is shown as siteconfig.LocalClusterLabel.
+func nameLocalCluster(cfg *siteconfig.Config, cli *slurm.CLI, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	name, err := cli.ClusterName(ctx)
+	if err != nil {
+		log.Warn("cannot read the local cluster's name from Slurm; it is shown as "+siteconfig.LocalClusterLabel, "err", err)
+		return
+	}
+	for _, cl := range cfg.Clusters {
+		if cl.Name == name {
+			log.Warn("clusters: lists the login node's own cluster; its pools should leave cluster empty", "cluster", name)
+		}
+	}
+	cfg.LocalClusterName = name
 }
