@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The dev cluster's second Slurm cluster, devcluster2: its own slurmctld and
-# one slurmd (c2-gpu01, two fake GPUs, partition gpu2), registered in the
+# one slurmd (c2-gpu01, two fake GPUs, partition gpu2) and its slurmrestd
+# (127.0.0.1:6821, JWT), registered in the
 # first cluster's slurmdbd, so that `squeue -M all` and `sinfo -M all` see
 # both and `-M devcluster2` reaches it from the login node. up.sh starts it
 # (with accounting only: -M finds a controller through slurmdbd); down.sh
@@ -28,6 +29,8 @@ C2_USERS=(alice bob)
 C2_QOS=normal,interactive # made by up.sh
 C2_CTLD_PID=$C2/run/slurmctld.pid
 C2_SLURMD_PID=$C2/run/slurmd.pid
+C2_REST_PORT=6821
+C2_REST_PID=$C2/run/slurmrestd.pid
 
 # c2 CMD...: a Slurm command run against this cluster's own slurm.conf.
 c2() { SLURM_CONF=$C2/slurm.conf "$@"; }
@@ -39,6 +42,7 @@ ClusterName=$C2_NAME
 SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmctldPort=$C2_CTLD_PORT
 AuthType=auth/munge
+$(jwt_conf)
 SlurmUser=root
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -158,6 +162,7 @@ c2_start() {
   c2_setup
   if pid_alive "$C2_CTLD_PID" slurmctld >/dev/null && pid_alive "$C2_SLURMD_PID" slurmd >/dev/null; then
     c2_wait_node
+    start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log"
     return 0
   fi
   step "starting the second cluster $C2_NAME (slurmctld :$C2_CTLD_PORT, $C2_NODE with 2 GPUs)"
@@ -165,10 +170,12 @@ c2_start() {
   c2_start_ctld
   c2_start_slurmd
   c2_wait_node
+  start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log"
   step_done
 }
 
 c2_stop() {
+  stop_pids slurmrestd "$C2_REST_PID"
   stop_pids slurmd "$C2_SLURMD_PID"
   stop_pids slurmctld "$C2_CTLD_PID"
 }

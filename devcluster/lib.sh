@@ -83,6 +83,8 @@ MARIADB_PIDFILE=$MARIADB_RUN/mariadbd.pid
 MARIADB_SOCKET=$MARIADB_RUN/mariadbd.sock
 MARIADB_PORT=16306
 SLURMDBD_PORT=6819
+SLURMRESTD_PORT=6820
+SLURMRESTD_PIDFILE=$STATE/run/slurmrestd.pid
 SLURMDBD_PIDFILE=$STATE/run/slurmdbd.pid
 
 # accounting_on: whether slurm.conf sends jobs to slurmdbd.
@@ -94,10 +96,55 @@ stop_accounting() {
   stop_pids mariadbd "$MARIADB_PIDFILE"
 }
 
-# Every slurmd with a pid file, also those of nodes since renamed or removed.
+# slurmrestd, every slurmd with a pid file (also those of nodes since
+# renamed or removed), slurmctld.
 stop_slurm() {
   local f files=()
+  stop_pids slurmrestd "$SLURMRESTD_PIDFILE"
   for f in "$STATE"/run/slurmd-*.pid; do [[ -e $f ]] && files+=("$f"); done
   ((${#files[@]} == 0)) || stop_pids slurmd "${files[@]}"
   stop_pids slurmctld "$(slurmctld_pidfile)"
+}
+
+# ---------------------------------------------------------------- slurmrestd and JWT
+# The HS256 key slurmctld and slurmdbd check JWTs with (auth/jwt as an
+# alternative to munge) and the bridge signs its slurmrestd tokens with.
+JWT_KEY=$STATE/jwt_hs256.key
+
+# jwt_conf: the slurm.conf / slurmdbd.conf lines for auth/jwt.
+jwt_conf() {
+  printf 'AuthAltTypes=auth/jwt\nAuthAltParameters=jwt_key=%s\n' "$JWT_KEY"
+}
+
+# setup_jwt_key: makes the key once (root only).
+setup_jwt_key() {
+  [[ -s $JWT_KEY && ! -L $JWT_KEY ]] && return 0
+  install -d -m 0755 "$STATE"
+  rm -f "$JWT_KEY"
+  (umask 077 && dd if=/dev/urandom of="$JWT_KEY" bs=32 count=1 status=none)
+  chmod 0600 "$JWT_KEY"
+}
+
+# start_slurmrestd CONF PORT PIDFILE LOG: slurmrestd for the cluster of CONF
+# on 127.0.0.1:PORT, as Debian's unprivileged slurm user (it refuses root
+# and the SlurmUser), taking each client's JWT (SLURM_JWT=daemon).
+start_slurmrestd() {
+  local conf=$1 port=$2 pidfile=$3 log=$4 pid
+  pid_alive "$pidfile" slurmrestd >/dev/null && return 0
+  ss -Hltn "sport = :$port" | grep -q . && die "port $port (slurmrestd) is taken"
+  id slurm >/dev/null 2>&1 || die "no user slurm (Debian's Slurm packages make it)"
+  touch "$log"
+  chown slurm: "$log"
+  setsid env -i PATH=/usr/sbin:/usr/bin:/bin SLURM_CONF="$conf" SLURM_JWT=daemon \
+    setpriv --reuid=slurm --regid=slurm --init-groups -- \
+    slurmrestd -a rest_auth/jwt "127.0.0.1:$port" </dev/null >>"$log" 2>&1 &
+  pid=$!
+  printf '%s\n' "$pid" >"$pidfile"
+  for _ in $(seq 1 50); do
+    ss -Hltn "sport = :$port" | grep -q . && return 0
+    pid_alive "$pidfile" slurmrestd >/dev/null || break
+    sleep 0.1
+  done
+  tail -n 15 "$log" >&2
+  die "slurmrestd on port $port did not start (log $log)"
 }

@@ -46,8 +46,10 @@ func TestDeterminedTaskRoutes(t *testing.T) {
 		t.Fatalf("resources %+v", res)
 	}
 
+	// An agent per node of both clusters: r1-gpu01-ib, r1-gpu02-ib and
+	// cpu1, and the second cluster's c2-gpu01.
 	agents, err := c.Agents(ctx)
-	if err != nil || len(agents) != 3 {
+	if err != nil || len(agents) != 4 {
 		t.Fatalf("agents %+v: %v", agents, err)
 	}
 	held := 0
