@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/det-slurm/bridge/bridge"
 	"github.com/det-slurm/bridge/slurm"
 )
-
-var _ bridge.Slurm = (*Client)(nil)
 
 // operatorOnly checks every request went as the operator (root here).
 func operatorOnly(t *testing.T, reqs []seen) {
