@@ -261,6 +261,9 @@ func TestSubmitWritesJobFolder(t *testing.T) {
 	if d, _ := os.Stat(dir); d.Mode().Perm() != 0o700 {
 		t.Errorf("job folder mode %v", d.Mode())
 	}
+	if script, _ := os.ReadFile(got.Script); got.Script != filepath.Join(dir, "job.sh") || got.Text == "" || string(script) != got.Text {
+		t.Errorf("submit request carries script %q and text %q; want the written script's path and its text", got.Script, got.Text)
+	}
 	var spec jobspec.Spec
 	data, _ := os.ReadFile(filepath.Join(dir, "task.json"))
 	_ = json.Unmarshal(data, &spec)

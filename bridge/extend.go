@@ -146,8 +146,8 @@ func (s *Server) extend(ctx context.Context, t *store.Task, by, who string) (*ap
 func (s *Server) raiseLimit(ctx context.Context, sl Slurm, jobID string, want time.Duration) error {
 	if err := sl.SetTimeLimit(ctx, jobID, want); err != nil {
 		msg := "Slurm refused to raise the time limit of job " + jobID + ": " + err.Error()
-		var ce *slurm.CommandError
-		if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Stderr), "denied") {
+		var se slurm.Said
+		if errors.As(err, &se) && strings.Contains(strings.ToLower(se.Said()), "denied") {
 			msg += "; the bridge's Slurm user must be a Slurm operator or administrator (sacctmgr modify user NAME set adminlevel=operator)"
 		}
 		return &userError{code: http.StatusBadGateway, msg: msg, err: err}

@@ -40,8 +40,8 @@ const defaultRefusalHint = "change what the notebook asks for (resources, slurm.
 // 503 (try again); anything else a 400. The userError wraps err.
 func submitFailure(err error, posixUser string, pool *siteconfig.Pool) *userError {
 	said := err.Error()
-	if ce := (*slurm.CommandError)(nil); errors.As(err, &ce) {
-		said = ce.Error()
+	if se := slurm.Said(nil); errors.As(err, &se) {
+		said = se.Error()
 	}
 	if slurm.ControllerTrouble(err) {
 		return &userError{code: http.StatusServiceUnavailable, err: err,

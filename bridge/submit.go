@@ -280,12 +280,13 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		undo()
 		return nil, err
 	}
-	script, err := s.writeJobDir(t, cfg, pu, img, contextTar, userToken)
+	script, text, err := s.writeJobDir(t, cfg, pu, img, contextTar, userToken)
 	if err != nil {
 		undo()
 		return nil, err
 	}
-	jobID, err := s.slurmOf(t.Cluster).Submit(ctx, slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Args: s.sbatchArgs(t, cfg, pool)})
+	req := slurm.SubmitRequest{User: s.submitUser(pu), Script: script, Text: text, Args: s.sbatchArgs(t, cfg, pool)}
+	jobID, err := s.slurmOf(t.Cluster).Submit(ctx, req)
 	if err != nil {
 		undo()
 		if slurm.ControllerTrouble(err) {
@@ -341,9 +342,10 @@ func (s *Server) sbatchArgs(t *store.Task, cfg *taskconfig.Config, pool *sitecon
 }
 
 // writeJobDir creates <root>/<user>/<id>/ owned by the job's user (0700)
-// with task.json (0600) and the batch script, and returns the script path.
+// with task.json (0600) and the batch script, and returns the script's path
+// and its text (so it is never read back out of the user-owned folder).
 // Everything is written before the folder is handed over (package jobdir).
-func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string, contextTar []byte, userToken string) (string, error) {
+func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.User, img string, contextTar []byte, userToken string) (path, text string, err error) {
 	owner := jobdir.Owner{Uid: -1, Gid: -1}
 	if os.Geteuid() == 0 {
 		owner.Uid, _ = strconv.Atoi(pu.Uid)
@@ -374,21 +376,21 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 	}
 	data, err := json.MarshalIndent(spec, "", "  ")
 	if err != nil {
-		return "", fmt.Errorf("encode task spec: %w", err)
+		return "", "", fmt.Errorf("encode task spec: %w", err)
 	}
 	specPath := filepath.Join(t.JobDir, "task.json")
-	text, err := slurm.RenderScript(s.cfg.LauncherPath, specPath)
+	text, err = slurm.RenderScript(s.cfg.LauncherPath, specPath)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	files = append(files,
 		jobdir.File{Name: "task.json", Data: data, Mode: 0o600},
 		jobdir.File{Name: "job.sh", Data: []byte(text), Mode: 0o700})
 	root, userName, id := filepath.Dir(filepath.Dir(t.JobDir)), filepath.Base(filepath.Dir(t.JobDir)), filepath.Base(t.JobDir)
 	if err := jobdir.Create(root, userName, id, owner, files); err != nil {
-		return "", fmt.Errorf("job folder for %s: %w", pu.Username, err)
+		return "", "", fmt.Errorf("job folder for %s: %w", pu.Username, err)
 	}
-	return filepath.Join(t.JobDir, "job.sh"), nil
+	return filepath.Join(t.JobDir, "job.sh"), text, nil
 }
 
 // checkBindPrefixes makes sure each bind mount's host path lies under one

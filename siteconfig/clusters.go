@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/det-slurm/bridge/slurm"
+	"github.com/det-slurm/bridge/slurm/rest"
 )
 
 // Slurm interfaces a cluster may be reached through.
@@ -25,8 +26,10 @@ type Cluster struct {
 	// Name is the cluster's ClusterName, as `sbatch -M` takes it.
 	Name string `yaml:"name"`
 	// SlurmInterface is how the bridge talks to it: cli (the Slurm
-	// commands with -M <name>, the default); rest is not supported yet.
-	SlurmInterface string `yaml:"slurm_interface"`
+	// commands with -M <name>, the default) or rest (its own slurmrestd,
+	// with Slurmrestd set).
+	SlurmInterface string      `yaml:"slurm_interface"`
+	Slurmrestd     *Slurmrestd `yaml:"slurmrestd"`
 }
 
 // checkClusters validates clusters: and every pool's cluster:.
@@ -45,15 +48,12 @@ func (c *Config) checkClusters() error {
 			return fmt.Errorf("clusters[%d].name: %q is listed twice", i, cl.Name)
 		}
 		known[cl.Name] = true
-		switch cl.SlurmInterface {
-		case "":
-			cl.SlurmInterface = SlurmInterfaceCLI
-		case SlurmInterfaceCLI:
-		case SlurmInterfaceREST:
-			return fmt.Errorf("clusters[%d].slurm_interface: %q is not supported yet; use %q", i, cl.SlurmInterface, SlurmInterfaceCLI)
-		default:
-			return fmt.Errorf("clusters[%d].slurm_interface: %q is neither %q nor %q", i, cl.SlurmInterface, SlurmInterfaceCLI, SlurmInterfaceREST)
+		if err := checkInterface(fmt.Sprintf("clusters[%d].", i), &cl.SlurmInterface, cl.Slurmrestd); err != nil {
+			return err
 		}
+	}
+	if err := checkInterface("", &c.SlurmInterface, c.Slurmrestd); err != nil {
+		return err
 	}
 	for i, p := range c.ResourcePools {
 		if p.Cluster != "" && !known[p.Cluster] {
@@ -62,6 +62,11 @@ func (c *Config) checkClusters() error {
 		for j, a := range p.SbatchArgs {
 			if strings.HasPrefix(a, "-M") || strings.HasPrefix(a, "--clusters") {
 				return fmt.Errorf("resource_pools[%d].sbatch_args[%d]: %q: the pool's cluster: says where its jobs go", i, j, a)
+			}
+		}
+		if iface, _ := c.InterfaceOf(p.Cluster); iface == SlurmInterfaceREST {
+			if err := rest.CheckSbatchArgs(p.SbatchArgs); err != nil {
+				return fmt.Errorf("resource_pools[%d].sbatch_args: pool %q is on a cluster reached through slurmrestd: %w", i, p.Name, err)
 			}
 		}
 	}

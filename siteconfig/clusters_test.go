@@ -3,6 +3,7 @@ package siteconfig
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/det-slurm/bridge/slurm"
 )
@@ -34,7 +35,12 @@ func TestClusters(t *testing.T) {
 func TestClustersRefused(t *testing.T) {
 	cases := []struct{ doc, want string }{
 		{twoClusters + "  - name: devcluster2\n", `clusters[1].name: "devcluster2" is listed twice`},
-		{twoClusters + "  - {name: c3, slurm_interface: rest}\n", `clusters[1].slurm_interface: "rest" is not supported yet`},
+		{twoClusters + "  - {name: c3, slurm_interface: rest}\n", `clusters[1].slurmrestd: slurm_interface "rest" needs url, jwt_key and user`},
+		{twoClusters + "  - {name: c3, slurmrestd: {url: 'http://h:6820', jwt_key: k}}\n", `clusters[1].slurmrestd: given, but slurm_interface is "cli"`},
+		{twoClusters + "  - {name: c3, slurm_interface: rest, slurmrestd: {url: 'ftp://h', jwt_key: k}}\n", `clusters[1].slurmrestd.url: "ftp://h" is not`},
+		{twoClusters + "  - {name: c3, slurm_interface: rest, slurmrestd: {url: 'http://h:6820'}}\n", `clusters[1].slurmrestd.jwt_key: required`},
+		{twoClusters + "  - {name: c3, slurm_interface: rest, slurmrestd: {url: 'http://h:6820', jwt_key: k, timeout: 1h}}\n", `clusters[1].slurmrestd.timeout: "1h" is not`},
+		{twoClusters + "slurm_interface: rest\n", `slurmrestd: slurm_interface "rest" needs`},
 		{twoClusters + "  - {name: c3, slurm_interface: ssh}\n", `clusters[1].slurm_interface: "ssh" is neither`},
 		{twoClusters + "  - {name: local}\n", `clusters[1].name: "local" is reserved`},
 		{twoClusters + "  - {name: 'a b'}\n", `clusters[1].name: "a b" is not a Slurm cluster name`},
@@ -81,5 +87,28 @@ func TestPoolSbatchClusters(t *testing.T) {
 	doc := strings.Replace(good, "    partition: cpu\n", "    partition: cpu\n    sbatch_args: [\"--clusters=x\"]\n", 1)
 	if _, err := Parse([]byte(doc), "/x"); err == nil || !strings.Contains(err.Error(), "resource_pools[1].sbatch_args[0]") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestSlurmrestdConfig: a cluster reached through slurmrestd keeps its
+// url, its key (relative to the config's folder) and its user (root by
+// default); a pool on it with an sbatch option slurmrestd cannot take is
+// refused, naming the pool.
+func TestSlurmrestdConfig(t *testing.T) {
+	doc := twoClusters + "  - name: c3\n    slurm_interface: rest\n    slurmrestd: {url: 'http://127.0.0.1:6821', jwt_key: keys/jwt.key}\n"
+	c, err := Parse([]byte(doc), "/site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iface, r := c.InterfaceOf("c3")
+	if iface != SlurmInterfaceREST || r == nil || r.URL != "http://127.0.0.1:6821" || r.JWTKey != "/site/keys/jwt.key" || r.User != "root" || r.TimeoutDuration != 15*time.Second {
+		t.Errorf("c3: %s %+v", iface, r)
+	}
+	if iface, r := c.InterfaceOf(""); iface != SlurmInterfaceCLI || r != nil {
+		t.Errorf("the local cluster: %s %+v", iface, r)
+	}
+	bad := strings.Replace(doc, "    partition: cpu\n", "    partition: cpu\n    cluster: c3\n    sbatch_args: [--wckey=x]\n", 1)
+	if _, err := Parse([]byte(bad), "/site"); err == nil || !strings.Contains(err.Error(), `pool "cpu" is on a cluster reached through slurmrestd`) || !strings.Contains(err.Error(), "--wckey") {
+		t.Errorf("a pool with --wckey on the rest cluster: %v", err)
 	}
 }

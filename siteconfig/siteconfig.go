@@ -79,6 +79,11 @@ type Config struct {
 	// login node's slurm.conf names) that pools may name.
 	Clusters []Cluster         `yaml:"clusters"`
 	SlurmEnv map[string]string `yaml:"slurm_env"`
+	// SlurmInterface is how the bridge reaches the local cluster: cli
+	// (the Slurm commands, the default) or rest (slurmrestd, with
+	// Slurmrestd set).
+	SlurmInterface string      `yaml:"slurm_interface"`
+	Slurmrestd     *Slurmrestd `yaml:"slurmrestd"`
 	// AuditRetention is how long the audit trail keeps an entry ("365d",
 	// "2160h"); DefaultAuditRetention when unset.
 	AuditRetention string `yaml:"audit_retention"`
@@ -240,8 +245,8 @@ func (c *Config) finish(abs string) error {
 			c.AllowedBindPrefixes[i] = filepath.Join(abs, p)
 		}
 	}
-	for _, p := range []*string{&c.DBPath, &c.JobStorageRoot, &c.SharedFSPath, &c.LauncherPath, &c.CLIPath,
-		&c.ContainerRuntime.Binary, &c.DefaultImages.CPU, &c.DefaultImages.CUDA} {
+	for _, p := range append([]*string{&c.DBPath, &c.JobStorageRoot, &c.SharedFSPath, &c.LauncherPath, &c.CLIPath,
+		&c.ContainerRuntime.Binary, &c.DefaultImages.CPU, &c.DefaultImages.CUDA}, c.slurmrestdKeys()...) {
 		if *p != "" && !filepath.IsAbs(*p) && strings.ContainsRune(*p, '/') {
 			*p = filepath.Join(abs, *p)
 		}
@@ -444,6 +449,9 @@ func (c *Config) MissingPaths() []string {
 	}
 	for i, p := range c.AllowedBindPrefixes {
 		check(fmt.Sprintf("allowed_bind_prefixes[%d]", i), p)
+	}
+	for _, k := range c.slurmrestdKeys() {
+		check("slurmrestd.jwt_key", *k)
 	}
 	return missing
 }

@@ -72,9 +72,12 @@ func DefaultPartition(nodes []Node) string {
 
 // SubmitRequest is one sbatch call.
 type SubmitRequest struct {
-	User   string   // POSIX user the job runs as
-	Script string   // path of the batch script
-	Args   []string // sbatch options, each one argv element
+	User   string // POSIX user the job runs as
+	Script string // path of the batch script (sbatch reads it)
+	// Text is the batch script itself, for interfaces that send the text
+	// (slurmrestd); the CLI ignores it.
+	Text string
+	Args []string // sbatch options, each one argv element
 }
 
 // CLI implements the bridge's view of Slurm with the command-line tools.
@@ -192,16 +195,16 @@ func ParseSinfo(out []byte) ([]Node, error) {
 			n.CPUsAlloc, _ = strconv.Atoi(cs[0])
 			n.CPUs, _ = strconv.Atoi(cs[3])
 		}
-		n.GPUs, n.GPUType = parseGres(f[4])
-		n.GPUsUsed, _ = parseGres(f[5])
+		n.GPUs, n.GPUType = ParseGres(f[4])
+		n.GPUsUsed, _ = ParseGres(f[5])
 		index[n.Name] = len(nodes)
 		nodes = append(nodes, n)
 	}
 	return nodes, nil
 }
 
-// parseGres reads "gpu:a100:4", "gpu:4" or "gpu:a100:4(S:0)" lists.
-func parseGres(s string) (int, string) {
+// ParseGres reads "gpu:a100:4", "gpu:4" or "gpu:a100:4(S:0)" lists.
+func ParseGres(s string) (int, string) {
 	total, typ := 0, ""
 	for _, g := range strings.Split(s, ",") {
 		g, _, _ = strings.Cut(g, "(")

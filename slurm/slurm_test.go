@@ -27,10 +27,10 @@ func TestParseSinfo(t *testing.T) {
 	if DefaultPartition(nodes) != "gpu" || nodes[0].CPUsAlloc != 3 || nodes[0].CPUs != 16 || nodes[1].GPUType != "a100" {
 		t.Fatalf("fields: %+v", nodes)
 	}
-	if _, n := parseGres("gpu:a100:2(IDX:0-1)"); n != "a100" {
+	if _, n := ParseGres("gpu:a100:2(IDX:0-1)"); n != "a100" {
 		t.Fatal("type of a used GRES")
 	}
-	if used, _ := parseGres("gpu:a100:2(IDX:0-1)"); used != 2 {
+	if used, _ := ParseGres("gpu:a100:2(IDX:0-1)"); used != 2 {
 		t.Fatal("count of a used GRES")
 	}
 }

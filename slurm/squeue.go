@@ -122,7 +122,7 @@ func ParseSqueue(out []byte, marker string) (jobs map[string]Job, stray int) {
 			j.User, j.QOS = f[4], f[5]
 			j.NodeList = f[6]
 			j.Nodes, j.NodesErr = ExpandHostlist(f[6])
-			j.Reason = printable(f[7])
+			j.Reason = Printable(f[7])
 		}
 		if _, dup := jobs[j.ID]; dup {
 			j = Job{ID: j.ID, Err: errUnreadable}
@@ -154,7 +154,7 @@ func ParseActive(out []byte, marker string) []Job {
 			continue
 		}
 		if j.Err == nil {
-			j.User, j.Name = f[2], printable(f[3])
+			j.User, j.Name = f[2], Printable(f[3])
 		}
 		jobs = append(jobs, j)
 	}
@@ -184,7 +184,7 @@ func recordJob(f []string, want int) (Job, bool) {
 		return Job{}, false
 	}
 	j := Job{ID: f[0]}
-	if len(f) != want || !validState(f[1]) {
+	if len(f) != want || !ValidState(f[1]) {
 		j.Err = errUnreadable
 		return j, true
 	}
@@ -206,8 +206,8 @@ func validJobID(s string) bool {
 	return true
 }
 
-// validState accepts Slurm's state names (RUNNING, NODE_FAIL, ...).
-func validState(s string) bool {
+// ValidState accepts Slurm's state names (RUNNING, NODE_FAIL, ...).
+func ValidState(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false
 	}
@@ -228,9 +228,9 @@ func parseStart(s string) time.Time {
 	return t
 }
 
-// printable replaces control characters (newlines included) in text a
+// Printable replaces control characters (newlines included) in text a
 // user may have set, so it is shown and logged on one line.
-func printable(s string) string {
+func Printable(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '

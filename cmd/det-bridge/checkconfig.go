@@ -19,11 +19,14 @@ type checkConfigOptions struct {
 	nodes func(ctx context.Context, cfg *siteconfig.Config, cluster string) ([]slurm.Node, error)
 }
 
-// slurmNodes asks one of the site's clusters for its nodes with sinfo.
+// slurmNodes asks one of the site's clusters for its nodes, as the
+// bridge would (sinfo, or its slurmrestd).
 func slurmNodes(ctx context.Context, cfg *siteconfig.Config, cluster string) ([]slurm.Node, error) {
-	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
-	cli.Cluster = cluster
-	return cli.Nodes(ctx)
+	sl, err := clusterSlurm(cfg, cluster)
+	if err != nil {
+		return nil, err
+	}
+	return sl.Nodes(ctx)
 }
 
 func newCheckConfigCmd(g *globalOptions) *cobra.Command {

@@ -82,26 +82,32 @@ func runServe(ctx context.Context, o serveOptions, s streams) error {
 }
 
 // openBridge opens the site's database and makes the bridge on it, with
-// one Slurm CLI per cluster (-M <name> for the site's other clusters),
-// each with its commands counted in the bridge's metrics. The caller
-// closes the store.
+// one Slurm per cluster (the commands, with -M <name> for the site's other
+// clusters, or a cluster's slurmrestd), each command counted in the
+// bridge's metrics. The caller closes the store.
 func openBridge(cfg *siteconfig.Config, log *slog.Logger) (*bridge.Server, *store.Store, error) {
+	local, err := clusterSlurm(cfg, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	others := map[string]bridge.Slurm{}
+	for _, cl := range cfg.Clusters {
+		if others[cl.Name], err = clusterSlurm(cfg, cl.Name); err != nil {
+			return nil, nil, err
+		}
+	}
 	st, err := store.Open(cfg.DBPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	cli := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
 	if len(cfg.Clusters) > 0 {
-		nameLocalCluster(cfg, cli, log)
+		nameLocalCluster(cfg, slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv)), log)
 	}
-	srv := bridge.New(cfg, st, cli, log.With("component", "bridge"))
-	cli.Runner = srv.Metrics().Runner(cli.Runner)
-	for _, cl := range cfg.Clusters {
-		// checkClusters admits only the CLI for now.
-		other := slurm.NewCLI(slurm.BaseEnv(cfg.SlurmEnv))
-		other.Cluster = cl.Name
-		other.Runner = srv.Metrics().Runner(other.Runner)
-		srv.SetClusterSlurm(cl.Name, other)
+	srv := bridge.New(cfg, st, local, log.With("component", "bridge"))
+	countCommands(srv, local)
+	for name, sl := range others {
+		countCommands(srv, sl)
+		srv.SetClusterSlurm(name, sl)
 	}
 	return srv, st, nil
 }
