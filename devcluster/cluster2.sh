@@ -41,20 +41,7 @@ c2_conf() {
 ClusterName=$C2_NAME
 SlurmctldHost=$(hostname -s)(127.0.0.1)
 SlurmctldPort=$C2_CTLD_PORT
-AuthType=auth/munge
-$(jwt_conf)
-SlurmUser=root
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-DefMemPerCPU=1000
-GresTypes=gpu
-ReturnToService=2
-SlurmdParameters=config_overrides
-KillWait=5
-CompleteWait=0
+$(slurm_common_conf)
 # Job ids of the two clusters never meet (the bridge keeps each job's cluster
 # anyway; this only makes logs easier to read).
 FirstJobId=1000000

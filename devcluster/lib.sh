@@ -116,6 +116,27 @@ jwt_conf() {
   printf 'AuthAltTypes=auth/jwt\nAuthAltParameters=jwt_key=%s\n' "$JWT_KEY"
 }
 
+# slurm_common_conf: the slurm.conf lines both clusters share.
+slurm_common_conf() {
+  cat <<EOF
+AuthType=auth/munge
+$(jwt_conf)
+SlurmUser=root
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=1000
+GresTypes=gpu
+ReturnToService=2
+SlurmdParameters=config_overrides
+# scancel: SIGTERM, then SIGKILL after 5 s; no extra wait before reuse.
+KillWait=5
+CompleteWait=0
+EOF
+}
+
 # setup_jwt_key: makes the key once (root only).
 setup_jwt_key() {
   [[ -s $JWT_KEY && ! -L $JWT_KEY ]] && return 0

@@ -117,21 +117,7 @@ slurm_conf() {
 ClusterName=$CLUSTER
 SlurmctldHost=$host(127.0.0.1)
 SlurmctldPort=$SLURMCTLD_PORT
-AuthType=auth/munge
-$(jwt_conf)
-SlurmUser=root
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SchedulerType=sched/backfill
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core_Memory
-DefMemPerCPU=1000
-GresTypes=gpu
-ReturnToService=2
-SlurmdParameters=config_overrides
-# scancel: SIGTERM, then SIGKILL after 5 s; no extra wait before reuse.
-KillWait=5
-CompleteWait=0
+$(slurm_common_conf)
 StateSaveLocation=$STATE/slurmctld
 SlurmdSpoolDir=$STATE/slurmd/%n
 SlurmctldPidFile=$(slurmctld_pidfile)
