@@ -37,23 +37,31 @@ func skipUnlessTunnel(t *testing.T) {
 }
 
 // tunnelPort returns the local port of the task's tunnel: the address
-// the bridge logged for its newest tunnel, if the job holds that
-// connection; 0 otherwise. (The job's other connections to the bridge are
+// of the newest tunnel the bridge logged that the job still holds; 0 when
+// it holds none of them. (The job's other connections to the bridge are
 // its launcher's callbacks.)
 func tunnelPort(t *testing.T, id, jobDir string) int {
 	t.Helper()
-	port := 0
+	var logged []int
 	for _, l := range strings.Split(bridgeLogSince(t, id), "\n") {
 		if strings.Contains(l, `msg="tunnel open"`) {
 			if i := strings.Index(l, "remote="); i >= 0 {
 				_, p, _ := net.SplitHostPort(strings.Fields(l[i+len("remote="):])[0])
-				port, _ = strconv.Atoi(p)
+				if port, err := strconv.Atoi(p); err == nil {
+					logged = append(logged, port)
+				}
 			}
 		}
 	}
+	held := map[int]bool{}
 	for _, s := range launchTCPSockets(t, launchJobPIDs(t, jobDir), "01") { // 01: ESTABLISHED
-		if s.port == port {
-			return port
+		held[s.port] = true
+	}
+	// The newest logged tunnel the job still holds: two tunnels opened at
+	// once may be logged in either order, the one replaced last.
+	for i := len(logged) - 1; i >= 0; i-- {
+		if held[logged[i]] {
+			return logged[i]
 		}
 	}
 	return 0
