@@ -149,7 +149,7 @@ c2_start() {
   c2_setup
   if pid_alive "$C2_CTLD_PID" slurmctld >/dev/null && pid_alive "$C2_SLURMD_PID" slurmd >/dev/null; then
     c2_wait_node
-    start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log"
+    start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log" "$SLURMRESTD_DB_PLUGINS"
     return 0
   fi
   step "starting the second cluster $C2_NAME (slurmctld :$C2_CTLD_PORT, $C2_NODE with 2 GPUs)"
@@ -157,7 +157,7 @@ c2_start() {
   c2_start_ctld
   c2_start_slurmd
   c2_wait_node
-  start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log"
+  start_slurmrestd "$C2/slurm.conf" "$C2_REST_PORT" "$C2_REST_PID" "$STATE/log/c2-slurmrestd.log" "$SLURMRESTD_DB_PLUGINS"
   step_done
 }
 

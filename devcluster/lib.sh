@@ -85,6 +85,8 @@ MARIADB_PORT=16306
 SLURMDBD_PORT=6819
 SLURMRESTD_PORT=6820
 SLURMRESTD_PIDFILE=$STATE/run/slurmrestd.pid
+SLURMRESTD_PLUGINS=openapi/v0.0.38
+SLURMRESTD_DB_PLUGINS=openapi/v0.0.38,openapi/dbv0.0.38
 SLURMDBD_PIDFILE=$STATE/run/slurmdbd.pid
 
 # accounting_on: whether slurm.conf sends jobs to slurmdbd.
@@ -146,11 +148,13 @@ setup_jwt_key() {
   chmod 0600 "$JWT_KEY"
 }
 
-# start_slurmrestd CONF PORT PIDFILE LOG: slurmrestd for the cluster of CONF
-# on 127.0.0.1:PORT, as Debian's unprivileged slurm user (it refuses root
-# and the SlurmUser), taking each client's JWT (SLURM_JWT=daemon).
+# start_slurmrestd CONF PORT PIDFILE LOG PLUGINS: slurmrestd for the
+# cluster of CONF on 127.0.0.1:PORT, as Debian's unprivileged slurm user
+# (it refuses root and the SlurmUser), taking each client's JWT
+# (SLURM_JWT=daemon), serving the OpenAPI PLUGINS (the dbv ones only with
+# accounting: without slurmdbd they stop slurmrestd).
 start_slurmrestd() {
-  local conf=$1 port=$2 pidfile=$3 log=$4 pid
+  local conf=$1 port=$2 pidfile=$3 log=$4 plugins=$5 pid
   pid_alive "$pidfile" slurmrestd >/dev/null && return 0
   ss -Hltn "sport = :$port" | grep -q . && die "port $port (slurmrestd) is taken"
   id slurm >/dev/null 2>&1 || die "no user slurm (Debian's Slurm packages make it)"
@@ -158,7 +162,7 @@ start_slurmrestd() {
   chown slurm: "$log"
   setsid env -i PATH=/usr/sbin:/usr/bin:/bin SLURM_CONF="$conf" SLURM_JWT=daemon \
     setpriv --reuid=slurm --regid=slurm --init-groups -- \
-    slurmrestd -a rest_auth/jwt "127.0.0.1:$port" </dev/null >>"$log" 2>&1 &
+    slurmrestd -a rest_auth/jwt -s "$plugins" "127.0.0.1:$port" </dev/null >>"$log" 2>&1 &
   pid=$!
   printf '%s\n' "$pid" >"$pidfile"
   for _ in $(seq 1 50); do

@@ -757,7 +757,8 @@ if ((WITH_IMAGE)); then start_sandbox; fi
     setup_associations
   fi
   start_slurm
-  start_slurmrestd "$STATE/slurm.conf" "$SLURMRESTD_PORT" "$SLURMRESTD_PIDFILE" "$STATE/log/slurmrestd.log"
+  if ((ACCOUNTING)); then rest_plugins=$SLURMRESTD_DB_PLUGINS; else rest_plugins=$SLURMRESTD_PLUGINS; fi
+  start_slurmrestd "$STATE/slurm.conf" "$SLURMRESTD_PORT" "$SLURMRESTD_PIDFILE" "$STATE/log/slurmrestd.log" "$rest_plugins"
   if ((ACCOUNTING)); then
     setup_qos_limits
     # The second cluster: -M reaches a controller through slurmdbd.
