@@ -15,3 +15,15 @@ func Env(repo string) []string {
 	return append(os.Environ(), "SLURM_CONF="+filepath.Join(state, "slurm.conf"),
 		"PATH="+filepath.Join(state, "bin")+":"+os.Getenv("PATH"))
 }
+
+// SecondEnv is the environment that points Slurm's commands at the dev
+// cluster's second cluster (devcluster/cluster2.sh), and whether it has
+// one.
+func SecondEnv(repo string) ([]string, bool) {
+	state := filepath.Join(repo, ".devcluster")
+	conf := filepath.Join(state, "c2", "slurm.conf")
+	if _, err := os.Stat(conf); err != nil {
+		return nil, false
+	}
+	return append(os.Environ(), "SLURM_CONF="+conf, "PATH="+filepath.Join(state, "bin")+":"+os.Getenv("PATH")), true
+}

@@ -21,6 +21,7 @@ const patternPeriod = 30 * time.Second
 // runs against the same jobs; sdiag's per-user counts tell them apart.
 func controllerLoad(ctx context.Context, e *env, interval time.Duration, nbs *mine) error {
 	env := cluster.Env(e.opts.repo)
+	env2, second := cluster.SecondEnv(e.opts.repo)
 	sec := report.Section{Title: "5. Controller load (sdiag RPCs per minute)", Columns: []string{pBridge, cSqueue}, Compare: true}
 	var last cluster.Stats
 	for _, n := range e.plan.loadN {
@@ -34,11 +35,22 @@ func controllerLoad(ctx context.Context, e *env, interval time.Duration, nbs *mi
 		if err := cluster.ResetSdiag(ctx, env); err != nil {
 			return err
 		}
+		if second {
+			if err := cluster.ResetSdiag(ctx, env2); err != nil {
+				return err
+			}
+		}
 		t0 := time.Now()
 		calls := squeuePattern(ctx, env, e.opts.patternUser, jobs, e.plan.window)
 		st, err := cluster.ReadSdiag(ctx, env)
 		if err != nil {
 			return err
+		}
+		var other cluster.Stats
+		if second {
+			if other, err = cluster.ReadSdiag(ctx, env2); err != nil {
+				return err
+			}
 		}
 		perMin := 60 / time.Since(t0).Seconds()
 		last = st
@@ -55,12 +67,17 @@ func controllerLoad(ctx context.Context, e *env, interval time.Duration, nbs *mi
 			report.Row{Key: ctlKey(n, sPerTick), Label: label + ": bridge job-info RPCs per reconcile tick", Unit: "count", Kind: report.Plain,
 				Values: map[string]float64{pBridge: bridgeJob / (time.Minute.Seconds() / interval.Seconds())}},
 		)
+		if second {
+			sec.Rows = append(sec.Rows, report.Row{Key: ctlKey(n, sOther), Label: label + ": RPCs/min on the second cluster's controller (none of these notebooks there)",
+				Unit: "RPC/min", Kind: report.Rate,
+				Values: map[string]float64{pBridge: float64(other.ByUser["root"]-other.ByType["REQUEST_STATS_INFO"]) * perMin}})
+		}
 	}
 	sec.Notes = []string{fmt.Sprintf("Each figure is counted over a %s window after `sdiag -r`, with the notebooks settled. Notebooks are real JupyterLab "+
 		"notebooks on pool cpu (resources.slots=0); the cpu node has 16 CPUs, so at most 16 run at once and the rest wait in the queue: the bridge "+
 		"tracks (and asks Slurm about) all of them. The bridge's reconcile tick is %s. bridge = RPCs sent as root (the bridge's squeue, sinfo and scancel; "+
 		"slurmd's own messages are root's too) less sdiag's own; job-info = REQUEST_JOB_INFO + REQUEST_JOB_INFO_SINGLE less the comparison's squeue calls "+
-		"(one each). The comparison runs `squeue -h -j <job> -o '%%T %%B'` as %s for each of the same jobs every 30 s, staggered, and is counted by "+
+		"(one each). The second cluster's row counts root's RPCs on devcluster2's own controller over the same window (the bridge reaches it through its slurmrestd; slurmd's pings are root's too): what a cluster with none of the bridge's notebooks costs. The comparison runs `squeue -h -j <job> -o '%%T %%B'` as %s for each of the same jobs every 30 s, staggered, and is counted by "+
 		"its user. RPC types in the last window: %s.", e.plan.window, interval, e.opts.patternUser, typesLine(last))}
 	e.section(sec)
 	return nil

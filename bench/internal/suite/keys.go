@@ -56,6 +56,7 @@ const (
 	sJobInfo stat = "jobinfo" // controller: job-info RPCs per minute
 	sAllRPC  stat = "all"     // controller: all RPCs per minute
 	sPerTick stat = "pertick" // controller: job-info RPCs per reconcile tick
+	sOther   stat = "other"   // the second cluster's controller: the bridge's RPCs per minute
 )
 
 func atConns(k report.Key, conns int, s stat) report.Key {
@@ -101,7 +102,7 @@ func planKeys(p plan) map[string]bool {
 	add(spreadCols[:1], kTTNOver)
 	for _, n := range p.loadN {
 		add([]string{pBridge, cSqueue}, ctlKey(n, sJobInfo), ctlKey(n, sAllRPC))
-		add([]string{pBridge}, ctlKey(n, sPerTick))
+		add([]string{pBridge}, ctlKey(n, sPerTick), ctlKey(n, sOther))
 	}
 	return out
 }
