@@ -58,7 +58,7 @@ func TestBridgeRestart(t *testing.T) {
 	}
 	waitExited(t, pid, 10*time.Second)
 	began := time.Now()
-	run(t, "bash", filepath.Join(repo, "devcluster", "bridge.sh"), "start")
+	startBridge(t)
 	for _, nb := range nbs {
 		for {
 			code, body := proxyGet(t, c, nb.ID, "api/status")

@@ -360,6 +360,21 @@ func TestWebUI(t *testing.T) {
 	b.do("back to Tasks from the proxy's page", 30*time.Second, chromedp.Click(css(`a[href="/det/"]`)), chromedp.WaitVisible(css(row)))
 }
 
+// startBridge starts the bridge (devcluster/bridge.sh) in the proxy mode
+// the run tests: without DET_PROXY_MODE it would come back in the site
+// config's mode, and the rest of a direct-mode run would test tunnels.
+func startBridge(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command("bash", filepath.Join(repo, "devcluster", "bridge.sh"), "start")
+	cmd.Env = os.Environ()
+	if !tunnelMode() {
+		cmd.Env = append(cmd.Env, "DET_PROXY_MODE=direct")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("start the bridge: %v\n%s", err, out)
+	}
+}
+
 // restartBridge kills the bridge (SIGKILL, as a crash) and starts it again.
 func restartBridge(t *testing.T) {
 	t.Helper()
@@ -368,7 +383,7 @@ func restartBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitExited(t, pid, 10*time.Second)
-	run(t, "bash", filepath.Join(repo, "devcluster", "bridge.sh"), "start")
+	startBridge(t)
 	if _, err := client.New(master, "").Login(ctxT(t, 10*time.Second), "determined", ""); err != nil {
 		t.Fatalf("the bridge does not answer after the restart: %v", err)
 	}
