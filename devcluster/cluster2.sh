@@ -53,12 +53,7 @@ SlurmctldLogFile=$STATE/log/c2-slurmctld.log
 SlurmdLogFile=$STATE/log/c2-slurmd.log
 JobCompType=jobcomp/filetxt
 JobCompLoc=$STATE/log/c2-jobcomp.log
-AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=localhost
-AccountingStoragePort=$SLURMDBD_PORT
-AccountingStorageEnforce=associations,limits,qos
-AccountingStorageTRES=gres/gpu
-JobAcctGatherType=jobacct_gather/linux
+$(accounting_conf)
 NodeName=$C2_NODE NodeHostname=$(hostname -s) NodeAddr=127.0.0.1 Port=$C2_NODE_PORT CPUs=8 RealMemory=8000 Gres=gpu:a100:2 State=UNKNOWN
 PartitionName=$C2_PARTITION Nodes=$C2_NODE Default=YES MaxTime=INFINITE State=UP
 EOF

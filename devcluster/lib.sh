@@ -118,6 +118,18 @@ jwt_conf() {
   printf 'AuthAltTypes=auth/jwt\nAuthAltParameters=jwt_key=%s\n' "$JWT_KEY"
 }
 
+# accounting_conf: the slurm.conf lines that send a cluster's jobs to slurmdbd.
+accounting_conf() {
+  cat <<EOF
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$SLURMDBD_PORT
+AccountingStorageEnforce=associations,limits,qos
+AccountingStorageTRES=gres/gpu
+JobAcctGatherType=jobacct_gather/linux
+EOF
+}
+
 # slurm_common_conf: the slurm.conf lines both clusters share.
 slurm_common_conf() {
   cat <<EOF

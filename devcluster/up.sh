@@ -137,16 +137,7 @@ PreemptMode=REQUEUE
 SlurmctldParameters=preempt_send_user_signal
 AuthInfo=cred_expire=30
 EOF
-  if ((ACCOUNTING)); then
-    cat <<EOF
-AccountingStorageType=accounting_storage/slurmdbd
-AccountingStorageHost=localhost
-AccountingStoragePort=$SLURMDBD_PORT
-AccountingStorageEnforce=associations,limits,qos
-AccountingStorageTRES=gres/gpu
-JobAcctGatherType=jobacct_gather/linux
-EOF
-  fi
+  if ((ACCOUNTING)); then accounting_conf; fi
   # One line per node: Slurm reads "r1-gpu[01-02]-ib" as no node list at all (a
   # bracket group must end a name), so these names are listed with commas.
   local i n gres
