@@ -90,9 +90,38 @@ type Unreachable struct {
 	Reason string    `json:"reason"`
 }
 
-// Shell is a shell as the API shows it (Determined's v1Shell): the same
-// fields as a notebook.
-type Shell = Notebook
+// Shell is a shell as the API shows it (Determined's v1Shell): a
+// notebook's fields, and what an SSH client needs to reach the shell's
+// SSH server through the bridge (see ShellSSHPath).
+type Shell struct {
+	Notebook
+	// PrivateKey is the OpenSSH private key the shell's SSH server
+	// accepts (made by the bridge for this shell); only its owner is
+	// shown it. PublicKey is its authorized_keys line.
+	PrivateKey string `json:"privateKey,omitempty"`
+	PublicKey  string `json:"publicKey,omitempty"`
+	// AgentUserGroup is the POSIX user the shell runs as, in Determined's
+	// form (its CLI logs in over SSH as AgentUserGroup.User).
+	AgentUserGroup *ShellUser `json:"agentUserGroup,omitempty"`
+}
+
+// ShellUser is the POSIX identity of a shell as Determined's master
+// shows it in v1Shell.agentUserGroup (snake_case, unlike AgentUserGroup).
+// Ids the bridge does not know are absent.
+type ShellUser struct {
+	User  string `json:"user"`
+	UID   *int   `json:"uid,omitempty"`
+	Group string `json:"group,omitempty"`
+	GID   *int   `json:"gid,omitempty"`
+}
+
+// ShellSSHUpgrade is the Upgrade token of a connection to a shell's SSH
+// server: the bridge sends it, with the task's token, on a connection
+// to the launcher; after the launcher's 101 answer the connection carries
+// SSH. Clients reach it through the bridge's websocket at the shell's
+// ServiceAddress ("/proxy/<id>/"), whose binary messages carry the SSH
+// bytes, as Determined's `python -m determined.cli.tunnel` does.
+const ShellSSHUpgrade = "det-ssh/1"
 
 // LaunchRequest is the body of POST /api/v1/notebooks and /api/v1/shells
 // (Determined's v1LaunchNotebookRequest and v1LaunchShellRequest).

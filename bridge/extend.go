@@ -70,7 +70,7 @@ func (s *Server) handleExtend(typ string) http.HandlerFunc {
 			return
 		}
 		if typ == typeShell {
-			writeJSON(w, http.StatusOK, api.ExtendShellResponse{Shell: s.toAPI(cur), Extension: *ext})
+			writeJSON(w, http.StatusOK, api.ExtendShellResponse{Shell: s.toShell(cur, currentUser(r).Username), Extension: *ext})
 			return
 		}
 		writeJSON(w, http.StatusOK, api.ExtendNotebookResponse{Notebook: s.toAPI(cur), Extension: *ext})

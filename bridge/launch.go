@@ -42,7 +42,7 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, typ string) {
 		return
 	}
 	s.auditRequest(r, api.AuditTaskStart, u.Username, t.ID, taskDetail(t))
-	writeLaunched(w, typ, s.toAPI(t), configJSON(t.Config))
+	writeLaunched(w, typ, s.toShell(t, u.Username), configJSON(t.Config))
 }
 
 // checkLaunch refuses what the bridge does not support (templates,
@@ -90,15 +90,15 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, typ string, use
 		s.internal(w, "preview config", err)
 		return
 	}
-	writeLaunched(w, typ, nb, data)
+	writeLaunched(w, typ, api.Shell{Notebook: nb}, data)
 }
 
 // writeLaunched answers a launch with Determined's LaunchNotebookResponse
-// or LaunchShellResponse.
-func writeLaunched(w http.ResponseWriter, typ string, nb api.Notebook, cfg json.RawMessage) {
+// or LaunchShellResponse (a notebook shows sh.Notebook).
+func writeLaunched(w http.ResponseWriter, typ string, sh api.Shell, cfg json.RawMessage) {
 	if typ == typeShell {
-		writeJSON(w, http.StatusOK, api.LaunchShellResponse{Shell: nb, Config: cfg, Warnings: []string{}})
+		writeJSON(w, http.StatusOK, api.LaunchShellResponse{Shell: sh, Config: cfg, Warnings: []string{}})
 		return
 	}
-	writeJSON(w, http.StatusOK, api.LaunchNotebookResponse{Notebook: nb, Config: cfg, Warnings: []string{}})
+	writeJSON(w, http.StatusOK, api.LaunchNotebookResponse{Notebook: sh.Notebook, Config: cfg, Warnings: []string{}})
 }

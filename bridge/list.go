@@ -100,7 +100,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, typ string) {
 		out = append(out, s.toAPI(t))
 	}
 	if typ == typeShell {
-		writeJSON(w, http.StatusOK, api.GetShellsResponse{Shells: out, Pagination: page})
+		shells := make([]api.Shell, len(out))
+		for i := range out {
+			shells[i] = api.Shell{Notebook: out[i]}
+		}
+		writeJSON(w, http.StatusOK, api.GetShellsResponse{Shells: shells, Pagination: page})
 		return
 	}
 	writeJSON(w, http.StatusOK, api.GetNotebooksResponse{Notebooks: out, Pagination: page})

@@ -78,7 +78,7 @@ func (s *Server) handleGet(typ string) http.HandlerFunc {
 		}
 		nb, cfg := s.toAPI(t), configJSON(t.Config)
 		if typ == typeShell {
-			writeJSON(w, http.StatusOK, api.GetShellResponse{Shell: nb, Config: cfg})
+			writeJSON(w, http.StatusOK, api.GetShellResponse{Shell: s.toShell(t, currentUser(r).Username), Config: cfg})
 			return
 		}
 		writeJSON(w, http.StatusOK, api.GetNotebookResponse{Notebook: nb, Config: cfg})
@@ -117,7 +117,7 @@ func (s *Server) handleKill(typ string) http.HandlerFunc {
 			return
 		}
 		if typ == typeShell {
-			writeJSON(w, http.StatusOK, api.KillShellResponse{Shell: s.toAPI(t)})
+			writeJSON(w, http.StatusOK, api.KillShellResponse{Shell: api.Shell{Notebook: s.toAPI(t)}})
 			return
 		}
 		writeJSON(w, http.StatusOK, api.KillNotebookResponse{Notebook: s.toAPI(t)})

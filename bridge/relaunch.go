@@ -67,7 +67,7 @@ func (s *Server) handleRelaunch(typ string) http.HandlerFunc {
 			warnings = []string{}
 		}
 		if typ == typeShell {
-			writeJSON(w, http.StatusOK, api.RelaunchShellResponse{Shell: nb, Config: cfg, Warnings: warnings, Replaces: old.ID})
+			writeJSON(w, http.StatusOK, api.RelaunchShellResponse{Shell: s.toShell(t, currentUser(r).Username), Config: cfg, Warnings: warnings, Replaces: old.ID})
 			return
 		}
 		writeJSON(w, http.StatusOK, api.RelaunchNotebookResponse{Notebook: nb, Config: cfg, Warnings: warnings, Replaces: old.ID})

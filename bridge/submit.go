@@ -264,6 +264,11 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		JobDir: filepath.Join(s.cfg.JobStorageRoot, pu.Username, id), RegisteredTime: time.Now(),
 		Replaces: replaces, HasContext: len(contextTar) > 0, Cluster: pool.Cluster,
 	}
+	if typ == typeShell {
+		if t.SSHKey, err = newSSHKey(id); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.store.InsertTask(ctx, t); err != nil {
 		return nil, err
 	}
@@ -368,6 +373,13 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		HeartbeatSeconds: max(1, int(s.cfg.Heartbeat.Seconds())),
 		CLIPath:          s.cfg.CLIPath, UserToken: userToken, Master: strings.TrimSuffix(s.cfg.CallbackURL, "/"),
 		User: t.Owner, ResourcePool: t.Pool, Cluster: t.Cluster,
+	}
+	if t.SSHKey != "" {
+		pub, err := sshPublicKey(t.SSHKey)
+		if err != nil {
+			return "", "", err
+		}
+		spec.SSHAuthorizedKey = pub
 	}
 	var files []jobdir.File
 	if len(contextTar) > 0 {

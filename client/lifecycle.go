@@ -20,7 +20,7 @@ func (c *Client) Extend(ctx context.Context, k Kind, id, by string) (*api.Notebo
 		if err := c.Do(ctx, http.MethodPost, p, req, &out); err != nil {
 			return nil, nil, err
 		}
-		return &out.Shell, &out.Extension, nil
+		return &out.Shell.Notebook, &out.Extension, nil
 	}
 	var out api.ExtendNotebookResponse
 	if err := c.Do(ctx, http.MethodPost, p, req, &out); err != nil {
@@ -47,7 +47,7 @@ func (c *Client) Relaunch(ctx context.Context, k Kind, id string) (*Relaunched, 
 		if err := c.Do(ctx, http.MethodPost, p, nil, &out); err != nil {
 			return nil, err
 		}
-		return &Relaunched{Task: out.Shell, Config: out.Config, Warnings: out.Warnings, Replaces: out.Replaces}, nil
+		return &Relaunched{Task: out.Shell.Notebook, Config: out.Config, Warnings: out.Warnings, Replaces: out.Replaces}, nil
 	}
 	var out api.RelaunchNotebookResponse
 	if err := c.Do(ctx, http.MethodPost, p, nil, &out); err != nil {

@@ -27,6 +27,9 @@ var (
 type Launched struct {
 	Task   api.Notebook
 	Config json.RawMessage
+	// Shell is the whole answer for a shell (its SSH key and user); nil
+	// for a notebook.
+	Shell *api.Shell
 }
 
 // Launch sends a launch request for a task of kind k (Determined's
@@ -44,7 +47,7 @@ func (c *Client) Launch(ctx context.Context, k Kind, req api.LaunchRequest) (*La
 		if err := c.Do(ctx, http.MethodPost, k.path, req, &out); err != nil {
 			return nil, err
 		}
-		return &Launched{Task: out.Shell, Config: out.Config}, nil
+		return &Launched{Task: out.Shell.Notebook, Config: out.Config, Shell: &out.Shell}, nil
 	}
 	var out api.LaunchNotebookResponse
 	if err := c.Do(ctx, http.MethodPost, k.path, req, &out); err != nil {
@@ -68,7 +71,11 @@ func (c *Client) List(ctx context.Context, k Kind) ([]api.Notebook, error) {
 	if k == ShellKind {
 		var out api.GetShellsResponse
 		err := c.Do(ctx, http.MethodGet, k.path, nil, &out)
-		return out.Shells, err
+		tasks := make([]api.Notebook, len(out.Shells))
+		for i := range out.Shells {
+			tasks[i] = out.Shells[i].Notebook
+		}
+		return tasks, err
 	}
 	var out api.GetNotebooksResponse
 	err := c.Do(ctx, http.MethodGet, k.path, nil, &out)
@@ -89,7 +96,7 @@ func (c *Client) Get(ctx context.Context, k Kind, id string) (*Launched, error) 
 		if err := c.Do(ctx, http.MethodGet, p, nil, &out); err != nil {
 			return nil, err
 		}
-		return &Launched{Task: out.Shell, Config: out.Config}, nil
+		return &Launched{Task: out.Shell.Notebook, Config: out.Config, Shell: &out.Shell}, nil
 	}
 	var out api.GetNotebookResponse
 	if err := c.Do(ctx, http.MethodGet, p, nil, &out); err != nil {
@@ -115,7 +122,7 @@ func (c *Client) Kill(ctx context.Context, k Kind, id string) (*api.Notebook, er
 		if err := c.Do(ctx, http.MethodPost, p, nil, &out); err != nil {
 			return nil, err
 		}
-		return &out.Shell, nil
+		return &out.Shell.Notebook, nil
 	}
 	var out api.KillNotebookResponse
 	if err := c.Do(ctx, http.MethodPost, p, nil, &out); err != nil {

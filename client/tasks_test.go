@@ -19,7 +19,7 @@ func TestLaunchAndKinds(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		bodies = append(bodies, r.Method+" "+r.URL.Path+" "+string(b))
-		sh := api.Shell{ID: "s1", State: api.StateQueued}
+		sh := api.Shell{Notebook: api.Notebook{ID: "s1", State: api.StateQueued}, PrivateKey: "k"}
 		nb := api.Notebook{ID: "n1", State: api.StateQueued}
 		var out any
 		switch r.Method + " " + r.URL.Path {

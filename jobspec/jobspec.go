@@ -86,6 +86,9 @@ type Spec struct {
 	// for the login node's own. The launcher's own Slurm commands name it
 	// (the job's SLURM_CONF may be another cluster's).
 	Cluster string `json:"cluster,omitempty"`
+	// SSHAuthorizedKey is, for a shell, the one public key (an
+	// authorized_keys line) its SSH server accepts; "" serves no SSH.
+	SSHAuthorizedKey string `json:"ssh_authorized_key,omitempty"`
 }
 
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the

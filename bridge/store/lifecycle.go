@@ -89,6 +89,12 @@ func addTaskCluster(ctx context.Context, tx *sql.Tx) error {
 	return addColumns(ctx, tx, "tasks", []column{{"cluster", "TEXT NOT NULL DEFAULT ''"}})
 }
 
+// addTaskSSHKey is migration 17: the private key of each shell's SSH
+// server; tasks stored before it have none (''), and serve no SSH.
+func addTaskSSHKey(ctx context.Context, tx *sql.Tx) error {
+	return addColumns(ctx, tx, "tasks", []column{{"ssh_key", "TEXT NOT NULL DEFAULT ''"}})
+}
+
 // addColumns adds the columns that table does not have yet (so a database
 // whose user_version was set back migrates again).
 func addColumns(ctx context.Context, tx *sql.Tx, table string, cols []column) error {

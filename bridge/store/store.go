@@ -145,6 +145,8 @@ var migrations = []string{
 	// 16: the Slurm cluster of each task's job ('' the local one), as job
 	// ids repeat across clusters: addTaskCluster.
 	``,
+	// 17: the private key of each shell's SSH server: addTaskSSHKey.
+	``,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
@@ -156,6 +158,7 @@ var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	12: addLifeColumns,
 	15: addTokenIssued,
 	16: addTaskCluster,
+	17: addTaskSSHKey,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the
