@@ -90,7 +90,7 @@ func addTaskCluster(ctx context.Context, tx *sql.Tx) error {
 }
 
 // addTaskSSHKey is migration 17: the private key of each shell's SSH
-// server; tasks stored before it have none (”), and serve no SSH.
+// server; tasks stored before it have no key, and serve no SSH.
 func addTaskSSHKey(ctx context.Context, tx *sql.Tx) error {
 	return addColumns(ctx, tx, "tasks", []column{{"ssh_key", "TEXT NOT NULL DEFAULT ''"}})
 }
