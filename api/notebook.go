@@ -92,12 +92,15 @@ type Unreachable struct {
 
 // Shell is a shell as the API shows it (Determined's v1Shell): a
 // notebook's fields, and what an SSH client needs to reach the shell's
-// SSH server through the bridge (see ShellSSHPath).
+// SSH server through the bridge.
 type Shell struct {
 	Notebook
 	// PrivateKey is the OpenSSH private key the shell's SSH server
 	// accepts (made by the bridge for this shell); only its owner is
-	// shown it. PublicKey is its authorized_keys line.
+	// shown it. PublicKey is its authorized_keys line. SSH clients reach
+	// the server through a websocket at ServiceAddress whose binary
+	// messages carry the SSH bytes (as Determined's
+	// `python -m determined.cli.tunnel MASTER ID` does).
 	PrivateKey string `json:"privateKey,omitempty"`
 	PublicKey  string `json:"publicKey,omitempty"`
 	// AgentUserGroup is the POSIX user the shell runs as, in Determined's
@@ -114,14 +117,6 @@ type ShellUser struct {
 	Group string `json:"group,omitempty"`
 	GID   *int   `json:"gid,omitempty"`
 }
-
-// ShellSSHUpgrade is the Upgrade token of a connection to a shell's SSH
-// server: the bridge sends it, with the task's token, on a connection
-// to the launcher; after the launcher's 101 answer the connection carries
-// SSH. Clients reach it through the bridge's websocket at the shell's
-// ServiceAddress ("/proxy/<id>/"), whose binary messages carry the SSH
-// bytes, as Determined's `python -m determined.cli.tunnel` does.
-const ShellSSHUpgrade = "det-ssh/1"
 
 // LaunchRequest is the body of POST /api/v1/notebooks and /api/v1/shells
 // (Determined's v1LaunchNotebookRequest and v1LaunchShellRequest).

@@ -162,6 +162,8 @@ type Server struct {
 	// lookupHost resolves a node's address; nil means the system's
 	// resolver. Tests replace it.
 	lookupHost func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	// peerUID finds the owner of a local client's socket (sshproxy.go).
+	peerUID peerUIDFunc
 }
 
 // New returns a bridge over the given store and Slurm. logger nil means
@@ -170,7 +172,7 @@ func New(cfg *siteconfig.Config, st Store, sl Slurm, logger *slog.Logger) *Serve
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
+	s := &Server{cfg: cfg, store: st, slurm: sl, routes: proxy.NewTable(), peerUID: defaultPeerUID, log: logger, kick: make(chan struct{}, 1), grants: newNBGrants(),
 		adminAccess: newOnceEvery(adminAccessWindow), refusals: newOnceEvery(refusalWindow),
 		masterID: uuid.NewString(), tunnels: tunnel.NewRegistry(tunnelGrace, tunnelWait, logger.With("component", "tunnel"))}
 	s.view.slowAfter = 2*cfg.Interval + 2*time.Second

@@ -49,6 +49,9 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		if strings.HasPrefix(req.URL.Path, "/proxy/") {
+			if id, ok := sshShellID(req); ok && s.serveShellSSH(w, req, id) {
+				return
+			}
 			if originMode && s.browserSession(req) && s.handsOff(req) {
 				s.startHandoff(w, req, origins)
 				return

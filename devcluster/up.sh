@@ -33,7 +33,7 @@ DET_CLI_PACKAGES=(python3-requests python3-termcolor python3-tabulate python3-ru
 # Debian 13 (the image) has no python3-appdirs: platformdirs, its successor,
 # stands in through a one-line module (see build_jupyter_sandbox).
 IMAGE_DET_CLI_PACKAGES=("${DET_CLI_PACKAGES[@]/python3-appdirs/python3-platformdirs}")
-PACKAGES=(slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium
+PACKAGES=(slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge debootstrap bubblewrap curl squashfs-tools procps iproute2 util-linux chromium openssh-client
   slurmdbd mariadb-server prometheus python3 "${DET_CLI_PACKAGES[@]}")
 JOB_USERS=("alice 2001" "bob 2002")
 SLURMCTLD_PORT=6817

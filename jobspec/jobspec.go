@@ -91,6 +91,12 @@ type Spec struct {
 	SSHAuthorizedKey string `json:"ssh_authorized_key,omitempty"`
 }
 
+// SSHUpgrade is the Upgrade token of a connection to a shell's SSH
+// server: the bridge sends it, with the task's token, on a connection to
+// the launcher (through the tunnel, or to the proven port); after the
+// launcher's 101 answer the connection carries SSH.
+const SSHUpgrade = "det-ssh/1"
+
 // ExitRecord is written by the launcher to <jobdir>/exit.json when the
 // notebook server ends, so the bridge learns the exit code even when the
 // callback cannot reach it.

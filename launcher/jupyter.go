@@ -58,7 +58,11 @@ fi
 `
 
 // shellScript runs the startup hook, then the image's login shell.
-const shellScript = hookScript + `cd "$DET_CONTAINER_WORKDIR" 2>/dev/null
+const shellScript = hookScript + loginScript
+
+// loginScript runs the image's login shell (bash when it has one) in the
+// working folder: what an SSH session without a command runs.
+const loginScript = `cd "$DET_CONTAINER_WORKDIR" 2>/dev/null
 if command -v bash >/dev/null 2>&1; then
   exec bash -l
 fi

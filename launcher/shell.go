@@ -2,7 +2,6 @@ package launcher
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,8 +78,7 @@ var upgrader = websocket.Upgrader{
 // binary messages are keystrokes, its text messages control messages
 // (resizes).
 func (s *shellSession) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	got := r.Header.Get("Authorization")
-	if subtle.ConstantTimeCompare([]byte(got), []byte("token "+s.token)) != 1 {
+	if !tokenOK(r, s.token) {
 		http.Error(w, "forbidden", http.StatusForbidden)
 		return
 	}
@@ -243,6 +241,11 @@ func runShell(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logg
 		l = tunnel.NewListener()
 	}
 	defer l.Close()
+	sshSrv, err := startSSH(ctx, spec, p, log)
+	if err != nil {
+		return 1, "start the SSH server: " + err.Error()
+	}
+	defer sshSrv.close()
 	argv, procEnv := p.rt.Command(spec, p.hostWork, nil, []string{"/bin/sh", "-c", shellScript}, p.env)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), procEnv...), "TERM=xterm-256color")
@@ -253,7 +256,7 @@ func runShell(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logg
 	}
 	defer ptmx.Close()
 	sess := newShellSession(ptmx, spec.JupyterToken, log)
-	srv := &http.Server{Handler: sess, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: sshSrv.handler(spec.JupyterToken, sess), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 	var tunFailed <-chan error // once the tunnel is up: the bridge refused it for good
@@ -279,7 +282,11 @@ func runShell(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logg
 	}
 	hbCtx, stopHeartbeat := context.WithCancel(ctx)
 	defer stopHeartbeat()
-	go beat(hbCtx, o.HTTPClient, spec, log, sess.report)
+	go beat(hbCtx, o.HTTPClient, spec, log, func() jobspec.JupyterReport {
+		rep := sess.report()
+		rep.Attachments += sshSrv.active() // an open SSH session or forward is a use
+		return rep
+	})
 
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
