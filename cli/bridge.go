@@ -32,6 +32,7 @@ type bridgeClient interface {
 	Relaunch(ctx context.Context, k client.Kind, id string) (*client.Relaunched, error)
 	Logs(ctx context.Context, id string, o client.LogOptions, fn func(api.TaskLog) error) error
 	DialShell(ctx context.Context, id string) (*websocket.Conn, error)
+	DialSSH(ctx context.Context, id string) (*websocket.Conn, error)
 	URL(path string) string
 
 	// The cluster.

@@ -38,8 +38,9 @@ type fakeClient struct {
 	logs     []api.TaskLog
 	extended api.Extension
 	relaunch client.Relaunched
-	// shell is the websocket server DialShell connects to.
-	shell string
+	// shell is the websocket server DialShell connects to; ssh the one
+	// DialSSH connects to.
+	shell, ssh string
 }
 
 var _ bridgeClient = (*fakeClient)(nil)
@@ -198,6 +199,14 @@ func (f *fakeClient) DialShell(ctx context.Context, id string) (*websocket.Conn,
 		return nil, err
 	}
 	conn, _, err := websocket.DefaultDialer.DialContext(ctx, f.shell, nil)
+	return conn, err
+}
+
+func (f *fakeClient) DialSSH(ctx context.Context, id string) (*websocket.Conn, error) {
+	if err := f.call("DialSSH", id); err != nil {
+		return nil, err
+	}
+	conn, _, err := websocket.DefaultDialer.DialContext(ctx, f.ssh, nil)
 	return conn, err
 }
 

@@ -13,35 +13,69 @@ func newShellCmd(g *globals) *cobra.Command {
 	k := client.ShellKind
 	cmd := &cobra.Command{Use: "shell", Aliases: []string{"shells"}, Short: "An interactive shell in a Slurm allocation, in the notebook's container"}
 	o := &startOptions{}
+	var showSSH bool
 	start := &cobra.Command{
 		Use:   "start",
 		Short: "Start a shell as a Slurm job and attach to it (~. detaches)",
 		Args:  cobra.NoArgs,
-		RunE:  g.startRunE(o, k, runStartShell),
+		RunE: g.startRunE(o, k, func(ctx context.Context, lo launchOptions, c bridgeClient, con *console) error {
+			var ssh *sshSetup
+			if showSSH {
+				s, err := g.sshSetup()
+				if err != nil {
+					return err
+				}
+				ssh = &s
+			}
+			return runStartShell(ctx, lo, ssh, c, con)
+		}),
 	}
 	o.addConfigFlags(start)
+	start.Flags().BoolVar(&showSSH, "show-ssh-command", false, "print an ssh command line that reaches the shell (see show_ssh_command) to standard error")
 	cmd.AddCommand(start, newOpenShellCmd(g), newListCmd(g, k), newKillCmd(g, k), newLogsCmd(g, k), newConfigCmd(g, k),
-		newExtendCmd(g, k), newRelaunchCmd(g, k))
+		newExtendCmd(g, k), newRelaunchCmd(g, k), newShowSSHCommandCmd(g), newShellTunnelCmd(g))
 	return cmd
 }
 
 // runStartShell launches a shell, waits until it runs and attaches to it;
-// or prints its id (detach).
-func runStartShell(ctx context.Context, o launchOptions, c bridgeClient, con *console) error {
+// or prints its id (detach). With ssh, it first prints an ssh command line
+// that reaches the shell to standard error (or why it cannot).
+func runStartShell(ctx context.Context, o launchOptions, ssh *sshSetup, c bridgeClient, con *console) error {
 	launched, err := c.Launch(ctx, client.ShellKind, o.request)
 	if err != nil {
 		return err
 	}
 	sh := &launched.Task
+	if !o.detach {
+		fmt.Fprintf(con.ErrOut, "Scheduling shell %s (id: %s)...\n", sh.Description, sh.ID)
+		if _, err := waitRunning(ctx, c, client.ShellKind, sh, con.Out); err != nil {
+			return err
+		}
+	}
+	if ssh != nil {
+		if err := printSSHCommand(*ssh, launched, con); err != nil {
+			fmt.Fprintf(con.ErrOut, "warning: no ssh command line: %v\n", err) // the shell runs on
+		}
+	}
 	if o.detach {
 		fmt.Fprintln(con.Out, sh.ID)
 		return nil
 	}
-	fmt.Fprintf(con.ErrOut, "Scheduling shell %s (id: %s)...\n", sh.Description, sh.ID)
-	if _, err := waitRunning(ctx, c, client.ShellKind, sh, con.Out); err != nil {
+	return attachShell(ctx, c, con, sh.ID)
+}
+
+// printSSHCommand writes the key of a launched shell and prints the ssh
+// command line that reaches it to standard error.
+func printSSHCommand(ssh sshSetup, launched *client.Launched, con *console) error {
+	if launched.Shell == nil {
+		return fmt.Errorf("the bridge's answer for shell %s has no SSH key", launched.Task.ID)
+	}
+	cmd, err := ssh.prepare(launched.Shell)
+	if err != nil {
 		return err
 	}
-	return attachShell(ctx, c, con, sh.ID)
+	fmt.Fprintln(con.ErrOut, cmd.line())
+	return nil
 }
 
 // openShellOptions are the arguments of `det shell open`.

@@ -42,11 +42,18 @@ func (e *APIError) Error() string { return e.Message }
 var ErrUnauthorized = errors.New("not logged in")
 
 // errorText is the message of an error answer's body: its message (or
-// error.error) in the API's error shape, else the body itself.
+// error.error) in the API's error shape, or error in a plain
+// {"error": "..."}, else the body itself.
 func errorText(body []byte) string {
 	var e api.Error
 	if json.Unmarshal(body, &e) == nil && e.Text() != "" {
 		return e.Text()
+	}
+	var plain struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &plain) == nil && plain.Error != "" {
+		return plain.Error
 	}
 	return strings.TrimSpace(string(body))
 }

@@ -18,6 +18,7 @@ func TestErrorText(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"code":5,"message":"no user bob","details":[],"error":{"code":404,"reason":"Not Found","error":"no user bob"}}`: "no user bob",
 		`{"error":{"code":404,"reason":"Not Found","error":"inner only"}}`:                                                "inner only",
+		`{"error":"flat error"}`:    "flat error",
 		"plain text from a proxy\n": "plain text from a proxy",
 	} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
