@@ -45,6 +45,7 @@ type detCLI struct {
 	bin  string
 	home string
 	env  []string
+	cred *syscall.Credential // whom it runs as; nil: this test's user
 }
 
 func newDetCLI(t *testing.T) *detCLI {
@@ -64,7 +65,10 @@ func (d *detCLI) try(stdin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, d.bin, args...)
 	cmd.Env = d.env
 	cmd.Stdin = strings.NewReader(stdin)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Credential: d.cred}
+	// On timeout, end what it started too (the ssh of `det shell start`).
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
