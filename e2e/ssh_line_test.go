@@ -86,11 +86,12 @@ func (l sshLine) scp(from, to string) []string {
 // remote names path on the shell, for scp.
 func (l sshLine) remote(path string) string { return l.dest + ":" + path }
 
-// forward holds a local forward (-L spec) open and runs nothing.
-func (l sshLine) forward(spec string) []string {
+// forward holds a local forward (-L spec) open while command runs in
+// the shell.
+func (l sshLine) forward(spec, command string) []string {
 	args := append([]string{"ssh"}, sshBatch...)
-	args = append(args, "-N", "-o", "ExitOnForwardFailure=yes", "-L", spec)
-	return append(append(args, l.opts...), l.dest)
+	args = append(args, "-o", "ExitOnForwardFailure=yes", "-L", spec)
+	return append(append(args, l.opts...), l.dest, command)
 }
 
 // withKey is the same line with another -i key file.
