@@ -77,7 +77,12 @@ func (s *Server) serveShellSSH(w http.ResponseWriter, r *http.Request, id string
 	}
 	defer ws.Close()
 	s.log.Info("ssh connection to a shell", "task_id", id, "caller", who, "remote", r.RemoteAddr)
-	joinSSH(ws, backend, br)
+	// SSH traffic is activity, as the terminal's is; so is the end of a
+	// connection, from which the shell's idle time counts.
+	touch := func() { s.routes.Touch(id) }
+	touch()
+	joinSSH(ws, backend, br, touch)
+	touch()
 	s.log.Info("ssh connection to a shell ended", "task_id", id, "caller", who)
 	return true
 }
@@ -178,8 +183,9 @@ func dialSSH(ctx context.Context, connect func(context.Context) (net.Conn, error
 }
 
 // joinSSH copies the websocket's binary messages to c and what c sends
-// (read through br) back as binary messages, until either side ends.
-func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader) {
+// (read through br) back as binary messages, until either side ends,
+// calling touch on each message.
+func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader, touch func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -187,6 +193,7 @@ func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader) {
 		for {
 			n, err := br.Read(buf)
 			if n > 0 {
+				touch()
 				if werr := ws.WriteMessage(websocket.BinaryMessage, buf[:n]); werr != nil {
 					c.Close()
 					return
@@ -207,6 +214,7 @@ func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader) {
 		if mt != websocket.BinaryMessage {
 			continue
 		}
+		touch()
 		if _, err := io.Copy(c, rd); err != nil {
 			break
 		}

@@ -87,10 +87,13 @@ func (l sshLine) scp(from, to string) []string {
 func (l sshLine) remote(path string) string { return l.dest + ":" + path }
 
 // forward holds a local forward (-L spec) open while command runs in
-// the shell.
+// the shell; with command "", it runs nothing (-N).
 func (l sshLine) forward(spec, command string) []string {
 	args := append([]string{"ssh"}, sshBatch...)
 	args = append(args, "-o", "ExitOnForwardFailure=yes", "-L", spec)
+	if command == "" {
+		return append(append(append(args, "-N"), l.opts...), l.dest)
+	}
 	return append(append(args, l.opts...), l.dest, command)
 }
 

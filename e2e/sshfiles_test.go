@@ -92,6 +92,8 @@ type forward struct {
 	mu     sync.Mutex
 	errOut bytes.Buffer
 	ended  bool
+	// stop ends ssh and waits for it.
+	stop func()
 }
 
 // Write keeps what ssh prints on stderr.
@@ -128,7 +130,8 @@ func holdForward(t *testing.T, u *posixUser, argv []string) *forward {
 		f.mu.Unlock()
 		close(done)
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	f.stop = func() { cancel(); <-done }
+	t.Cleanup(f.stop)
 	return f
 }
 

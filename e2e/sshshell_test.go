@@ -108,12 +108,13 @@ type aliceShell struct {
 	line   sshLine
 }
 
-func startAliceShell(t *testing.T) *aliceShell {
+func startAliceShell(t *testing.T, config ...string) *aliceShell {
 	t.Helper()
 	alice := asUser(t, "alice")
 	u := newPosixUser(t, "alice")
 	u.det("alice-password\n", "user", "login", "alice")
-	id := strings.TrimSpace(u.det("", "shell", "start", "-d", "--config", "resources.slots=0", "--config", "resources.resource_pool=cpu"))
+	start := append([]string{"shell", "start", "-d", "--config", "resources.slots=0", "--config", "resources.resource_pool=cpu"}, config...)
+	id := strings.TrimSpace(u.det("", start...))
 	if !regexp.MustCompile(`^[0-9a-f-]{36}$`).MatchString(id) {
 		t.Fatalf("det shell start -d printed %q, want the shell's id", id)
 	}

@@ -284,7 +284,7 @@ func runShell(ctx context.Context, spec *jobspec.Spec, o Options, log *slog.Logg
 	defer stopHeartbeat()
 	go beat(hbCtx, o.HTTPClient, spec, log, func() jobspec.JupyterReport {
 		rep := sess.report()
-		rep.Attachments += sshSrv.active() // an open SSH session or forward is a use
+		rep.Attachments += sshSrv.active() // an open SSH connection is a use
 		return rep
 	})
 

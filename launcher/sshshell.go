@@ -154,12 +154,14 @@ func (s *shellSSH) handler(token string, next http.Handler) http.Handler {
 	return &sshUpgrades{token: token, l: s.l, next: next}
 }
 
-// active counts the open SSH sessions and forwards.
+// active counts the open SSH connections: each is a use of the shell,
+// like an attached terminal, whether it runs a session, holds a forward
+// or waits for the next one.
 func (s *shellSSH) active() int {
 	if s == nil {
 		return 0
 	}
-	return s.srv.Active()
+	return s.srv.Connections()
 }
 
 // close ends every SSH connection and waits for their work to end.

@@ -56,6 +56,7 @@ type Server struct {
 	ssh    *ssh.ServerConfig
 	log    *slog.Logger
 	active atomic.Int64
+	conns  atomic.Int64
 }
 
 // euid is the process's effective user id (a variable for tests, which
@@ -96,6 +97,11 @@ func New(cfg Config) (*Server, error) {
 
 // Active returns how many sessions and forwards are open now.
 func (s *Server) Active() int { return int(s.active.Load()) }
+
+// Connections returns how many authenticated connections are open now,
+// whether or not they have a session or forward open (ssh -N -L holds
+// one that opens a forward only when it is used).
+func (s *Server) Connections() int { return int(s.conns.Load()) }
 
 // opened counts a session or forward as open and reports activity; the
 // function it returns counts it closed.
@@ -147,6 +153,8 @@ func (s *Server) serveConn(ctx context.Context, nc net.Conn) {
 		return
 	}
 	_ = nc.SetDeadline(time.Time{})
+	s.conns.Add(1)
+	defer s.conns.Add(-1)
 	log := s.log.With("ssh_user", conn.User(), "client", string(conn.ClientVersion()))
 	log.Info("ssh connection opened")
 	defer log.Info("ssh connection closed")

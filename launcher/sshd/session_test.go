@@ -143,6 +143,7 @@ func TestActiveCountsSessions(t *testing.T) {
 	if n := ts.srv.Active(); n != 0 {
 		t.Fatalf("Active() = %d before any session", n)
 	}
+	waitFor(t, func() bool { return ts.srv.Connections() == 1 })
 	before := ts.activity.Load()
 	a, b := mustSession(t, c), mustSession(t, c)
 	ain, _ := a.StdinPipe()
@@ -160,6 +161,8 @@ func TestActiveCountsSessions(t *testing.T) {
 	waitFor(t, func() bool { return ts.srv.Active() == 1 })
 	b.Close()
 	waitFor(t, func() bool { return ts.srv.Active() == 0 })
+	c.Close()
+	waitFor(t, func() bool { return ts.srv.Connections() == 0 })
 	if ts.activity.Load() <= before {
 		t.Fatal("no activity reported")
 	}
