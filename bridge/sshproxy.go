@@ -46,6 +46,7 @@ func (s *Server) serveShellSSH(w http.ResponseWriter, r *http.Request, id string
 	who, code, reason := s.sshCaller(r, t)
 	if code != 0 {
 		s.log.Warn("ssh to a shell refused", "task_id", id, "remote", r.RemoteAddr, "caller", who, "reason", reason)
+		s.metrics.SSHRefused()
 		writeError(w, code, reason)
 		return true
 	}
@@ -81,6 +82,7 @@ func (s *Server) serveShellSSH(w http.ResponseWriter, r *http.Request, id string
 	// connection, from which the shell's idle time counts.
 	touch := func() { s.routes.Touch(id) }
 	touch()
+	defer s.metrics.SSHOpened()()
 	joinSSH(ws, backend, br, touch)
 	touch()
 	s.log.Info("ssh connection to a shell ended", "task_id", id, "caller", who)

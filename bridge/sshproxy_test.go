@@ -134,4 +134,22 @@ func TestShellSSHThroughBridge(t *testing.T) {
 	if code := try(nil); code != http.StatusSwitchingProtocols {
 		t.Errorf("no token, the shell's POSIX user: %d", code)
 	}
+	if got := refusedSSH(t, h); got != 4 {
+		t.Errorf("det_bridge_shell_ssh_refused_total = %v, want the 4 refusals", got)
+	}
+}
+
+// refusedSSH reads det_bridge_shell_ssh_refused_total.
+func refusedSSH(t *testing.T, h *harness) float64 {
+	t.Helper()
+	mfs, err := h.srv.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "det_bridge_shell_ssh_refused_total" {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return -1
 }

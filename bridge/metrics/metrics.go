@@ -38,6 +38,8 @@ type Metrics struct {
 	loginsFailed       prometheus.Counter
 	loginsRefused      prometheus.Counter
 	heartbeatsTotal    prometheus.Counter
+	sshOpen            prometheus.Gauge
+	sshRefused         prometheus.Counter
 }
 
 // waitBuckets are for queue waits and start-up times: from seconds to a
@@ -77,7 +79,11 @@ func New(src Source) *Metrics {
 		Help: "Logins refused by the rate limit, without checking the password."})
 	m.heartbeatsTotal = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "heartbeats_total",
 		Help: "Reports received from running notebooks' launchers."})
-	for _, c := range []prometheus.Collector{m.idleCancels, m.gpuSecondsBack, m.cancellations, m.queueWait, m.timeToReady,
+	m.sshOpen = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: "shell_ssh_connections_open",
+		Help: "SSH connections open through the bridge to shells' SSH servers."})
+	m.sshRefused = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "shell_ssh_refused_total",
+		Help: "SSH connections to shells refused before reaching them (no or another user's token, another POSIX user, a browser)."})
+	for _, c := range []prometheus.Collector{m.sshOpen, m.sshRefused, m.idleCancels, m.gpuSecondsBack, m.cancellations, m.queueWait, m.timeToReady,
 		m.proxyRequests, m.proxyLatency, m.websockets, m.slurmCommands, m.slurmErrors, m.slurmDuration,
 		m.loginsFailed, m.loginsRefused, m.heartbeatsTotal,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
@@ -125,6 +131,16 @@ func (m *Metrics) LoginFailed() { m.loginsFailed.Inc() }
 
 // LoginRateLimited counts a login refused by the rate limit.
 func (m *Metrics) LoginRateLimited() { m.loginsRefused.Inc() }
+
+// SSHOpened counts an SSH connection to a shell as open; the function it
+// returns counts it closed.
+func (m *Metrics) SSHOpened() func() {
+	m.sshOpen.Inc()
+	return m.sshOpen.Dec
+}
+
+// SSHRefused counts an SSH connection to a shell refused.
+func (m *Metrics) SSHRefused() { m.sshRefused.Inc() }
 
 // Heartbeat counts a launcher's report.
 func (m *Metrics) Heartbeat() { m.heartbeatsTotal.Inc() }
