@@ -23,7 +23,8 @@ var activeJobStates = []string{"PENDING", "RUNNING", "COMPLETING", "CONFIGURING"
 // logged in as bridge user alice, starts a GPU shell and runs a command in
 // it over SSH through its ProxyCommand (which sends no token: the bridge
 // knows alice by her socket). The command runs as alice, in the shell's
-// Slurm job, with exactly the GPUs Slurm gave it. The line `det shell
+// Slurm job, with exactly the GPUs Slurm gave it; `det shell open` runs
+// one there again. The line `det shell
 // show_ssh_command` prints runs a command too; once `det shell kill` has
 // ended the shell, the same line fails and the job is out of Slurm's
 // queue.
@@ -68,6 +69,10 @@ func TestSSHDeterminedCLIShell(t *testing.T) {
 	_, idx := jobGPUs(t, sh.SlurmJobID)
 	if len(idx) != 2 || jm[2] != strings.Join(idx, ",") {
 		t.Errorf("over SSH CUDA_VISIBLE_DEVICES=%q; Slurm allocated %v for 2 slots", jm[2], idx)
+	}
+
+	if out, err := d.try("", "shell", "open", id, "--", "echo reopened-$SLURM_JOB_ID"); err != nil || !strings.Contains(out, "reopened-"+sh.SlurmJobID) {
+		t.Errorf("det shell open %s with a command: %v\n%s", id, err, out)
 	}
 
 	printed := d.ok("", "shell", "show_ssh_command", id)
