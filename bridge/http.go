@@ -70,6 +70,7 @@ func (s *Server) router() *mux.Router {
 	// is simply not a route.
 	r := mux.NewRouter().SkipClean(true)
 	v1 := r.PathPrefix("/api/v1").Subrouter()
+	v1.Use(noStore)
 	v1.HandleFunc("/auth/login", s.handleLogin).Methods(http.MethodPost)
 	v1.HandleFunc("/auth/munge", s.handleMungeLogin).Methods(http.MethodPost)
 	v1.HandleFunc("/tasks/{id}/ready", s.handleReady).Methods(http.MethodPost)
@@ -175,6 +176,15 @@ func (s *Server) sessionOf(r *http.Request) (*store.Session, error) {
 }
 
 func secureCookie(base string) string { return "__Host-" + base }
+
+// noStore keeps the API's answers (tokens, shells' private keys) out of
+// every cache.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
 
 func (s *Server) https() bool {
 	return strings.HasPrefix(strings.ToLower(s.cfg.ExternalURL), "https://")

@@ -43,19 +43,23 @@ func (s *Server) serveShellSSH(w http.ResponseWriter, r *http.Request, id string
 	if err != nil || t.Type != typeShell {
 		return false
 	}
-	who, code, reason := s.sshCaller(r, t)
-	if code != 0 {
-		s.log.Warn("ssh to a shell refused", "task_id", id, "remote", r.RemoteAddr, "caller", who, "reason", reason)
-		s.metrics.SSHRefused()
-		writeError(w, code, reason)
-		return true
-	}
+	// What a shell is (squeue shows its id) is no secret; the cheap
+	// refusals go first, before the caller's socket is looked up.
 	switch {
 	case t.SSHKey == "":
 		writeError(w, http.StatusConflict, "shell "+id+" was started before shells served SSH: start a new one")
 		return true
 	case t.State != api.StateRunning:
 		writeError(w, http.StatusConflict, "shell "+id+" is "+api.StateName(t.State)+", not running")
+		return true
+	}
+	who, code, reason := s.sshCaller(r, t)
+	if code != 0 {
+		if host, _, _ := net.SplitHostPort(r.RemoteAddr); s.refusals.first("ssh\x00" + id + "\x00" + host) {
+			s.log.Warn("ssh to a shell refused (more from this address within a minute are not logged)", "task_id", id, "remote", r.RemoteAddr, "caller", who, "reason", reason)
+		}
+		s.metrics.SSHRefused()
+		writeError(w, code, reason)
 		return true
 	}
 	route, ok := s.routes.Get(id)
@@ -124,6 +128,9 @@ func (s *Server) sshCaller(r *http.Request, t *store.Task) (string, int, string)
 	who := "uid " + strconv.FormatUint(uint64(uid), 10)
 	if pu, err := s.lookupUser(t.PosixUser); err != nil || pu.Uid != strconv.FormatUint(uint64(uid), 10) {
 		return who, http.StatusForbidden, "shell " + t.ID + " does not run as your POSIX user (" + who + ")"
+	}
+	if owner, err := s.store.UserByName(r.Context(), t.Owner); err != nil || !owner.Active {
+		return who, http.StatusForbidden, "the account of shell " + t.ID + "'s owner is deactivated"
 	}
 	return who, 0, ""
 }
@@ -196,6 +203,7 @@ func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader, touch func()) {
 			n, err := br.Read(buf)
 			if n > 0 {
 				touch()
+				_ = ws.SetWriteDeadline(time.Now().Add(sshWriteTimeout)) // a client that stops reading
 				if werr := ws.WriteMessage(websocket.BinaryMessage, buf[:n]); werr != nil {
 					c.Close()
 					return
@@ -230,6 +238,10 @@ func joinSSH(ws *websocket.Conn, c net.Conn, br *bufio.Reader, touch func()) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		c.Close()
+		ws.Close() // a write to a client that reads nothing ends too
 		<-done
 	}
 }
+
+// sshWriteTimeout bounds a write to an SSH client's websocket.
+const sshWriteTimeout = 30 * time.Second

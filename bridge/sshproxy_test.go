@@ -51,7 +51,11 @@ func TestShellSSHThroughBridge(t *testing.T) {
 		s.peerUID = func(_, _ netip.AddrPort) (uint32, error) { return peer, peerErr }
 	})
 	var launched api.LaunchShellResponse
-	h.do("POST", "/api/v1/shells", api.LaunchRequest{}, &launched, http.StatusOK)
+	if w := h.req("POST", "/api/v1/shells", api.LaunchRequest{}, nil); w.Code != http.StatusOK || w.Header().Get("Cache-Control") != "no-store" {
+		t.Fatalf("launch: %d, Cache-Control %q: %s", w.Code, w.Header().Get("Cache-Control"), w.Body)
+	} else if err := json.Unmarshal(w.Body.Bytes(), &launched); err != nil {
+		t.Fatal(err)
+	}
 	sh := launched.Shell
 	if !strings.HasPrefix(sh.PrivateKey, "-----BEGIN OPENSSH PRIVATE KEY-----") || !strings.HasPrefix(sh.PublicKey, "ssh-ed25519 ") ||
 		sh.AgentUserGroup == nil || sh.AgentUserGroup.User != "jobuser" {
@@ -134,8 +138,15 @@ func TestShellSSHThroughBridge(t *testing.T) {
 	if code := try(nil); code != http.StatusSwitchingProtocols {
 		t.Errorf("no token, the shell's POSIX user: %d", code)
 	}
-	if got := refusedSSH(t, h); got != 4 {
-		t.Errorf("det_bridge_shell_ssh_refused_total = %v, want the 4 refusals", got)
+	off := false
+	if _, err := h.srv.store.PatchUser(context.Background(), task.OwnerID, store.UserPatch{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if code := try(nil); code != http.StatusForbidden {
+		t.Errorf("no token, the shell's POSIX user, the owner deactivated: %d", code)
+	}
+	if got := refusedSSH(t, h); got != 5 {
+		t.Errorf("det_bridge_shell_ssh_refused_total = %v, want the 5 refusals", got)
 	}
 }
 

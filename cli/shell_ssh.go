@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,6 +57,14 @@ func (c *sshCommand) line() string {
 // prepare writes sh's private key to its key file and returns the ssh
 // command line that reaches sh with it.
 func (s sshSetup) prepare(sh *api.Shell) (*sshCommand, error) {
+	// The id and user go into a line that ssh (and, through ProxyCommand's
+	// %h, a shell) reads: only what a bridge's ids and POSIX names are.
+	if !shellIDPattern.MatchString(sh.ID) {
+		return nil, fmt.Errorf("the bridge answered a shell id %q that is not one: refusing to put it in an ssh command", sh.ID)
+	}
+	if u := sh.AgentUserGroup; u != nil && u.User != "" && !posixNamePattern.MatchString(u.User) {
+		return nil, fmt.Errorf("the bridge answered a POSIX user %q that is not a user name: refusing to put it in an ssh command", u.User)
+	}
 	if sh.PrivateKey == "" {
 		return nil, fmt.Errorf("shell %s has no SSH key to show: only the shell's owner holds its key, and a shell started before shells had SSH has none", sh.ID)
 	}
@@ -69,6 +78,12 @@ func (s sshSetup) prepare(sh *api.Shell) (*sshCommand, error) {
 	}
 	return &sshCommand{Command: s.command(sh, keyFile), KeyFile: keyFile}, nil
 }
+
+// What a shell's id and its POSIX user may be in an ssh command line.
+var (
+	shellIDPattern   = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)
+	posixNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+)
 
 // command is the ssh command line that reaches sh with the key in
 // keyFile, through `det shell tunnel` as its ProxyCommand. ssh expands

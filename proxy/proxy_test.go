@@ -138,6 +138,7 @@ func TestErrors(t *testing.T) {
 		{"forbidden", "/proxy/nb1/", map[string]string{"X-User": "bob"}, 403, "belongs to another user"},
 		{"queued", "/proxy/queued/api", alice, 503, "notebook queued is not running yet (state QUEUED)"},
 		{"terminated", "/proxy/dead/", alice, 410, "notebook dead is terminated: killed by user"},
+		{"not a websocket upgrade", "/proxy/nb1/", map[string]string{"X-User": "alice", "Connection": "Upgrade", "Upgrade": "det-ssh/1"}, 400, `only websocket upgrades are proxied, not "det-ssh/1"`},
 		{"unreachable", "/proxy/gone/api/status", alice, 502, "notebook gone is not reachable: the notebook server did not answer"},
 	}
 	for _, tc := range tests {
