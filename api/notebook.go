@@ -106,6 +106,10 @@ type Shell struct {
 	// AgentUserGroup is the POSIX user the shell runs as, in Determined's
 	// form (its CLI logs in over SSH as AgentUserGroup.User).
 	AgentUserGroup *ShellUser `json:"agentUserGroup,omitempty"`
+	// SSHHostKey is the public host key of the shell's SSH server, as in
+	// known_hosts ("ssh-ed25519 AAAA..."), for clients to pin; absent for
+	// a shell whose server makes its own. The bridge's own field.
+	SSHHostKey string `json:"sshHostKey,omitempty"`
 }
 
 // ShellUser is the POSIX identity of a shell as Determined's master

@@ -13,14 +13,15 @@ import (
 	"github.com/det-slurm/bridge/bridge/store"
 )
 
-// newSSHKey makes the key pair of a shell's SSH server: an ed25519 key,
-// returned as an OpenSSH private key (PEM), commented with the task id.
-func newSSHKey(taskID string) (string, error) {
+// newSSHKey makes a key pair of a shell's SSH server (the key it accepts,
+// or its host key): an ed25519 key, returned as an OpenSSH private key
+// (PEM) with comment.
+func newSSHKey(comment string) (string, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return "", fmt.Errorf("make the shell's SSH key: %w", err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "det-shell-"+taskID)
+	block, err := ssh.MarshalPrivateKey(priv, comment)
 	if err != nil {
 		return "", fmt.Errorf("encode the shell's SSH key: %w", err)
 	}
@@ -49,6 +50,11 @@ func (s *Server) toShell(t *store.Task, viewer string) api.Shell {
 	}
 	if pub, err := sshPublicKey(t.SSHKey); err == nil {
 		sh.PublicKey = pub + "\n"
+	}
+	if t.SSHHostKey != "" {
+		if pub, err := sshPublicKey(t.SSHHostKey); err == nil {
+			sh.SSHHostKey = pub
+		}
 	}
 	if viewer == t.Owner {
 		sh.PrivateKey = t.SSHKey

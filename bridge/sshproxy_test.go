@@ -58,7 +58,7 @@ func TestShellSSHThroughBridge(t *testing.T) {
 	}
 	sh := launched.Shell
 	if !strings.HasPrefix(sh.PrivateKey, "-----BEGIN OPENSSH PRIVATE KEY-----") || !strings.HasPrefix(sh.PublicKey, "ssh-ed25519 ") ||
-		sh.AgentUserGroup == nil || sh.AgentUserGroup.User != "jobuser" {
+		sh.AgentUserGroup == nil || sh.AgentUserGroup.User != "jobuser" || !strings.HasPrefix(sh.SSHHostKey, "ssh-ed25519 ") || sh.SSHHostKey == strings.TrimSpace(sh.PublicKey) {
 		t.Fatalf("launched shell: key %.40q, public %q, user %+v", sh.PrivateKey, sh.PublicKey, sh.AgentUserGroup)
 	}
 	raw, err := os.ReadFile(filepath.Join(h.root, "jobuser", sh.ID, "task.json"))
@@ -66,8 +66,11 @@ func TestShellSSHThroughBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	var spec jobspec.Spec
-	if err := json.Unmarshal(raw, &spec); err != nil || spec.SSHAuthorizedKey != strings.TrimSpace(sh.PublicKey) || strings.Contains(string(raw), "PRIVATE") {
+	if err := json.Unmarshal(raw, &spec); err != nil || spec.SSHAuthorizedKey != strings.TrimSpace(sh.PublicKey) || strings.Contains(string(raw), sh.PrivateKey) {
 		t.Fatalf("task.json: %v, key %q", err, spec.SSHAuthorizedKey)
+	}
+	if pub, err := sshPublicKey(spec.SSHHostKey); err != nil || pub != sh.SSHHostKey {
+		t.Fatalf("task.json's host key %v: its public half %q, the API shows %q", err, pub, sh.SSHHostKey)
 	}
 	var list api.GetShellsResponse
 	h.do("GET", "/api/v1/shells", nil, &list, http.StatusOK)

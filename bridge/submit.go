@@ -265,7 +265,10 @@ func (s *Server) submit(ctx context.Context, u *store.User, typ string, userCfg 
 		Replaces: replaces, HasContext: len(contextTar) > 0, Cluster: pool.Cluster,
 	}
 	if typ == typeShell {
-		if t.SSHKey, err = newSSHKey(id); err != nil {
+		if t.SSHKey, err = newSSHKey("det-shell-" + id); err != nil {
+			return nil, err
+		}
+		if t.SSHHostKey, err = newSSHKey("det-shell-host-" + id); err != nil {
 			return nil, err
 		}
 	}
@@ -379,7 +382,7 @@ func (s *Server) writeJobDir(t *store.Task, cfg *taskconfig.Config, pu *user.Use
 		if err != nil {
 			return "", "", err
 		}
-		spec.SSHAuthorizedKey = pub
+		spec.SSHAuthorizedKey, spec.SSHHostKey = pub, t.SSHHostKey
 	}
 	var files []jobdir.File
 	if len(contextTar) > 0 {

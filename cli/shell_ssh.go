@@ -43,6 +43,9 @@ func (g *globals) sshSetup() (sshSetup, error) {
 type sshCommand struct {
 	Command []string `json:"command"`
 	KeyFile string   `json:"keyFile"`
+	// KnownHostsFile pins the shell's host key; absent for a shell whose
+	// server makes its own (the line then checks no host key).
+	KnownHostsFile string `json:"knownHostsFile,omitempty"`
 }
 
 // line is the command line as a POSIX shell takes it.
@@ -72,33 +75,50 @@ func (s sshSetup) prepare(sh *api.Shell) (*sshCommand, error) {
 		// ssh expands both in -i's path, and has no escape that -i takes.
 		return nil, fmt.Errorf("ssh cannot take a key under %s (a %% or ${ in it); set XDG_CACHE_HOME to a folder without", s.cacheDir)
 	}
-	keyFile, err := writeShellKey(s.cacheDir, sh.ID, []byte(sh.PrivateKey))
+	if sh.SSHHostKey != "" && !hostKeyPattern.MatchString(sh.SSHHostKey) {
+		return nil, fmt.Errorf("the bridge answered a host key %q that is not one: refusing to pin it", sh.SSHHostKey)
+	}
+	keyFile, err := writeShellFile(s.cacheDir, sh.ID, "key", []byte(sh.PrivateKey))
 	if err != nil {
 		return nil, err
 	}
-	return &sshCommand{Command: s.command(sh, keyFile), KeyFile: keyFile}, nil
+	c := &sshCommand{KeyFile: keyFile}
+	if sh.SSHHostKey != "" {
+		// ssh knows the shell by its id, the destination's host name.
+		if c.KnownHostsFile, err = writeShellFile(s.cacheDir, sh.ID, "known_hosts", []byte(sh.ID+" "+sh.SSHHostKey+"\n")); err != nil {
+			return nil, err
+		}
+	}
+	c.Command = s.command(sh, c.KeyFile, c.KnownHostsFile)
+	return c, nil
 }
 
 // What a shell's id and its POSIX user may be in an ssh command line.
 var (
 	shellIDPattern   = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z-]{0,63}$`)
 	posixNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]{0,63}$`)
+	hostKeyPattern   = regexp.MustCompile(`^ssh-[a-z0-9-]+ [A-Za-z0-9+/]+=*$`)
 )
 
 // command is the ssh command line that reaches sh with the key in
-// keyFile, through `det shell tunnel` as its ProxyCommand. ssh expands
-// "%" in ProxyCommand, so a literal one is doubled; it runs ProxyCommand
-// with a shell, so its words are quoted.
-func (s sshSetup) command(sh *api.Shell, keyFile string) []string {
+// keyFile, through `det shell tunnel` as its ProxyCommand, checking the
+// shell's host key against knownHosts ("" checks none). ssh expands "%"
+// in ProxyCommand, so a literal one is doubled; it runs ProxyCommand with
+// a shell, so its words are quoted.
+func (s sshSetup) command(sh *api.Shell, keyFile, knownHosts string) []string {
 	proxy := strings.Join([]string{shellQuote(s.det), "-m", shellQuote(s.master), "shell", "tunnel"}, " ")
 	dest := sh.ID
 	if u := sh.AgentUserGroup; u != nil && u.User != "" {
 		dest = u.User + "@" + sh.ID
 	}
+	strict, hosts := "no", "/dev/null"
+	if knownHosts != "" {
+		strict, hosts = "yes", knownHosts
+	}
 	return []string{"ssh",
 		"-o", "ProxyCommand=" + strings.ReplaceAll(proxy, "%", "%%") + " %h",
-		"-o", "StrictHostKeyChecking=no",
-		"-o", "UserKnownHostsFile=/dev/null",
+		"-o", "StrictHostKeyChecking=" + strict,
+		"-o", "UserKnownHostsFile=" + hosts,
 		"-o", "IdentitiesOnly=yes",
 		"-i", keyFile,
 		dest}

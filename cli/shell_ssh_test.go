@@ -30,7 +30,7 @@ func TestSSHCommandLine(t *testing.T) {
 			`ssh -o 'ProxyCommand='\''/opt/o'\''\'\'''\''brien 100%%/det'\'' -m '\''https://login1/det?a=1&b=$x'\'' shell tunnel %h' -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -i '/home/my home/key' alice@8f3a-1`,
 			`'/opt/o'\''brien 100%%/det' -m 'https://login1/det?a=1&b=$x' shell tunnel %h`},
 	} {
-		cmd := &sshCommand{Command: tc.setup.command(sh, tc.key), KeyFile: tc.key}
+		cmd := &sshCommand{Command: tc.setup.command(sh, tc.key, ""), KeyFile: tc.key}
 		if got := cmd.line(); got != tc.line {
 			t.Errorf("line\n%s\nwant\n%s", got, tc.line)
 		}
@@ -45,8 +45,12 @@ func TestSSHCommandLine(t *testing.T) {
 			t.Errorf("sh split the line into\n%s\nwant\n%s", out, got)
 		}
 	}
-	if got := (sshSetup{det: "/det", master: "m"}).command(&api.Shell{Notebook: api.Notebook{ID: "s"}}, "/k"); got[len(got)-1] != "s" {
+	if got := (sshSetup{det: "/det", master: "m"}).command(&api.Shell{Notebook: api.Notebook{ID: "s"}}, "/k", ""); got[len(got)-1] != "s" {
 		t.Errorf("no user: %q", got)
+	}
+	pinned := (sshSetup{det: "/det", master: "m"}).command(sh, "/k", "/h/known_hosts")
+	if got := strings.Join(pinned[3:7], " "); got != "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=/h/known_hosts" {
+		t.Errorf("a pinned host key: %q", got)
 	}
 }
 
@@ -61,7 +65,7 @@ func TestSSHCommandParsedBySSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh := &api.Shell{Notebook: api.Notebook{ID: "8f3a-1"}, AgentUserGroup: &api.ShellUser{User: "alice"}}
-	args := (sshSetup{det: "/opt/100%/det", master: "http://login1:8080"}).command(sh, key)
+	args := (sshSetup{det: "/opt/100%/det", master: "http://login1:8080"}).command(sh, key, "")
 	args = append([]string{"-G", "-F", "/dev/null"}, args[1:]...)
 	out, err := exec.Command("ssh", args...).CombinedOutput()
 	if err != nil {
@@ -106,6 +110,21 @@ func TestShowSSHCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || got.KeyFile != key || len(got.Command) != 12 || got.Command[11] != "alice@8f3a-full" {
 		t.Errorf("--json: exit %d %v: %s%s", code, err, out, errOut)
 	}
+	hostKey := "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+	f.launched.Shell.SSHHostKey = hostKey
+	out, errOut, code = runFake(t, f, "", "shell", "show_ssh_command", "8f3a")
+	known := filepath.Join(cache, "det", "shell", "8f3a-full", "known_hosts")
+	if code != 0 || !strings.Contains(out, " -o StrictHostKeyChecking=yes -o UserKnownHostsFile="+known+" ") {
+		t.Errorf("a pinned host key: exit %d: %s%s", code, out, errOut)
+	}
+	if data, err := os.ReadFile(known); err != nil || string(data) != "8f3a-full "+hostKey+"\n" {
+		t.Errorf("known_hosts: %q %v", data, err)
+	}
+	f.launched.Shell.SSHHostKey = "ssh-ed25519 AAAA\n@cert-authority * ssh-ed25519 BBBB"
+	if out, errOut, code := runFake(t, f, "", "shell", "show_ssh_command", "8f3a"); code != 1 || out != "" || !strings.Contains(errOut, "refusing to pin it") {
+		t.Errorf("a host key that is not one: exit %d: %s%s", code, out, errOut)
+	}
+	f.launched = shellWithKey()
 	f.launched.Shell.PrivateKey = ""
 	if out, errOut, code := runFake(t, f, "", "shell", "show_ssh_command", "8f3a"); code != 1 || out != "" ||
 		!strings.Contains(errOut, "shell 8f3a-full has no SSH key to show: only the shell's owner holds its key, and a shell started before shells had SSH has none") {

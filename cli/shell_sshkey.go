@@ -10,13 +10,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// writeShellKey writes a shell's private key to
-// <cacheDir>/det/shell/<id>/key and returns that path. The folders under
-// cacheDir are made mode 0700 (or set so) and must be this user's; they
-// are opened one at a time without following a link. An old key is
-// removed and the new one created mode 0600 with O_EXCL|O_NOFOLLOW, so
-// a link planted in its place is neither followed nor written through.
-func writeShellKey(cacheDir, id string, key []byte) (string, error) {
+// writeShellFile writes a file of a shell's (its private key, its host
+// key) to <cacheDir>/det/shell/<id>/<name> and returns that path. The
+// folders under cacheDir are made mode 0700 (or set so) and must be this
+// user's; they are opened one at a time without following a link. An old
+// file is removed and the new one created mode 0600 with
+// O_EXCL|O_NOFOLLOW, so a link planted in its place is neither followed
+// nor written through.
+func writeShellFile(cacheDir, id, name string, data []byte) (string, error) {
 	if id == "" || id == "." || id == ".." || strings.ContainsAny(id, "/\x00") {
 		return "", fmt.Errorf("shell id %q cannot name a folder", id)
 	}
@@ -38,25 +39,25 @@ func writeShellKey(cacheDir, id string, key []byte) (string, error) {
 		dir = next
 	}
 	defer unix.Close(dir)
-	path = filepath.Join(path, "key")
-	if err := unix.Unlinkat(dir, "key", 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return "", fmt.Errorf("remove the old key %s: %w", path, err)
+	path = filepath.Join(path, name)
+	if err := unix.Unlinkat(dir, name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+		return "", fmt.Errorf("remove the old %s: %w", path, err)
 	}
-	fd, err := unix.Openat(dir, "key", unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	fd, err := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("create the key %s: %w", path, err)
+		return "", fmt.Errorf("create %s: %w", path, err)
 	}
 	f := os.NewFile(uintptr(fd), path)
 	if err := f.Chmod(0o600); err != nil { // the umask may have narrowed it
 		f.Close()
-		return "", fmt.Errorf("write the key %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
-	if _, err := f.Write(key); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return "", fmt.Errorf("write the key %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("write the key %s: %w", path, err)
+		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return path, nil
 }

@@ -15,7 +15,7 @@ func TestWriteShellKeyModes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, key := range []string{"first", "second"} {
-		path, err := writeShellKey(cache, "sh-1", []byte(key))
+		path, err := writeShellFile(cache, "sh-1", "key", []byte(key))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestWriteShellKeyModes(t *testing.T) {
 		assertMode(t, filepath.Join(cache, d), os.ModeDir|0o700)
 	}
 	for _, id := range []string{"", ".", "..", "../x", "a/b"} {
-		if _, err := writeShellKey(cache, id, []byte("k")); err == nil {
+		if _, err := writeShellFile(cache, id, "key", []byte("k")); err == nil {
 			t.Errorf("id %q taken", id)
 		}
 	}
@@ -52,7 +52,7 @@ func TestWriteShellKeyLinks(t *testing.T) {
 	if err := os.Symlink(victim, filepath.Join(dir, "key")); err != nil {
 		t.Fatal(err)
 	}
-	path, err := writeShellKey(cache, "sh-1", []byte("secret"))
+	path, err := writeShellFile(cache, "sh-1", "key", []byte("secret"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,10 +70,10 @@ func TestWriteShellKeyLinks(t *testing.T) {
 	if err := os.Symlink(elsewhere, dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeShellKey(cache, "sh-1", []byte("secret")); err == nil || !strings.Contains(err.Error(), "not a folder") {
+	if _, err := writeShellFile(cache, "sh-1", "key", []byte("secret")); err == nil || !strings.Contains(err.Error(), "not a folder") {
 		t.Errorf("a linked folder: %v", err)
 	}
-	if _, err := writeShellKey(cache, "sh-2", []byte("secret")); err != nil {
+	if _, err := writeShellFile(cache, "sh-2", "key", []byte("secret")); err != nil {
 		t.Errorf("another shell beside the link: %v", err)
 	}
 	if entries, _ := os.ReadDir(elsewhere); len(entries) != 0 {

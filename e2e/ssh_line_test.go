@@ -17,11 +17,21 @@ type sshLine struct {
 	key     string   // the -i file
 }
 
-// sshBatch makes ssh and scp fail rather than ask anything, give up on a
-// shell that does not answer, and keep no host key: ssh would put it in
-// the user's real ~/.ssh (from the passwd entry, whatever HOME says). ssh
-// takes the first value of an option, so these come first.
-var sshBatch = []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=60", "-o", "UserKnownHostsFile=/dev/null"}
+// batch makes ssh and scp fail rather than ask anything, give up on a
+// shell that does not answer, and, unless the line names a known_hosts
+// file of its own (where our CLI pins the shell's host key), keep no host
+// key: ssh would put it in the user's real ~/.ssh (from the passwd entry,
+// whatever HOME says). ssh takes the first value of an option, so these
+// come first.
+func (l sshLine) batch() []string {
+	b := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=60"}
+	for _, o := range l.opts {
+		if strings.HasPrefix(o, "UserKnownHostsFile=") {
+			return b
+		}
+	}
+	return append(b, "-o", "UserKnownHostsFile=/dev/null")
+}
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
@@ -67,20 +77,20 @@ func parseSSHLine(t *testing.T, out string) sshLine {
 	return l
 }
 
-// asPrinted is the printed line, with sshBatch after "ssh" and the remote
+// asPrinted is the printed line, with batch after "ssh" and the remote
 // command words at the end.
 func (l sshLine) asPrinted(remote ...string) []string {
-	return append(append(append([]string{"ssh"}, sshBatch...), l.printed[1:]...), remote...)
+	return append(append(append([]string{"ssh"}, l.batch()...), l.printed[1:]...), remote...)
 }
 
 // ssh runs remote words on the shell, without a terminal.
 func (l sshLine) ssh(remote ...string) []string {
-	return append(append(append(append([]string{"ssh"}, sshBatch...), l.opts...), l.dest), remote...)
+	return append(append(append(append([]string{"ssh"}, l.batch()...), l.opts...), l.dest), remote...)
 }
 
 // scp copies from to to; a remote side is l.remote(path).
 func (l sshLine) scp(from, to string) []string {
-	return append(append(append([]string{"scp"}, sshBatch...), l.opts...), from, to)
+	return append(append(append([]string{"scp"}, l.batch()...), l.opts...), from, to)
 }
 
 // remote names path on the shell, for scp.
@@ -89,7 +99,7 @@ func (l sshLine) remote(path string) string { return l.dest + ":" + path }
 // forward holds a local forward (-L spec) open while command runs in
 // the shell; with command "", it runs nothing (-N).
 func (l sshLine) forward(spec, command string) []string {
-	args := append([]string{"ssh"}, sshBatch...)
+	args := append([]string{"ssh"}, l.batch()...)
 	args = append(args, "-o", "ExitOnForwardFailure=yes", "-L", spec)
 	if command == "" {
 		return append(append(append(args, "-N"), l.opts...), l.dest)
@@ -109,6 +119,20 @@ func (l sshLine) withKey(key string) sshLine {
 		return out
 	}
 	return sshLine{printed: swap(l.printed), opts: swap(l.opts), dest: l.dest, key: key}
+}
+
+// withKnownHosts is the same line with another known_hosts file.
+func (l sshLine) withKnownHosts(path string) sshLine {
+	swap := func(words []string) []string {
+		out := append([]string(nil), words...)
+		for i, w := range out {
+			if strings.HasPrefix(w, "UserKnownHostsFile=") {
+				out[i] = "UserKnownHostsFile=" + path
+			}
+		}
+		return out
+	}
+	return sshLine{printed: swap(l.printed), opts: swap(l.opts), dest: l.dest, key: l.key}
 }
 
 // shellWords splits a command line as a POSIX shell does, for what a CLI

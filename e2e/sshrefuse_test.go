@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,8 @@ var bridgeRefused = regexp.MustCompile(`(?i)\b40[34]\b|forbidden|not found`)
 // shell over SSH. Bob, with a copy of her key, is refused by the bridge
 // through our tunnel (with his own token) and through Determined's (no
 // token, from his socket); alice with another key is refused by the SSH
-// server; a websocket with an Origin (a browser's), and one without a
+// server, and her ssh refuses a server with another host key than the
+// one pinned; a websocket with an Origin (a browser's), and one without a
 // token from root, are refused. Alice still gets in afterwards.
 func TestSSHShellRefusals(t *testing.T) {
 	t.Parallel()
@@ -86,7 +88,27 @@ func TestSSHShellRefusals(t *testing.T) {
 		t.Errorf("alice with another key: %v, want Permission denied (publickey)\nstdout: %s\nstderr: %s", err, out, errOut)
 	}
 
-	// (d) The websocket itself: alice's socket without a token reaches the
+	// (d) Alice's line pins the shell's host key (the bridge made it): a
+	// server with another host key is refused by ssh itself.
+	if !slices.Contains(a.line.opts, "StrictHostKeyChecking=yes") {
+		t.Errorf("the printed line does not pin the shell's host key: %q", a.line.printed)
+	}
+	other := filepath.Join(u.home, "other-host")
+	u.ok("", "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other)
+	pf, err := openInHome(other + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := io.ReadAll(pf)
+	pf.Close()
+	otherKnown := filepath.Join(u.home, "other-known-hosts")
+	writeFileAs(t, u, otherKnown, []byte(strings.Join(append([]string{id}, strings.Fields(string(pub))[:2]...), " ")+"\n"))
+	out, errOut, err = u.run("", "ssh", a.line.withKnownHosts(otherKnown).ssh(echo)[1:]...)
+	if err == nil || strings.Contains(out, "ok-") || !strings.Contains(errOut, "Host key verification failed") {
+		t.Errorf("alice's line with another host key pinned: %v, want Host key verification failed\nstdout: %s\nstderr: %s", err, out, errOut)
+	}
+
+	// (e) The websocket itself: alice's socket without a token reaches the
 	// SSH server (its banner comes through); with an Origin, as a browser
 	// sends, nobody does, nor does root without a token.
 	if status, banner, out := probeSSHSocket(t, u, id); status != http.StatusSwitchingProtocols || !banner {

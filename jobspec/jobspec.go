@@ -89,6 +89,10 @@ type Spec struct {
 	// SSHAuthorizedKey is, for a shell, the one public key (an
 	// authorized_keys line) its SSH server accepts; "" serves no SSH.
 	SSHAuthorizedKey string `json:"ssh_authorized_key,omitempty"`
+	// SSHHostKey is the OpenSSH private host key the shell's SSH server
+	// presents (its public half is what clients pin); "" makes one at
+	// start.
+	SSHHostKey string `json:"ssh_host_key,omitempty"`
 }
 
 // SSHUpgrade is the Upgrade token of a connection to a shell's SSH

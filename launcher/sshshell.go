@@ -22,27 +22,43 @@ import (
 )
 
 // newSSHServer returns the shell's SSH server: it accepts the spec's key
-// only, with a host key made now (clients reach it through the bridge,
-// which proves the task, so they need not pin it), and runs what clients
-// ask inside the task's container, in its working folder.
+// only, presents the spec's host key, and runs what clients ask inside
+// the task's container, in its working folder.
 func newSSHServer(spec *jobspec.Spec, p *prepared, log *slog.Logger) (*sshd.Server, error) {
 	authorized, _, _, _, err := ssh.ParseAuthorizedKey([]byte(spec.SSHAuthorizedKey))
 	if err != nil {
 		return nil, fmt.Errorf("read the shell's SSH key: %w", err)
 	}
-	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
+	host, err := hostKey(spec)
 	if err != nil {
-		return nil, fmt.Errorf("make an SSH host key: %w", err)
-	}
-	host, err := ssh.NewSignerFromKey(hostPriv)
-	if err != nil {
-		return nil, fmt.Errorf("make an SSH host key: %w", err)
+		return nil, err
 	}
 	return sshd.New(sshd.Config{
 		HostKey: host, AuthorizedKey: authorized, Dir: p.hostWork, Shell: "/bin/sh",
 		Logger:  log.With("component", "sshd"),
 		Command: containerCommand(spec, p),
 	})
+}
+
+// hostKey is the SSH server's host key: the spec's (the bridge made it,
+// and shows clients its public half to pin), or one made now.
+func hostKey(spec *jobspec.Spec) (ssh.Signer, error) {
+	if spec.SSHHostKey != "" {
+		s, err := ssh.ParsePrivateKey([]byte(spec.SSHHostKey))
+		if err != nil {
+			return nil, fmt.Errorf("read the shell's SSH host key: %w", err)
+		}
+		return s, nil
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("make an SSH host key: %w", err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("make an SSH host key: %w", err)
+	}
+	return s, nil
 }
 
 // containerCommand runs the SSH server's commands in the task's

@@ -2,6 +2,10 @@ package launcher
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -10,6 +14,7 @@ import (
 
 	"github.com/det-slurm/bridge/jobspec"
 	"github.com/det-slurm/bridge/tunnel"
+	"golang.org/x/crypto/ssh"
 )
 
 // TestSSHUpgradeHandsOver: the bridge's SSH upgrade with the task's token
@@ -65,5 +70,28 @@ func TestSSHUpgradeHandsOver(t *testing.T) {
 	line, err := bufio.NewReader(got).ReadString('\n')
 	if err != nil || line != "SSH-2.0-client\r\n" {
 		t.Fatalf("the SSH server got %q, %v", line, err)
+	}
+}
+
+// TestHostKeyFromSpec: the SSH server presents the host key the bridge
+// put in the spec (whose public half clients pin), and makes one only
+// when the spec has none.
+func TestHostKeyFromSpec(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ssh.NewSignerFromKey(priv)
+	got, err := hostKey(&jobspec.Spec{SSHHostKey: string(pem.EncodeToMemory(block))})
+	if err != nil || !bytes.Equal(got.PublicKey().Marshal(), want.PublicKey().Marshal()) {
+		t.Fatalf("host key from the spec: %v", err)
+	}
+	made, err := hostKey(&jobspec.Spec{})
+	if err != nil || bytes.Equal(made.PublicKey().Marshal(), want.PublicKey().Marshal()) {
+		t.Fatalf("a host key made at start: %v", err)
+	}
+	if _, err := hostKey(&jobspec.Spec{SSHHostKey: "not a key"}); err == nil {
+		t.Fatal("a spec's broken host key was taken")
 	}
 }

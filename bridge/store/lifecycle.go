@@ -95,6 +95,12 @@ func addTaskSSHKey(ctx context.Context, tx *sql.Tx) error {
 	return addColumns(ctx, tx, "tasks", []column{{"ssh_key", "TEXT NOT NULL DEFAULT ''"}})
 }
 
+// addTaskSSHHostKey is migration 18: the host key of each shell's SSH
+// server, made by the bridge so that clients can pin it.
+func addTaskSSHHostKey(ctx context.Context, tx *sql.Tx) error {
+	return addColumns(ctx, tx, "tasks", []column{{"ssh_host_key", "TEXT NOT NULL DEFAULT ''"}})
+}
+
 // addColumns adds the columns that table does not have yet (so a database
 // whose user_version was set back migrates again).
 func addColumns(ctx context.Context, tx *sql.Tx, table string, cols []column) error {

@@ -147,6 +147,8 @@ var migrations = []string{
 	``,
 	// 17: the private key of each shell's SSH server: addTaskSSHKey.
 	``,
+	// 18: the host key of each shell's SSH server: addTaskSSHHostKey.
+	``,
 }
 
 // migrationCode holds the steps of a migration that SQL alone cannot do,
@@ -159,6 +161,7 @@ var migrationCode = map[int]func(context.Context, *sql.Tx) error{
 	15: addTokenIssued,
 	16: addTaskCluster,
 	17: addTaskSSHKey,
+	18: addTaskSSHHostKey,
 }
 
 // scrubAfter are the migrations that remove secrets: once one has run, the

@@ -60,9 +60,14 @@ type Task struct {
 	// made by the bridge at launch; "" for a notebook (and for shells
 	// stored before migration 17).
 	SSHKey string
+	// SSHHostKey is the OpenSSH private host key of the shell's SSH
+	// server, made by the bridge at launch so that clients can pin its
+	// public half; "" where SSHKey is, and for shells stored before
+	// migration 18 (their server makes one at start).
+	SSHHostKey string
 }
 
-const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, proxy_mode, cluster, ssh_key, " + lifeCols
+const taskCols = "id, type, owner, posix_user, description, state, reason, pool, slots, config, job_id, node, host, port, jupyter_token, secret, job_dir, registered_time, end_time, exit_code, proof_key, proxy_mode, cluster, ssh_key, ssh_host_key, " + lifeCols
 
 // lifeCols are what a task went through: preemptions, extensions and the
 // task it relaunched.
@@ -85,7 +90,7 @@ func scanTask(row rowScanner) (*Task, error) {
 	var exit, ownerID sql.NullInt64
 	err := row.Scan(&t.ID, &t.Type, &t.Owner, &t.PosixUser, &t.Description, &t.State, &t.Reason, &t.Pool, &t.Slots,
 		&t.Config, &t.JobID, &t.Node, &t.Host, &t.Port, &t.JupyterToken, &t.Secret, &t.JobDir, &reg, &end, &exit, &t.ProofKey, &t.ProxyMode,
-		&t.Cluster, &t.SSHKey, &t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
+		&t.Cluster, &t.SSHKey, &t.SSHHostKey, &t.Restarts, &preempted, &t.Extensions, &t.Replaces, &t.HasContext, &ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -137,10 +142,10 @@ func exitCode(v sql.NullInt64) *int {
 
 // InsertTask stores a new task.
 func (s *Store) InsertTask(ctx context.Context, t *Task) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+	_, err := s.db.ExecContext(ctx, "INSERT INTO tasks("+taskCols+") VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		t.ID, t.Type, t.Owner, t.PosixUser, t.Description, t.State, t.Reason, t.Pool, t.Slots, t.Config, t.JobID,
 		t.Node, t.Host, t.Port, t.JupyterToken, t.Secret, t.JobDir, t.RegisteredTime.UnixNano(), 0, nil, t.ProofKey, proxyMode(t.ProxyMode),
-		t.Cluster, t.SSHKey, 0, 0, 0, t.Replaces, t.HasContext)
+		t.Cluster, t.SSHKey, t.SSHHostKey, 0, 0, 0, t.Replaces, t.HasContext)
 	if err != nil {
 		return fmt.Errorf("insert task %s: %w", t.ID, err)
 	}
