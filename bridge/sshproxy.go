@@ -125,8 +125,9 @@ func (s *Server) sshCaller(r *http.Request, t *store.Task) (string, int, string)
 	if err != nil {
 		return "", http.StatusUnauthorized, "no token, and " + err.Error() + ": use det shell show_ssh_command " + t.ID
 	}
-	who := "uid " + strconv.FormatUint(uint64(uid), 10)
-	if pu, err := s.lookupUser(t.PosixUser); err != nil || pu.Uid != strconv.FormatUint(uint64(uid), 10) {
+	uidText := strconv.FormatUint(uint64(uid), 10)
+	who := "uid " + uidText
+	if pu, err := s.lookupUser(t.PosixUser); err != nil || pu.Uid != uidText {
 		return who, http.StatusForbidden, "shell " + t.ID + " does not run as your POSIX user (" + who + ")"
 	}
 	if owner, err := s.store.UserByName(r.Context(), t.Owner); err != nil || !owner.Active {

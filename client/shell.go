@@ -20,7 +20,7 @@ func (c *Client) DialShell(ctx context.Context, id string) (*websocket.Conn, err
 
 // DialSSH opens the websocket of a running shell's SSH server (by its full
 // id): the shell's service address, whose binary messages carry the SSH
-// connection's bytes both ways (see api.ShellSSHUpgrade).
+// connection's bytes both ways (see api.Shell).
 func (c *Client) DialSSH(ctx context.Context, id string) (*websocket.Conn, error) {
 	return c.dial(ctx, "/proxy/"+url.PathEscape(id)+"/")
 }
